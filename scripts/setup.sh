@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs what ElasticViT for .NET needs on the machine, and nothing when it is already there:
+#   1. Debian's dataset-fashion-mnist (the built-in real dataset);
+#   2. a libstdc++ that exports GLIBCXX_3.4.32 (TorchSharp-cpu 0.107's native shim needs it).
+# Idempotent: a second run does no apt work. The libstdc++ step is the last apt step on purpose
+# (after it, bookworm's -dev packages can no longer be installed).
+set -euo pipefail
+
+log() { echo "[setup] $*" >&2; }
+die() { echo "[setup] error: $*" >&2; exit 1; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+fi
+
+apt_updated=0
+apt_update() {
+  if [ "$apt_updated" -eq 0 ]; then
+    $SUDO apt-get update -qq >/dev/null || die "apt-get update failed"
+    apt_updated=1
+  fi
+}
+
+is_debian() { [ -r /etc/os-release ] && . /etc/os-release && [ "${ID:-}" = "debian" ]; }
+
+# --- 1. apt packages --------------------------------------------------------------------------
+FMNIST_DIR=/usr/share/datasets/fashion-mnist
+need_pkgs=()
+[ -f "$FMNIST_DIR/t10k-labels-idx1-ubyte.gz" ] || need_pkgs+=(dataset-fashion-mnist)
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  command -v apt-get >/dev/null 2>&1 || die "missing ${need_pkgs[*]} and no apt-get; install Fashion-MNIST into $FMNIST_DIR or pass --data-dir"
+  log "installing ${need_pkgs[*]}"
+  apt_update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null \
+    || die "apt-get install ${need_pkgs[*]} failed"
+fi
+
+# --- 2. libstdc++ with GLIBCXX_3.4.32 (must stay the last apt step) ------------------------------
+has_glibcxx() {
+  local lib
+  lib=$(ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+  [ -n "$lib" ] || lib=$(ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 / {print $NF; exit}')
+  [ -n "$lib" ] && grep -qa 'GLIBCXX_3.4.32' "$lib"
+}
+
+if ! has_glibcxx; then
+  version_id=""
+  if is_debian; then version_id=$(. /etc/os-release && echo "${VERSION_ID:-}"); fi
+  [ "$version_id" = "12" ] || die "TorchSharp needs libstdc++ with GLIBCXX_3.4.32 (GCC >= 13); install a newer libstdc++6 on this system"
+  # Reuse the URIs of the machine's own Debian source; never hard-code a mirror host.
+  uris=""
+  if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
+    uris=$(awk '/^URIs:/ {for (i = 2; i <= NF; i++) print $i}' /etc/apt/sources.list.d/*.sources \
+             | grep -v -- '-security' | grep -v 'security\.' | head -n 1 || true)
+  fi
+  if [ -z "$uris" ] && [ -f /etc/apt/sources.list ]; then
+    uris=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list || true)
+  fi
+  [ -n "$uris" ] || die "no Debian source URI found in /etc/apt to add the trixie suite from"
+  log "adding trixie (pin 100) from $uris for libstdc++6 with GLIBCXX_3.4.32"
+  printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uris" \
+    | $SUDO tee /etc/apt/sources.list.d/elasticvit-trixie.sources >/dev/null
+  printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' \
+    | $SUDO tee /etc/apt/preferences.d/elasticvit-trixie-pin >/dev/null
+  apt_updated=0
+  apt_update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends -t trixie libstdc++6 >/dev/null \
+    || die "installing libstdc++6 from trixie failed"
+  $SUDO ldconfig || true
+  has_glibcxx || die "libstdc++ still lacks GLIBCXX_3.4.32 after the upgrade"
+  log "libstdc++ now provides GLIBCXX_3.4.32"
+fi
