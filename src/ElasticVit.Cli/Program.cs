@@ -1,2 +1,12 @@
-using TorchSharp;
-Console.WriteLine(torch.ones(2,2).sum().item<float>());
+using ElasticVit.Cli;
+using ElasticVit.Cli.Commands;
+using ElasticVit.Spaces;
+
+// Every command registers here; each lives in its own file under Commands/.
+CommandSpec[] commands =
+[
+    .. SpaceCommands.All,
+    .. ArchCommands.All,
+];
+
+return CliHost.Run(commands, args);

@@ -82,11 +82,21 @@ public sealed class SearchSpace
         return sizes;
     }
 
-    /// <summary>Looks up a released/named model, a key string, or fails with <see cref="SpaceException"/>.</summary>
-    public Subnet Resolve(string nameOrKey)
+    /// <summary>
+    /// Resolves a subnet given as a named (released) model, a key string or a path to a subnet JSON file;
+    /// fails with <see cref="SpaceException"/>.
+    /// </summary>
+    public Subnet Resolve(string arch)
     {
-        if (NamedModels.TryGetValue(nameOrKey, out var named)) return named;
-        return Subnet.Parse(nameOrKey, this);
+        if (NamedModels.TryGetValue(arch, out var named)) return named;
+        if (arch.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(arch))
+        {
+            if (!File.Exists(arch)) throw new SpaceException($"subnet file '{arch}' does not exist");
+            return SubnetJson.Parse(File.ReadAllText(arch), this, arch);
+        }
+        if (!arch.Contains('-'))
+            throw new SpaceException($"unknown model '{arch}' in {Name} (named models: {string.Join(", ", NamedModels.Keys)}; or give a key or a JSON file)");
+        return Subnet.Parse(arch, this);
     }
 
     /// <summary>Throws <see cref="SpaceException"/> naming the first field of <paramref name="subnet"/> outside this space.</summary>

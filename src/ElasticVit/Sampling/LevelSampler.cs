@@ -1,0 +1,50 @@
+using ElasticVit.Spaces;
+
+namespace ElasticVit.Sampling;
+
+/// <summary>Thrown when a level cannot be sampled (no subnet found within the bounded number of tries).</summary>
+public sealed class SamplingException(string message) : Exception(message);
+
+/// <summary>
+/// Draws subnets "at a FLOPs level" T: FLOPs in [T, T + 2·bound], by bounded rejection inside the sub-space
+/// that dominates the level's min subnet.
+/// </summary>
+public sealed class LevelSampler
+{
+    public const int DefaultMaxTries = 20_000;
+
+    public SearchSpace Space { get; }
+    public double LevelFlopsM { get; }
+    public Subnet Floor { get; }
+    public int MaxTries { get; }
+    public double LowFlopsM => LevelFlopsM;
+    public double HighFlopsM => LevelFlopsM + 2 * Space.FlopsBoundM;
+
+    public LevelSampler(SearchSpace space, double levelFlopsM, Subnet floor, int maxTries = DefaultMaxTries)
+    {
+        Space = space;
+        LevelFlopsM = levelFlopsM;
+        Floor = floor;
+        MaxTries = maxTries;
+    }
+
+    /// <summary>A sampler for an arbitrary level: the floor is the min subnet of the highest space level ≤ T (or the global min).</summary>
+    public static LevelSampler ForLevel(SearchSpace space, double levelFlopsM)
+    {
+        var floor = space.Levels.LastOrDefault(l => l.FlopsM <= levelFlopsM)?.MinSubnet ?? space.MinSubnet;
+        return new LevelSampler(space, levelFlopsM, floor);
+    }
+
+    public bool InRange(double flopsM) => flopsM >= LowFlopsM && flopsM <= HighFlopsM;
+
+    public Subnet Draw(Random rng)
+    {
+        for (var i = 0; i < MaxTries; i++)
+        {
+            var candidate = RandomSubnets.Draw(Space, rng, Floor);
+            if (InRange(Complexity.FlopsM(Space, candidate))) return candidate;
+        }
+        throw new SamplingException(
+            $"no subnet of {Space.Name} with FLOPs in [{LowFlopsM:G}, {HighFlopsM:G}]M above min subnet {Floor.Key} found in {MaxTries} tries; the level is infeasible or too narrow");
+    }
+}
