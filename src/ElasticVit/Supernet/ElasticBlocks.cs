@@ -1,0 +1,160 @@
+using ElasticVit.Nn;
+using ElasticVit.Spaces;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ElasticVit.Supernet;
+
+/// <summary>Stem conv 3×3 (fixed input channels) + BN + Hardswish with elastic output width.</summary>
+public sealed class ElasticStem : nn.Module<Tensor, Tensor>
+{
+    public readonly ElasticConv2d conv;
+    public readonly ElasticBatchNorm2d bn;
+
+    public ElasticStem(int inChannels, int maxWidth, int stride) : base("stem")
+    {
+        conv = new ElasticConv2d("conv", inChannels, maxWidth, 3, stride);
+        bn = new ElasticBatchNorm2d("bn", maxWidth);
+        RegisterComponents();
+    }
+
+    public void SetActive(LayerSpec l) => conv.ActiveOut = l.OutChannels;
+    public override Tensor forward(Tensor x) => nn.functional.hardswish(bn.forward(conv.forward(x)));
+}
+
+/// <summary>Stage-0 layer: depthwise k×k + BN + Hardswish, pointwise C→C + BN, identity residual.</summary>
+public sealed class ElasticStage0Layer : nn.Module<Tensor, Tensor>
+{
+    public readonly ElasticConv2d dw;
+    public readonly ElasticBatchNorm2d bn1;
+    public readonly ElasticConv2d pw;
+    public readonly ElasticBatchNorm2d bn2;
+
+    public ElasticStage0Layer(string name, int maxWidth, int maxKernel) : base(name)
+    {
+        dw = new ElasticConv2d("dw", maxWidth, maxWidth, maxKernel, depthwise: true);
+        bn1 = new ElasticBatchNorm2d("bn1", maxWidth);
+        pw = new ElasticConv2d("pw", maxWidth, maxWidth, 1);
+        bn2 = new ElasticBatchNorm2d("bn2", maxWidth);
+        RegisterComponents();
+    }
+
+    public void SetActive(LayerSpec l)
+    {
+        (dw.ActiveOut, dw.ActiveKernel) = (l.InChannels, l.Kernel);
+        (pw.ActiveIn, pw.ActiveOut) = (l.InChannels, l.OutChannels);
+    }
+
+    public override Tensor forward(Tensor x) =>
+        x + bn2.forward(pw.forward(nn.functional.hardswish(bn1.forward(dw.forward(x)))));
+}
+
+/// <summary>Squeeze-and-excitation on the first C channels: avg-pool, 1×1 to C/4 (bias), ReLU, 1×1 back (bias), Hardsigmoid.</summary>
+public sealed class ElasticSe : nn.Module<Tensor, Tensor>
+{
+    public readonly ElasticConv2d reduce;
+    public readonly ElasticConv2d expand;
+
+    public ElasticSe(string name, int maxChannels) : base(name)
+    {
+        reduce = new ElasticConv2d("reduce", maxChannels, maxChannels / 4, 1, hasBias: true);
+        expand = new ElasticConv2d("expand", maxChannels / 4, maxChannels, 1, hasBias: true);
+        RegisterComponents();
+    }
+
+    public void SetActive(int channels)
+    {
+        (reduce.ActiveIn, reduce.ActiveOut) = (channels, channels / 4);
+        (expand.ActiveIn, expand.ActiveOut) = (channels / 4, channels);
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var s = x.mean([2, 3], keepdim: true);
+        s = nn.functional.hardsigmoid(expand.forward(nn.functional.relu(reduce.forward(s))));
+        return x * s;
+    }
+}
+
+/// <summary>
+/// MBConv: PW expand + BN + Hswish → DW k×k (stride) + BN + Hswish → optional SE → PW project + BN.
+/// Residual: identity when shapes match, otherwise avg-pool (when strided) + 1×1 conv with bias.
+/// </summary>
+public sealed class ElasticMbConvLayer : nn.Module<Tensor, Tensor>
+{
+    public readonly ElasticConv2d expand;
+    public readonly ElasticBatchNorm2d bn1;
+    public readonly ElasticConv2d dw;
+    public readonly ElasticBatchNorm2d bn2;
+    public readonly ElasticSe? se;
+    public readonly ElasticConv2d project;
+    public readonly ElasticBatchNorm2d bn3;
+    public readonly ElasticConv2d? shortcut;
+    public int Stride { get; }
+    private bool _shortcutConv;
+
+    public ElasticMbConvLayer(string name, int maxIn, int maxOut, int maxExpansion, int maxKernel, int stride, bool hasSe, bool canChangeShape) : base(name)
+    {
+        var maxMid = maxIn * maxExpansion;
+        Stride = stride;
+        expand = new ElasticConv2d("expand", maxIn, maxMid, 1);
+        bn1 = new ElasticBatchNorm2d("bn1", maxMid);
+        dw = new ElasticConv2d("dw", maxMid, maxMid, maxKernel, stride, depthwise: true);
+        bn2 = new ElasticBatchNorm2d("bn2", maxMid);
+        if (hasSe) se = new ElasticSe("se", maxMid);
+        project = new ElasticConv2d("project", maxMid, maxOut, 1);
+        bn3 = new ElasticBatchNorm2d("bn3", maxOut);
+        if (canChangeShape) shortcut = new ElasticConv2d("shortcut", maxIn, maxOut, 1, hasBias: true);
+        RegisterComponents();
+    }
+
+    public void SetActive(LayerSpec l)
+    {
+        var mid = l.Mid;
+        (expand.ActiveIn, expand.ActiveOut) = (l.InChannels, mid);
+        (dw.ActiveOut, dw.ActiveKernel) = (mid, l.Kernel);
+        se?.SetActive(mid);
+        (project.ActiveIn, project.ActiveOut) = (mid, l.OutChannels);
+        _shortcutConv = l.HasShortcutConv;
+        if (_shortcutConv)
+        {
+            if (shortcut is null) throw new InvalidOperationException($"{GetName()} cannot change shape");
+            (shortcut.ActiveIn, shortcut.ActiveOut) = (l.InChannels, l.OutChannels);
+        }
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var h = nn.functional.hardswish(bn1.forward(expand.forward(x)));
+        h = nn.functional.hardswish(bn2.forward(dw.forward(h)));
+        if (se is not null) h = se.forward(h);
+        h = bn3.forward(project.forward(h));
+        return h + Shortcut(x);
+    }
+
+    private Tensor Shortcut(Tensor x)
+    {
+        if (!_shortcutConv) return x;
+        if (Stride > 1) x = Blocks.ShortcutPool(x, Stride);
+        return shortcut!.forward(x);
+    }
+}
+
+/// <summary>Helpers shared by the elastic and static blocks so both compute exactly the same function.</summary>
+public static class Blocks
+{
+    /// <summary>Average pool for strided shortcuts; ceil mode so odd maps match the strided conv's output side.</summary>
+    public static Tensor ShortcutPool(Tensor x, int stride) =>
+        nn.functional.avg_pool2d(x, [stride, stride], [stride, stride], ceil_mode: true, count_include_pad: false);
+
+    /// <summary>[B, C, R, R] → [B, R·R, C].</summary>
+    public static Tensor ToTokens(Tensor map) => map.flatten(2).transpose(1, 2);
+
+    /// <summary>[B, N, C] → [B, C, R, R].</summary>
+    public static Tensor ToMap(Tensor tokens, int grid) => tokens.transpose(1, 2).reshape(tokens.shape[0], tokens.shape[2], grid, grid);
+
+    public static Tensor Resize(Tensor x, int resolution) =>
+        x.shape[^1] == resolution && x.shape[^2] == resolution
+            ? x
+            : nn.functional.interpolate(x, [resolution, resolution], mode: InterpolationMode.Bilinear, align_corners: false);
+}

@@ -1,0 +1,273 @@
+using ElasticVit.Nn;
+using ElasticVit.Spaces;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ElasticVit.Supernet;
+
+/// <summary>Plain (non-elastic) layers of a standalone subnet, one per <see cref="LayerSpec"/>, built from standard TorchSharp modules.</summary>
+public static class StaticLayers
+{
+    public static Conv2d Conv(long cin, long cout, int kernel, int stride = 1, bool depthwise = false, bool bias = false) =>
+        nn.Conv2d(cin, cout, kernel, stride: stride, padding: kernel / 2, groups: depthwise ? cout : 1, bias: bias);
+
+    public static BatchNorm2d Bn(long c) => nn.BatchNorm2d(c, eps: Nn.ElasticBatchNorm2d.Eps);
+
+    /// <summary>Copies <paramref name="source"/> (any view) into <paramref name="target"/>; shapes must match exactly.</summary>
+    public static void Copy(Tensor target, Tensor source)
+    {
+        if (!target.shape.SequenceEqual(source.shape))
+            throw new InvalidOperationException($"shape mismatch: [{string.Join(",", target.shape)}] vs [{string.Join(",", source.shape)}]");
+        using var _ = no_grad();
+        target.copy_(source);
+    }
+
+    public static void CopyBn(BatchNorm2d target, Nn.ElasticBatchNorm2d source)
+    {
+        var c = target.weight!.shape[0];
+        Copy(target.weight!, source.Weight.narrow(0, 0, c));
+        Copy(target.bias!, source.Bias.narrow(0, 0, c));
+        Copy(target.running_mean!, source.RunningMean.narrow(0, 0, c));
+        Copy(target.running_var!, source.RunningVar.narrow(0, 0, c));
+    }
+}
+
+public sealed class StemLayer : nn.Module<Tensor, Tensor>
+{
+    public readonly Conv2d conv;
+    public readonly BatchNorm2d bn;
+
+    public StemLayer(LayerSpec l) : base("stem")
+    {
+        conv = StaticLayers.Conv(l.InChannels, l.OutChannels, 3, l.Stride);
+        bn = StaticLayers.Bn(l.OutChannels);
+        RegisterComponents();
+    }
+
+    public void CopyFrom(ElasticStem e)
+    {
+        StaticLayers.Copy(conv.weight!, e.conv.ActiveWeight());
+        StaticLayers.CopyBn(bn, e.bn);
+    }
+
+    public override Tensor forward(Tensor x) => nn.functional.hardswish(bn.forward(conv.forward(x)));
+}
+
+public sealed class Stage0Layer : nn.Module<Tensor, Tensor>
+{
+    public readonly Conv2d dw;
+    public readonly BatchNorm2d bn1;
+    public readonly Conv2d pw;
+    public readonly BatchNorm2d bn2;
+
+    public Stage0Layer(string name, LayerSpec l) : base(name)
+    {
+        dw = StaticLayers.Conv(l.InChannels, l.InChannels, l.Kernel, depthwise: true);
+        bn1 = StaticLayers.Bn(l.InChannels);
+        pw = StaticLayers.Conv(l.InChannels, l.OutChannels, 1);
+        bn2 = StaticLayers.Bn(l.OutChannels);
+        RegisterComponents();
+    }
+
+    public void CopyFrom(ElasticStage0Layer e)
+    {
+        StaticLayers.Copy(dw.weight!, e.dw.ActiveWeight());
+        StaticLayers.CopyBn(bn1, e.bn1);
+        StaticLayers.Copy(pw.weight!, e.pw.ActiveWeight());
+        StaticLayers.CopyBn(bn2, e.bn2);
+    }
+
+    public override Tensor forward(Tensor x) => x + bn2.forward(pw.forward(nn.functional.hardswish(bn1.forward(dw.forward(x)))));
+}
+
+public sealed class SeModule : nn.Module<Tensor, Tensor>
+{
+    public readonly Conv2d reduce;
+    public readonly Conv2d expand;
+
+    public SeModule(string name, long channels) : base(name)
+    {
+        reduce = nn.Conv2d(channels, channels / 4, 1);
+        expand = nn.Conv2d(channels / 4, channels, 1);
+        RegisterComponents();
+    }
+
+    public void CopyFrom(ElasticSe e)
+    {
+        StaticLayers.Copy(reduce.weight!, e.reduce.ActiveWeight());
+        StaticLayers.Copy(reduce.bias!, e.reduce.ActiveBias()!);
+        StaticLayers.Copy(expand.weight!, e.expand.ActiveWeight());
+        StaticLayers.Copy(expand.bias!, e.expand.ActiveBias()!);
+    }
+
+    public override Tensor forward(Tensor x) =>
+        x * nn.functional.hardsigmoid(expand.forward(nn.functional.relu(reduce.forward(x.mean([2, 3], keepdim: true)))));
+}
+
+/// <summary>A static MBConv (also the reduction block that opens each transformer stage).</summary>
+public sealed class MbConvLayer : nn.Module<Tensor, Tensor>
+{
+    public readonly Conv2d expand;
+    public readonly BatchNorm2d bn1;
+    public readonly Conv2d dw;
+    public readonly BatchNorm2d bn2;
+    public readonly SeModule? se;
+    public readonly Conv2d project;
+    public readonly BatchNorm2d bn3;
+    public readonly Conv2d? shortcut;
+    public LayerSpec Spec { get; }
+
+    public MbConvLayer(string name, LayerSpec l) : base(name)
+    {
+        Spec = l;
+        expand = StaticLayers.Conv(l.InChannels, l.Mid, 1);
+        bn1 = StaticLayers.Bn(l.Mid);
+        dw = StaticLayers.Conv(l.Mid, l.Mid, l.Kernel, l.Stride, depthwise: true);
+        bn2 = StaticLayers.Bn(l.Mid);
+        if (l.Se) se = new SeModule("se", l.Mid);
+        project = StaticLayers.Conv(l.Mid, l.OutChannels, 1);
+        bn3 = StaticLayers.Bn(l.OutChannels);
+        if (l.HasShortcutConv) shortcut = StaticLayers.Conv(l.InChannels, l.OutChannels, 1, bias: true);
+        RegisterComponents();
+    }
+
+    public void CopyFrom(ElasticMbConvLayer e)
+    {
+        StaticLayers.Copy(expand.weight!, e.expand.ActiveWeight());
+        StaticLayers.CopyBn(bn1, e.bn1);
+        StaticLayers.Copy(dw.weight!, e.dw.ActiveWeight());
+        StaticLayers.CopyBn(bn2, e.bn2);
+        se?.CopyFrom(e.se!);
+        StaticLayers.Copy(project.weight!, e.project.ActiveWeight());
+        StaticLayers.CopyBn(bn3, e.bn3);
+        if (shortcut is not null)
+        {
+            StaticLayers.Copy(shortcut.weight!, e.shortcut!.ActiveWeight());
+            StaticLayers.Copy(shortcut.bias!, e.shortcut.ActiveBias()!);
+        }
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var h = nn.functional.hardswish(bn1.forward(expand.forward(x)));
+        h = nn.functional.hardswish(bn2.forward(dw.forward(h)));
+        if (se is not null) h = se.forward(h);
+        h = bn3.forward(project.forward(h));
+        if (shortcut is null) return h + x;
+        return h + shortcut.forward(Spec.Stride > 1 ? Blocks.ShortcutPool(x, Spec.Stride) : x);
+    }
+}
+
+/// <summary>A static transformer layer on tokens [B, N, C]; V rows and projection columns are head-major (h·vd + d).</summary>
+public sealed class TransformerLayer : nn.Module<Tensor, Tensor>
+{
+    public readonly LayerNorm ln1;
+    public readonly Linear q;
+    public readonly Linear k;
+    public readonly Linear v;
+    public readonly Conv2d v_dw;
+    public readonly Linear proj;
+    public readonly Parameter rel_pos;
+    public readonly LayerNorm ln2;
+    public readonly Linear fc1;
+    public readonly Linear fc2;
+    private readonly Tensor[] _relIndex = new Tensor[1];   // an array, so RegisterComponents does not make it a persistent buffer
+    public LayerSpec Spec { get; }
+    public int VDim => Spec.HeadDim * Spec.VScale;
+
+    public TransformerLayer(string name, LayerSpec l) : base(name)
+    {
+        Spec = l;
+        int c = l.InChannels, h = l.Heads, vd = l.HeadDim * l.VScale, grid = l.InSize;
+        ln1 = nn.LayerNorm(c, eps: Nn.ElasticLayerNorm.Eps);
+        q = nn.Linear(c, h * l.HeadDim, hasBias: false);
+        k = nn.Linear(c, h * l.HeadDim, hasBias: false);
+        v = nn.Linear(c, h * vd, hasBias: false);
+        v_dw = StaticLayers.Conv(h * vd, h * vd, 3, depthwise: true);
+        proj = nn.Linear(h * vd, c);
+        var side = 2 * grid - 1;
+        rel_pos = new Parameter(Init.TruncNormal(empty(side * side, h), 0.02));
+        ln2 = nn.LayerNorm(c, eps: Nn.ElasticLayerNorm.Eps);
+        fc1 = nn.Linear(c, l.MlpRatio * c);
+        fc2 = nn.Linear(l.MlpRatio * c, c);
+        _relIndex[0] = tensor(RelativePosition.IndexMap(grid, grid));
+        RegisterComponents();
+        register_buffer("rel_index", _relIndex[0], persistent: false);
+    }
+
+    public void CopyFrom(ElasticTransformerLayer e)
+    {
+        StaticLayers.Copy(ln1.weight!, e.ln1.Weight.narrow(0, 0, Spec.InChannels));
+        StaticLayers.Copy(ln1.bias!, e.ln1.Bias.narrow(0, 0, Spec.InChannels));
+        StaticLayers.Copy(q.weight!, e.q.ActiveWeight());
+        StaticLayers.Copy(k.weight!, e.k.ActiveWeight());
+        StaticLayers.Copy(v.weight!, e.ActiveV().reshape(v.weight!.shape));
+        StaticLayers.Copy(v_dw.weight!, e.ActiveVDw());
+        StaticLayers.Copy(proj.weight!, e.ActiveProj().reshape(proj.weight!.shape));
+        StaticLayers.Copy(proj.bias!, e.proj_bias.narrow(0, 0, Spec.InChannels));
+        var rows = tensor(RelativePosition.RowsFor(Spec.InSize, e.TableGrid), device: e.rel_pos.device);
+        StaticLayers.Copy(rel_pos, e.ActiveRelPosTable().index_select(0, rows));
+        StaticLayers.Copy(ln2.weight!, e.ln2.Weight.narrow(0, 0, Spec.InChannels));
+        StaticLayers.Copy(ln2.bias!, e.ln2.Bias.narrow(0, 0, Spec.InChannels));
+        StaticLayers.Copy(fc1.weight!, e.fc1.ActiveWeight());
+        StaticLayers.Copy(fc1.bias!, e.fc1.ActiveBias()!);
+        StaticLayers.Copy(fc2.weight!, e.fc2.ActiveWeight());
+        StaticLayers.Copy(fc2.bias!, e.fc2.ActiveBias()!);
+    }
+
+    /// <summary>The relative-position bias [H, N, N] of this layer's grid (a constant at inference).</summary>
+    public Tensor PositionBias() => RelativePosition.Bias(rel_pos, _relIndex[0], Spec.Heads, Spec.InSize * Spec.InSize);
+
+    public override Tensor forward(Tensor x)
+    {
+        int heads = Spec.Heads, hd = Spec.HeadDim, vd = VDim, grid = Spec.InSize;
+        long b = x.shape[0], n = x.shape[1];
+        var h = ln1.forward(x);
+        var qh = q.forward(h).view(b, n, heads, hd).transpose(1, 2);
+        var kh = k.forward(h).view(b, n, heads, hd).transpose(1, 2);
+        var vmap = v.forward(h).transpose(1, 2).reshape(b, heads * vd, grid, grid);
+        var vh = v_dw.forward(vmap).reshape(b, heads, vd, n).permute(0, 1, 3, 2);
+        var attn = (qh.matmul(kh.transpose(-2, -1)) * (1.0 / Math.Sqrt(hd)) + PositionBias()).softmax(-1);
+        var o = nn.functional.hardswish(attn.matmul(vh)).transpose(1, 2).reshape(b, n, heads * vd);
+        x = x + proj.forward(o);
+        return x + fc2.forward(nn.functional.hardswish(fc1.forward(ln2.forward(x))));
+    }
+}
+
+public sealed class HeadLayer : nn.Module<Tensor, Tensor>
+{
+    public readonly Conv2d expand;
+    public readonly BatchNorm2d bn;
+    public readonly Linear hidden;
+    public readonly Linear classifier;
+    public double Dropout { get; set; }
+
+    public HeadLayer(LayerSpec l) : base("head")
+    {
+        var wide = l.InChannels * l.Expansion;
+        expand = StaticLayers.Conv(l.InChannels, wide, 1);
+        bn = StaticLayers.Bn(wide);
+        hidden = nn.Linear(wide, l.Hidden);
+        classifier = nn.Linear(l.Hidden, l.Classes);
+        RegisterComponents();
+    }
+
+    public void CopyFrom(ElasticHead e)
+    {
+        StaticLayers.Copy(expand.weight!, e.expand.ActiveWeight());
+        StaticLayers.CopyBn(bn, e.bn);
+        StaticLayers.Copy(hidden.weight!, e.hidden.ActiveWeight());
+        StaticLayers.Copy(hidden.bias!, e.hidden.ActiveBias()!);
+        StaticLayers.Copy(classifier.weight!, e.classifier.weight!);
+        StaticLayers.Copy(classifier.bias!, e.classifier.bias!);
+    }
+
+    public override Tensor forward(Tensor map)
+    {
+        var h = nn.functional.hardswish(bn.forward(expand.forward(map))).mean([2, 3]);
+        h = nn.functional.hardswish(hidden.forward(h));
+        if (Dropout > 0) h = nn.functional.dropout(h, Dropout, training);
+        return classifier.forward(h);
+    }
+}
