@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 
 namespace ElasticVit.Data;
@@ -21,10 +22,15 @@ internal static class DataFiles
         try
         {
             byte[] raw = File.ReadAllBytes(path);
-            if (raw.Length < 2 || raw[0] != 0x1f || raw[1] != 0x8b) return raw;
+            if (raw.Length < 18 || raw[0] != 0x1f || raw[1] != 0x8b) return raw;
             using var gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
             using var output = new MemoryStream(raw.Length * 4);
             gz.CopyTo(output);
+            // GZipStream returns a cut-off stream's prefix without complaint; the trailer's size field
+            // (the last member's length mod 2^32) then rarely matches. "Smaller than" keeps multi-member files valid.
+            uint trailerSize = BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(raw.Length - 4));
+            if (output.Length < trailerSize)
+                throw DataException.For(path, $"truncated or corrupt gzip data ({output.Length} bytes decompressed, the trailer records {trailerSize})");
             return output.ToArray();
         }
         catch (FileNotFoundException e) { throw DataException.For(path, "not found", e); }
