@@ -152,6 +152,21 @@ public sealed class BatchLoaderTests
     }
 
     [Fact]
+    public void ToTensors_BelongToTheCallersDisposeScope()
+    {
+        var batch = new BatchLoader(Rgb, Norm, LoaderOptions.Evaluation(8)).PrepareBatch(0, 0);
+        torch.Tensor images, labels;
+
+        using (torch.NewDisposeScope())
+        {
+            (images, labels) = batch.ToTensors();
+            Assert.Equal(batch.Images, images.data<float>().ToArray());
+        }
+
+        Assert.True(images.IsInvalid && labels.IsInvalid);
+    }
+
+    [Fact]
     public void StoppingEarly_EndsTheProducer_AndANewPassStartsAfresh()
     {
         var big = Synthetic(4000, 10, 1, 28, 28);
