@@ -7,11 +7,14 @@ public sealed class SamplingException(string message) : Exception(message);
 
 /// <summary>
 /// Draws subnets "at a FLOPs level" T: FLOPs in [T, T + 2·bound], by bounded rejection inside the sub-space
-/// that dominates the level's min subnet.
+/// that dominates the level's min subnet. The result is the same as drawing with
+/// <see cref="RandomSubnets.Draw"/> until one is in range, but a rejected try allocates nothing.
 /// </summary>
 public sealed class LevelSampler
 {
-    public const int DefaultMaxTries = 20_000;
+    public const int DefaultMaxTries = 200_000;
+
+    private readonly FlopsCache _flops;
 
     public SearchSpace Space { get; }
     public double LevelFlopsM { get; }
@@ -21,11 +24,18 @@ public sealed class LevelSampler
     public double HighFlopsM => LevelFlopsM + 2 * Space.FlopsBoundM;
 
     public LevelSampler(SearchSpace space, double levelFlopsM, Subnet floor, int maxTries = DefaultMaxTries)
+        : this(space, levelFlopsM, floor, maxTries, new FlopsCache(space))
     {
+    }
+
+    internal LevelSampler(SearchSpace space, double levelFlopsM, Subnet floor, int maxTries, FlopsCache flops)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxTries, 1);
         Space = space;
         LevelFlopsM = levelFlopsM;
         Floor = floor;
         MaxTries = maxTries;
+        _flops = flops;
     }
 
     /// <summary>A sampler for an arbitrary level: the floor is the min subnet of the highest space level ≤ T (or the global min).</summary>
@@ -37,12 +47,16 @@ public sealed class LevelSampler
 
     public bool InRange(double flopsM) => flopsM >= LowFlopsM && flopsM <= HighFlopsM;
 
+    /// <summary>Whether <paramref name="subnet"/>'s FLOPs are in this level's range.</summary>
+    public bool Contains(Subnet subnet) => InRange(_flops.FlopsM(subnet));
+
     public Subnet Draw(Random rng)
     {
+        Span<int> values = stackalloc int[RandomSubnets.ValueCount(Space)];
         for (var i = 0; i < MaxTries; i++)
         {
-            var candidate = RandomSubnets.Draw(Space, rng, Floor);
-            if (InRange(Complexity.FlopsM(Space, candidate))) return candidate;
+            RandomSubnets.DrawValues(Space, rng, Floor, values);
+            if (InRange(_flops.FlopsM(values, stopAboveM: HighFlopsM))) return RandomSubnets.Build(Space, values);
         }
         throw new SamplingException(
             $"no subnet of {Space.Name} with FLOPs in [{LowFlopsM:G}, {HighFlopsM:G}]M above min subnet {Floor.Key} found in {MaxTries} tries; the level is infeasible or too narrow");

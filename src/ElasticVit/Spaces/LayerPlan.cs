@@ -49,40 +49,55 @@ public static class LayerPlan
     public static IReadOnlyList<LayerSpec> Of(SearchSpace space, Subnet subnet)
     {
         var layers = new List<LayerSpec>();
-        var size = space.StemOutSize(subnet.Resolution);
-        var c0 = subnet.Stem.Width;
-        layers.Add(new LayerSpec(LayerKind.Stem, space.Input.Channels, c0, subnet.Resolution, size, Stride: space.Stem.Stride, Kernel: 3));
-        for (var i = 0; i < subnet.Stem.Depth; i++)
-            layers.Add(new LayerSpec(LayerKind.Stage0, c0, c0, size, size, Kernel: subnet.Stem.Kernel, Expansion: 1));
-
-        var channels = c0;
+        var size = AddStem(layers, space, subnet.Resolution, subnet.Stem);
+        var channels = subnet.Stem.Width;
         for (var s = 0; s < space.Stages.Count; s++)
         {
-            var (stageSpace, stage) = (space.Stages[s], subnet.Stages[s]);
-            var outSize = SearchSpace.CeilDiv(size, stageSpace.Stride);
-            if (stageSpace.Kind == StageKind.MbConv)
-            {
-                for (var d = 0; d < stage.Depth; d++)
-                {
-                    var stride = d == 0 ? stageSpace.Stride : 1;
-                    var o = d == 0 ? outSize : size;
-                    layers.Add(new LayerSpec(LayerKind.MbConv, channels, stage.Width, size, o, stride, stage.Kernel, stage.Expansion, stageSpace.Se));
-                    channels = stage.Width;
-                    size = o;
-                }
-            }
-            else
-            {
-                layers.Add(new LayerSpec(LayerKind.Reduction, channels, stage.Width, size, outSize, stageSpace.Stride, 3, 6, Se: true));
-                channels = stage.Width;
-                size = outSize;
-                for (var d = 0; d < stage.Depth; d++)
-                    layers.Add(new LayerSpec(LayerKind.Transformer, channels, channels, size, size,
-                        Heads: stage.Heads, HeadDim: space.HeadDim, MlpRatio: stage.MlpRatio, VScale: stage.VScale));
-            }
+            size = AddStage(layers, space, s, subnet.Stages[s], channels, size);
+            channels = subnet.Stages[s].Width;
         }
-        layers.Add(new LayerSpec(LayerKind.Head, channels, space.Classes, size, 1,
-            Expansion: space.ClassifierMul, Hidden: space.ClassifierHidden, Classes: space.Classes));
+        layers.Add(Head(space, channels, size));
         return layers;
     }
+
+    /// <summary>Appends the stem conv and the stage-0 layers; returns the side of their output.</summary>
+    public static int AddStem(List<LayerSpec> layers, SearchSpace space, int resolution, StemConfig stem)
+    {
+        var size = space.StemOutSize(resolution);
+        layers.Add(new LayerSpec(LayerKind.Stem, space.Input.Channels, stem.Width, resolution, size, Stride: space.Stem.Stride, Kernel: 3));
+        for (var i = 0; i < stem.Depth; i++)
+            layers.Add(new LayerSpec(LayerKind.Stage0, stem.Width, stem.Width, size, size, Kernel: stem.Kernel, Expansion: 1));
+        return size;
+    }
+
+    /// <summary>Appends the layers of stage <paramref name="index"/> fed by a map of the given channels and side; returns the output side.</summary>
+    public static int AddStage(List<LayerSpec> layers, SearchSpace space, int index, StageConfig stage, int inChannels, int inSize)
+    {
+        var stageSpace = space.Stages[index];
+        var outSize = SearchSpace.CeilDiv(inSize, stageSpace.Stride);
+        if (stageSpace.Kind == StageKind.MbConv)
+        {
+            var (channels, size) = (inChannels, inSize);
+            for (var d = 0; d < stage.Depth; d++)
+            {
+                var stride = d == 0 ? stageSpace.Stride : 1;
+                var o = d == 0 ? outSize : size;
+                layers.Add(new LayerSpec(LayerKind.MbConv, channels, stage.Width, size, o, stride, stage.Kernel, stage.Expansion, stageSpace.Se));
+                channels = stage.Width;
+                size = o;
+            }
+        }
+        else
+        {
+            layers.Add(new LayerSpec(LayerKind.Reduction, inChannels, stage.Width, inSize, outSize, stageSpace.Stride, 3, 6, Se: true));
+            for (var d = 0; d < stage.Depth; d++)
+                layers.Add(new LayerSpec(LayerKind.Transformer, stage.Width, stage.Width, outSize, outSize,
+                    Heads: stage.Heads, HeadDim: space.HeadDim, MlpRatio: stage.MlpRatio, VScale: stage.VScale));
+        }
+        return outSize;
+    }
+
+    public static LayerSpec Head(SearchSpace space, int channels, int size) =>
+        new(LayerKind.Head, channels, space.Classes, size, 1,
+            Expansion: space.ClassifierMul, Hidden: space.ClassifierHidden, Classes: space.Classes);
 }
