@@ -36,8 +36,8 @@ dotnet test ElasticVit.slnx -c Release --no-build --nologo \
 # One closing line summed over all test projects (from the TRX files' counters).
 if compgen -G "$results/*.trx" >/dev/null; then
   grep -ho '<Counters [^>]*>' "$results"/*.trx | awk '
-    function attr(name,   m) { return match($0, name "=\"[0-9]+\"") ? substr($0, RSTART + length(name) + 2, RLENGTH - length(name) - 3) + 0 : 0 }
-    { p += attr("passed"); f += attr("failed") + attr("error") + attr("timeout") + attr("aborted"); s += attr("notExecuted") }
+    function attr(name) { return match($0, name "=\"[0-9]+\"") ? substr($0, RSTART + length(name) + 2, RLENGTH - length(name) - 3) + 0 : 0 }
+    { p += attr("passed"); f += attr("failed") + attr("error") + attr("timeout") + attr("aborted"); s += attr("total") - attr("executed") }
     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }'
 fi
 exit "$status"
