@@ -72,6 +72,7 @@ if ! command -v debootstrap >/dev/null 2>&1; then
 fi
 
 root=$(readlink -f "$(mktemp -d "${FRESH_TMPDIR:-/var/tmp}/elasticvit-fresh.XXXXXX")")
+chmod 755 "$root" # mktemp makes it 0700; apt's _apt user must be able to reach the chroot's files
 logs="$root.logs"
 mkdir -p "$logs"
 chroot_repo=/root/elasticvit
