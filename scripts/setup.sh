@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what ElasticViT for .NET needs on the machine, and nothing when it is already there:
-#   1. Debian's dataset-fashion-mnist (the built-in real dataset);
+#   1. Debian's dataset-fashion-mnist (the built-in real dataset) and python3-onnx (an independent
+#      validator for the ONNX files the project writes: onnx.checker and shape inference);
 #   2. a libstdc++ that exports GLIBCXX_3.4.32 (TorchSharp-cpu 0.107's native shim needs it).
 # Idempotent: a second run does no apt work. The libstdc++ step is the last apt step on purpose
 # (after it, bookworm's -dev packages can no longer be installed).
@@ -28,8 +29,18 @@ is_debian() { [ -r /etc/os-release ] && . /etc/os-release && [ "${ID:-}" = "debi
 FMNIST_DIR=/usr/share/datasets/fashion-mnist
 need_pkgs=()
 [ -f "$FMNIST_DIR/t10k-labels-idx1-ubyte.gz" ] || need_pkgs+=(dataset-fashion-mnist)
+# A file test instead of `/usr/bin/python3 -c 'import onnx'` keeps the no-op path fast; this is
+# the module Debian's python3-onnx installs for the system Python (/usr/bin/python3).
+[ -f /usr/lib/python3/dist-packages/onnx/__init__.py ] || need_pkgs+=(python3-onnx)
+if [ "${#need_pkgs[@]}" -gt 0 ] && ! command -v apt-get >/dev/null 2>&1; then
+  # Without apt only the dataset is essential; the ONNX validator is optional.
+  case " ${need_pkgs[*]} " in
+    *" dataset-fashion-mnist "*) die "Fashion-MNIST missing and no apt-get; install it into $FMNIST_DIR or pass --data-dir" ;;
+  esac
+  log "warning: no apt-get; Python's onnx package (the independent ONNX validator) is not installed"
+  need_pkgs=()
+fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
-  command -v apt-get >/dev/null 2>&1 || die "missing ${need_pkgs[*]} and no apt-get; install Fashion-MNIST into $FMNIST_DIR or pass --data-dir"
   log "installing ${need_pkgs[*]}"
   apt_update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null \
