@@ -10,7 +10,15 @@ namespace ElasticVit.Latency;
 /// </summary>
 public static partial class LayerKeys
 {
-    [GeneratedRegex(@"^(stem|stage0|mbconv|reduction|transformer|head)(:[a-z]+[0-9]+(-[0-9]+)?)+$")]
+    /// <summary>The shapes <see cref="LayerSpec.Key"/> produces, one per <see cref="LayerKind"/>.</summary>
+    [GeneratedRegex("""
+        ^(stem:c\d+-\d+:s\d+:i\d+
+        |stage0:c\d+:k\d+:i\d+
+        |mbconv:c\d+-\d+:e\d+:k\d+:s\d+:i\d+:se[01]
+        |reduction:c\d+-\d+:s\d+:i\d+
+        |transformer:c\d+:n\d+:h\d+:m\d+:v\d+
+        |head:c\d+:n\d+:f\d+:o\d+)$
+        """, RegexOptions.IgnorePatternWhitespace)]
     private static partial Regex KeyPattern();
 
     public static bool IsWellFormed(string key) => KeyPattern().IsMatch(key);

@@ -23,6 +23,8 @@ public class LayerKeysTests
     [InlineData("model.onnx")]
     [InlineData("mbconv_c16-24_e3.k3.onnx")]
     [InlineData("conv_c16_k3.onnx")]
+    [InlineData("stem_c1-8.onnx")]
+    [InlineData("mbconv_c16-24_e3_k3_s2_i28_se2.onnx")]
     public void KeyOfFileName_RejectsNamesThatAreNoLayerKeys(string file) =>
         Assert.Contains("is not a layer file name", Assert.Throws<LatencyException>(() => LayerKeys.KeyOfFileName(file)).Message);
 }
