@@ -1,1 +1,19 @@
-namespace ElasticVit.Bench; public static class Program { public static int Main() => 0; }
+namespace ElasticVit.Bench;
+
+/// <summary>Benchmarks, one per first argument: <c>dotnet run -c Release --project bench/ElasticVit.Bench -- NAME [args]</c>.</summary>
+public static class Program
+{
+    private static readonly (string Name, string Help, Func<string[], int> Run)[] Benchmarks =
+    [
+        ("predict-speed", "latency predictions per second of the lookup-table predictor (args: [subnet count, default 10000])", LatencyPredictBench.Run),
+    ];
+
+    public static int Main(string[] args)
+    {
+        var bench = Benchmarks.FirstOrDefault(b => args.Length > 0 && b.Name == args[0]);
+        if (bench.Run is not null) return bench.Run(args[1..]);
+        Console.Error.WriteLine(args.Length == 0 ? "usage: ElasticVit.Bench NAME [args]" : $"error: unknown benchmark '{args[0]}'");
+        foreach (var b in Benchmarks) Console.Error.WriteLine($"  {b.Name,-16} {b.Help}");
+        return 2;
+    }
+}
