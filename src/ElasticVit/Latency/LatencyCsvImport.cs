@@ -36,16 +36,17 @@ public static partial class LatencyCsvImport
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new LatencyException($"{csvPath}: cannot read ({e.Message})"); }
         var csv = new Reader(csvPath, lines);
         var meta = csv.Metadata();
-        var name = deviceName ?? meta.GetValueOrDefault("device").Value
+        string? Meta(string key) => meta.TryGetValue(key, out var m) ? m.Value : null;
+        var name = deviceName ?? Meta("device")
             ?? throw new LatencyException($"{csvPath}: no device name: pass one or add a '# device: NAME' line");
-        space ??= meta.TryGetValue("space", out var spaceName)
-            ? LoadSpace(spaceName.Value, csvPath)
+        space ??= Meta("space") is { } spaceName
+            ? LoadSpace(spaceName, csvPath)
             : throw new LatencyException($"{csvPath}: no search space: pass one or add a '# space: NAME' line");
         if (meta.TryGetValue("space", out var declared) && declared.Value != space.Name)
             throw csv.Fail(declared.Line, $"the file declares space '{declared.Value}' but is imported for '{space.Name}'");
         int? threads = meta.TryGetValue("threads", out var t) ? (int)csv.Number(t.Value, "threads", t.Line, integer: true) : null;
-        string Text(string key) => meta.GetValueOrDefault(key).Value ?? "";
-        var device = new DeviceInfo(name, space.Name, Text("backend"), threads, Text("runtime_version"), Text("machine"), Text("date"), Text("notes"));
+        var device = new DeviceInfo(name, space.Name, Meta("backend") ?? "", threads, Meta("runtime_version") ?? "",
+            Meta("machine") ?? "", Meta("date") ?? "", Meta("notes") ?? "");
 
         var (entries, models) = csv.Rows(space);
         var table = new LatencyTable(device, entries) { Source = csvPath };

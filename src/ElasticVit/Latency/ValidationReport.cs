@@ -15,7 +15,7 @@ public sealed record ValidationReport(
     [property: JsonPropertyName("within10")] double Within10,
     [property: JsonPropertyName("within5")] double Within5,
     [property: JsonPropertyName("rmse_ms")] double RmseMs,
-    [property: JsonPropertyName("mape")] double Mape,
+    [property: JsonPropertyName("mape")] double MapePercent,
     [property: JsonPropertyName("spearman")] double? Spearman)
 {
     public static ValidationReport Compute(string predictor, IReadOnlyList<double> predictedMs, IReadOnlyList<double> measuredMs)

@@ -81,8 +81,10 @@ public sealed class LatencyCsvImportTests : IDisposable
     }
 
     [Fact]
-    public void Import_WithoutDeviceOrSpace_Fails()
+    public void Import_NeedsADeviceNameAndTheDeclaredSpace()
     {
+        Assert.Contains(":2: the file declares space 'elasticvit-fmnist' but is imported for 'elasticvit-imagenet'", Assert.Throws<LatencyException>(
+            () => LatencyCsvImport.Import(Write("# device: x\n# space: elasticvit-fmnist\n"), space: SpaceLoader.Load("elasticvit-imagenet"))).Message);
         Assert.Contains("no device name", Assert.Throws<LatencyException>(() => LatencyCsvImport.Import(Write("# space: elasticvit-fmnist\n"))).Message);
         Assert.Contains("no search space", Assert.Throws<LatencyException>(() => LatencyCsvImport.Import(Write("# device: x\n"))).Message);
         Assert.Contains("unknown search space 'mnist'", Assert.Throws<LatencyException>(() => LatencyCsvImport.Import(Write("# device: x\n# space: mnist\n"))).Message);

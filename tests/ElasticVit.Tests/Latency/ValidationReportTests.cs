@@ -18,7 +18,7 @@ public class ValidationReportTests
         Assert.Equal(0.75, r.Within10); // the ±10% boundary counts as within
         Assert.Equal(0.5, r.Within5);
         Assert.Equal(Math.Sqrt((100 + 100 + 36 + 0) / 4.0), r.RmseMs, 12);
-        Assert.Equal(100 * (0.10 + 0.05 + 0.12 + 0) / 4, r.Mape, 12);
+        Assert.Equal(100 * (0.10 + 0.05 + 0.12 + 0) / 4, r.MapePercent, 12);
         Assert.Equal(1.0, r.Spearman!.Value, 12); // same order on both sides
     }
 
@@ -69,6 +69,6 @@ public class ValidationReportTests
         var measured = RandomSubnets(Fmnist, 50, seed: 22).Select(s => new ModelMeasurement(s, predictor.PredictMs(s) * 1.04)).ToArray();
         var r = ValidationReport.Of("lut", predictor, measured);
         Assert.Equal((50, 1.0, 1.0, 1.0), (r.Count, r.Within10, r.Within5, r.Spearman));
-        Assert.Equal(100 * (1 - 1 / 1.04), r.Mape, 9);
+        Assert.Equal(100 * (1 - 1 / 1.04), r.MapePercent, 9);
     }
 }
