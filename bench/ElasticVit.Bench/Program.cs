@@ -1,18 +1,20 @@
 namespace ElasticVit.Bench;
 
-/// <summary>Benchmarks, one per first argument. Add a case and a *Bench.cs file for a new one.</summary>
+/// <summary>Benchmarks, one per first argument: <c>dotnet run -c Release --project bench/ElasticVit.Bench -- NAME [args]</c>.</summary>
 public static class Program
 {
-    public static int Main(string[] args) => args.FirstOrDefault() switch
-    {
-        "loader" => LoaderBench.Run(args[1..]),
-        _ => Usage(),
-    };
+    private static readonly (string Name, string Help, Func<string[], int> Run)[] Benchmarks =
+    [
+        ("loader", "background loader images/s on Fashion-MNIST (args: [--data DIR] [--batch 64] [--epochs 3])", LoaderBench.Run),
+        ("predict-speed", "latency predictions per second of the lookup-table predictor (args: [subnet count, default 10000])", LatencyPredictBench.Run),
+    ];
 
-    private static int Usage()
+    public static int Main(string[] args)
     {
-        Console.Error.WriteLine("usage: ElasticVit.Bench <benchmark> [options]");
-        Console.Error.WriteLine("  loader [--data DIR] [--batch 64] [--epochs 3]   background loader images/s on Fashion-MNIST");
+        var bench = Benchmarks.FirstOrDefault(b => args.Length > 0 && b.Name == args[0]);
+        if (bench.Run is not null) return bench.Run(args[1..]);
+        Console.Error.WriteLine(args.Length == 0 ? "usage: ElasticVit.Bench NAME [args]" : $"error: unknown benchmark '{args[0]}'");
+        foreach (var b in Benchmarks) Console.Error.WriteLine($"  {b.Name,-16} {b.Help}");
         return 2;
     }
 }

@@ -1,0 +1,41 @@
+using ElasticVit.Spaces;
+
+namespace ElasticVit.Latency;
+
+public enum OverheadEstimate { Median, Mean }
+
+/// <summary>
+/// Fits the per-model constants of a <see cref="LatencyTable"/> from whole-model measurements (a calibration set),
+/// since a model is slower or faster than the sum of its separately timed layers.
+/// </summary>
+public static class LatencyCalibration
+{
+    /// <summary>Sets <c>OverheadMs</c> to the median (or mean) of <c>measured − Scale · Σ entries</c>; the scale is kept.</summary>
+    public static LatencyTable FitOverhead(LatencyTable table, SearchSpace space, IEnumerable<ModelMeasurement> calibration,
+        OverheadEstimate estimate = OverheadEstimate.Median)
+    {
+        var predictor = new LookupTablePredictor(table, space);
+        var residuals = calibration.Select(m => m.LatencyMs - table.Scale * predictor.LayerSumMs(m.Subnet)).ToArray();
+        if (residuals.Length == 0) throw new LatencyException($"fitting the overhead of {table.Source} needs at least one whole-model measurement");
+        return table with { OverheadMs = estimate == OverheadEstimate.Median ? Median(residuals) : residuals.Average() };
+    }
+
+    /// <summary>Least-squares fit of <c>measured ≈ Scale · Σ entries + OverheadMs</c>.</summary>
+    public static LatencyTable FitScaleAndOverhead(LatencyTable table, SearchSpace space, IEnumerable<ModelMeasurement> calibration)
+    {
+        var predictor = new LookupTablePredictor(table, space);
+        var measured = calibration.ToArray();
+        var (scale, overhead) = LeastSquares.Line(
+            measured.Select(m => predictor.LayerSumMs(m.Subnet)).ToArray(), measured.Select(m => m.LatencyMs).ToArray(),
+            $"the scale of {table.Source}");
+        if (scale <= 0) throw new LatencyException($"fitted scale {scale:G4} of {table.Source} is not positive; the calibration set does not fit the table");
+        return table with { Scale = scale, OverheadMs = overhead };
+    }
+
+    internal static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text;
+using System.Text.Json;
+using ElasticVit.Spaces;
+
+namespace ElasticVit.Latency;
+
+/// <summary>Where and how a latency table was measured. Only <see cref="Name"/> and <see cref="Space"/> are required.</summary>
+public sealed record DeviceInfo(
+    string Name,
+    string Space,
+    string Backend = "",
+    int? Threads = null,
+    string RuntimeVersion = "",
+    string Machine = "",
+    string Date = "",
+    string Notes = "");
+
+/// <summary>One measured layer: the median over <see cref="Runs"/> repetitions and their interquartile range.</summary>
+public readonly record struct LatencyEntry(double Ms, int? Runs = null, double? IqrMs = null);
+
+/// <summary>
+/// A latency lookup table for one device and one search space: the median milliseconds of every layer shape,
+/// keyed by <see cref="LayerSpec.Key"/>, plus a per-model <see cref="OverheadMs"/> (what lies between layers) and a
+/// <see cref="Scale"/>; a subnet's predicted latency is <c>Scale · Σ entries + OverheadMs</c>.
+/// Stored as JSON (format <see cref="Format"/>) with <see cref="Load"/>/<see cref="Save"/>.
+/// </summary>
+public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string, LatencyEntry> Entries, double OverheadMs = 0, double Scale = 1)
+{
+    public const string Format = "elasticvit-latency-table/1";
+
+    /// <summary>The file this table was loaded from or imported from, for error messages.</summary>
+    public string Source { get; init; } = "(in-memory latency table)";
+
+    /// <summary>Every distinct layer shape any subnet of <paramref name="space"/> can contain, in forward order of first appearance.</summary>
+    public static IReadOnlyList<LayerSpec> RequiredLayers(SearchSpace space, IEnumerable<int>? resolutions = null) =>
+        RequiredLayerShapes.Of(space, resolutions);
+
+    /// <summary>The keys of <see cref="RequiredLayers"/>: what a profiler must measure to cover the space.</summary>
+    public static IReadOnlyList<string> RequiredKeys(SearchSpace space, IEnumerable<int>? resolutions = null) =>
+        RequiredLayers(space, resolutions).Select(l => l.Key).ToArray();
+
+    /// <summary>Required keys this table has no entry for.</summary>
+    public IReadOnlyList<string> MissingKeys(SearchSpace space, IEnumerable<int>? resolutions = null) =>
+        RequiredKeys(space, resolutions).Where(k => !Entries.ContainsKey(k)).ToArray();
+
+    public static LatencyTable Load(string path) => StrictJson.Parse(path, root =>
+    {
+        root.AllowOnly("format", "device", "overhead_ms", "scale", "entries");
+        var format = root.String("format");
+        if (format != Format) throw root.Fail("format", $"'{format}' is not supported (expected '{Format}')");
+        var d = root.Object("device");
+        d.AllowOnly("name", "space", "backend", "threads", "runtime_version", "machine", "date", "notes");
+        var device = new DeviceInfo(d.String("name"), d.String("space"), d.OptionalString("backend"), d.OptionalPositiveInt("threads"),
+            d.OptionalString("runtime_version"), d.OptionalString("machine"), d.OptionalString("date"), d.OptionalString("notes"));
+        var entries = new Dictionary<string, LatencyEntry>(StringComparer.Ordinal);
+        foreach (var (key, e) in root.Object("entries").Properties())
+        {
+            if (!LayerKeys.IsWellFormed(key)) throw root.Fail("entries", $"'{key}' is not a layer key");
+            e.AllowOnly("ms", "runs", "iqr_ms");
+            entries[key] = new LatencyEntry(e.Double("ms", 0), e.OptionalPositiveInt("runs"), e.OptionalDouble("iqr_ms", 0));
+        }
+        var scale = root.OptionalDouble("scale", 0) ?? 1;
+        if (scale == 0) throw root.Fail("scale", "must be positive");
+        return new LatencyTable(device, entries, root.OptionalDouble("overhead_ms") ?? 0, scale) { Source = path };
+    });
+
+    /// <summary>Writes the table atomically (temp file + rename); entries sorted by key so files diff well.</summary>
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson());
+
+    public string ToJson()
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("format", Format);
+            w.WriteStartObject("device");
+            w.WriteString("name", Device.Name);
+            w.WriteString("space", Device.Space);
+            w.WriteString("backend", Device.Backend);
+            if (Device.Threads is { } threads) w.WriteNumber("threads", threads);
+            w.WriteString("runtime_version", Device.RuntimeVersion);
+            w.WriteString("machine", Device.Machine);
+            w.WriteString("date", Device.Date);
+            w.WriteString("notes", Device.Notes);
+            w.WriteEndObject();
+            w.WriteNumber("overhead_ms", OverheadMs);
+            w.WriteNumber("scale", Scale);
+            w.WriteStartObject("entries");
+            foreach (var (key, e) in Entries.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                w.WriteStartObject(key);
+                w.WriteNumber("ms", e.Ms);
+                if (e.Runs is { } runs) w.WriteNumber("runs", runs);
+                if (e.IqrMs is { } iqr) w.WriteNumber("iqr_ms", iqr);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+}

@@ -1,0 +1,93 @@
+using System.Text;
+using System.Text.Json;
+
+namespace ElasticVit.Latency;
+
+/// <summary>Typed, path-aware reading of one JSON object of a latency file; every failure names file and field.</summary>
+internal sealed class StrictJson(JsonElement element, string source, string path = "")
+{
+    public static T Parse<T>(string file, Func<StrictJson, T> read)
+    {
+        string text;
+        try { text = File.ReadAllText(file); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new LatencyException($"{file}: cannot read ({e.Message})"); }
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(text); }
+        catch (JsonException e) { throw new LatencyException($"{file}: not valid JSON ({e.Message.Split('\n')[0]})"); }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new LatencyException($"{file}: expected a JSON object");
+            return read(new StrictJson(doc.RootElement, file));
+        }
+    }
+
+    public LatencyException Fail(string field, string problem) => new($"{source}: field '{Join(field)}': {problem}");
+
+    private string Join(string field) => path.Length == 0 ? field : $"{path}.{field}";
+
+    public void AllowOnly(params string[] allowed)
+    {
+        foreach (var p in element.EnumerateObject())
+            if (!allowed.Contains(p.Name)) throw Fail(p.Name, $"unknown key (allowed: {string.Join(", ", allowed)})");
+    }
+
+    public bool Has(string field) => element.TryGetProperty(field, out var v) && v.ValueKind != JsonValueKind.Null;
+
+    private JsonElement Get(string field, JsonValueKind kind)
+    {
+        if (!element.TryGetProperty(field, out var v)) throw Fail(field, "missing");
+        if (v.ValueKind != kind) throw Fail(field, $"expected {kind.ToString().ToLowerInvariant()}, got {v.ValueKind.ToString().ToLowerInvariant()}");
+        return v;
+    }
+
+    public string String(string field) => Get(field, JsonValueKind.String).GetString()!;
+    public string OptionalString(string field) => Has(field) ? String(field) : "";
+
+    /// <summary>A finite number ≥ <paramref name="min"/>.</summary>
+    public double Double(string field, double min = double.NegativeInfinity)
+    {
+        var v = Get(field, JsonValueKind.Number).GetDouble();
+        if (!double.IsFinite(v) || v < min) throw Fail(field, $"expected a finite number ≥ {min}, got {v}");
+        return v;
+    }
+
+    public double? OptionalDouble(string field, double min = double.NegativeInfinity) => Has(field) ? Double(field, min) : null;
+
+    public int? OptionalPositiveInt(string field)
+    {
+        if (!Has(field)) return null;
+        var v = Get(field, JsonValueKind.Number);
+        return v.TryGetInt32(out var i) && i > 0 ? i : throw Fail(field, $"expected a positive integer, got {v.GetRawText()}");
+    }
+
+    public StrictJson Object(string field) => new(Get(field, JsonValueKind.Object), source, Join(field));
+
+    public IEnumerable<(string Name, StrictJson Value)> Properties()
+    {
+        foreach (var p in element.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.Object) throw Fail(p.Name, $"expected object, got {p.Value.ValueKind.ToString().ToLowerInvariant()}");
+            yield return (p.Name, new StrictJson(p.Value, source, Join(p.Name)));
+        }
+    }
+}
+
+/// <summary>Writes a file so that readers see either the old or the new content: a temp file, then a rename.</summary>
+internal static class AtomicFile
+{
+    public static void WriteAllText(string path, string text)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temp = $"{full}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            File.WriteAllText(temp, text, new UTF8Encoding(false));
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}

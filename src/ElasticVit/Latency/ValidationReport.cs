@@ -1,0 +1,116 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace ElasticVit.Latency;
+
+/// <summary>
+/// How well a predictor matches measured latencies: shares of predictions within ±10% and ±5% of the measured value
+/// (fractions in [0, 1]; nn-Meter's headline metric is <see cref="Within10"/>), root-mean-square error in ms, mean
+/// absolute percentage error (in percent) and Spearman's rank correlation (null when a side is constant).
+/// </summary>
+public sealed record ValidationReport(
+    [property: JsonPropertyName("predictor")] string Predictor,
+    [property: JsonPropertyName("count")] int Count,
+    [property: JsonPropertyName("within10")] double Within10,
+    [property: JsonPropertyName("within5")] double Within5,
+    [property: JsonPropertyName("rmse_ms")] double RmseMs,
+    [property: JsonPropertyName("mape")] double MapePercent,
+    [property: JsonPropertyName("spearman")] double? Spearman)
+{
+    public static ValidationReport Compute(string predictor, IReadOnlyList<double> predictedMs, IReadOnlyList<double> measuredMs)
+    {
+        LatencyMetrics.CheckPairs(predictedMs, measuredMs);
+        return new ValidationReport(predictor, predictedMs.Count,
+            LatencyMetrics.WithinShare(predictedMs, measuredMs, 0.10),
+            LatencyMetrics.WithinShare(predictedMs, measuredMs, 0.05),
+            LatencyMetrics.RmseMs(predictedMs, measuredMs),
+            LatencyMetrics.MapePercent(predictedMs, measuredMs),
+            LatencyMetrics.Spearman(predictedMs, measuredMs));
+    }
+
+    /// <summary>Predicts every measured subnet with <paramref name="predictor"/> and compares.</summary>
+    public static ValidationReport Of(string name, ILatencyPredictor predictor, IReadOnlyList<ModelMeasurement> measured) =>
+        Compute(name, measured.Select(m => predictor.PredictMs(m.Subnet)).ToArray(), measured.Select(m => m.LatencyMs).ToArray());
+
+    public string ToJson() => JsonSerializer.Serialize(this);
+
+    /// <summary>One JSON object with a report per predictor: <c>{"lut": {"within10": …}, "flops": {…}}</c>.</summary>
+    public static string ToJson(IEnumerable<ValidationReport> reports)
+    {
+        var root = new JsonObject();
+        foreach (var r in reports)
+        {
+            var node = JsonSerializer.SerializeToNode(r)!.AsObject();
+            node.Remove("predictor");
+            root[r.Predictor] = node;
+        }
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+}
+
+/// <summary>The metrics of <see cref="ValidationReport"/> on (predicted, measured) pairs; measured values must be positive.</summary>
+public static class LatencyMetrics
+{
+    /// <summary>Share of pairs with |predicted − measured| ≤ <paramref name="tolerance"/> · measured (boundary included).</summary>
+    public static double WithinShare(IReadOnlyList<double> predicted, IReadOnlyList<double> measured, double tolerance)
+    {
+        CheckPairs(predicted, measured);
+        var hits = 0;
+        for (var i = 0; i < predicted.Count; i++)
+            if (Math.Abs(predicted[i] - measured[i]) / measured[i] <= tolerance) hits++;
+        return (double)hits / predicted.Count;
+    }
+
+    public static double RmseMs(IReadOnlyList<double> predicted, IReadOnlyList<double> measured)
+    {
+        CheckPairs(predicted, measured);
+        return Math.Sqrt(predicted.Zip(measured, (p, m) => (p - m) * (p - m)).Average());
+    }
+
+    /// <summary>Mean of |predicted − measured| / measured, in percent.</summary>
+    public static double MapePercent(IReadOnlyList<double> predicted, IReadOnlyList<double> measured)
+    {
+        CheckPairs(predicted, measured);
+        return 100 * predicted.Zip(measured, (p, m) => Math.Abs(p - m) / m).Average();
+    }
+
+    /// <summary>Pearson correlation of the average ranks (ties share the mean of their ranks); null if either side is constant.</summary>
+    public static double? Spearman(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        if (a.Count != b.Count) throw new LatencyException($"Spearman correlation needs equal lengths, got {a.Count} and {b.Count}");
+        double[] ra = AverageRanks(a), rb = AverageRanks(b);
+        double meanA = ra.Average(), meanB = rb.Average(), cov = 0, varA = 0, varB = 0;
+        for (var i = 0; i < ra.Length; i++)
+        {
+            cov += (ra[i] - meanA) * (rb[i] - meanB);
+            varA += (ra[i] - meanA) * (ra[i] - meanA);
+            varB += (rb[i] - meanB) * (rb[i] - meanB);
+        }
+        return varA == 0 || varB == 0 ? null : cov / Math.Sqrt(varA * varB);
+    }
+
+    /// <summary>1-based ranks; tied values get the mean of the ranks they span (e.g. [10, 20, 20, 30] → [1, 2.5, 2.5, 4]).</summary>
+    public static double[] AverageRanks(IReadOnlyList<double> values)
+    {
+        var order = Enumerable.Range(0, values.Count).OrderBy(i => values[i]).ToArray();
+        var ranks = new double[values.Count];
+        for (var start = 0; start < order.Length;)
+        {
+            var end = start;
+            while (end + 1 < order.Length && values[order[end + 1]] == values[order[start]]) end++;
+            var rank = (start + end) / 2.0 + 1;
+            for (var j = start; j <= end; j++) ranks[order[j]] = rank;
+            start = end + 1;
+        }
+        return ranks;
+    }
+
+    internal static void CheckPairs(IReadOnlyList<double> predicted, IReadOnlyList<double> measured)
+    {
+        if (predicted.Count != measured.Count)
+            throw new LatencyException($"{predicted.Count} predictions but {measured.Count} measurements");
+        if (predicted.Count == 0) throw new LatencyException("no (predicted, measured) pairs to validate");
+        if (measured.Any(m => !(m > 0 && double.IsFinite(m)))) throw new LatencyException("measured latencies must be positive and finite");
+    }
+}

@@ -1,0 +1,68 @@
+using ElasticVit.Latency;
+using static ElasticVit.Tests.Latency.LatencyTestData;
+
+namespace ElasticVit.Tests.Latency;
+
+public class LookupTablePredictorTests
+{
+    [Fact]
+    public void PredictMs_IsTheScaledSumOfLayerEntriesPlusOverhead()
+    {
+        var table = RandomTable(Fmnist, seed: 1, overheadMs: 0.3, scale: 1.5);
+        var predictor = new LookupTablePredictor(table, Fmnist);
+        Assert.Equal("synthetic", predictor.Device);
+        foreach (var subnet in RandomSubnets(Fmnist, 200, seed: 2))
+        {
+            Assert.Equal(EntrySum(table, Fmnist, subnet), predictor.LayerSumMs(subnet));
+            Assert.Equal(1.5 * EntrySum(table, Fmnist, subnet) + 0.3, predictor.PredictMs(subnet));
+        }
+    }
+
+    [Fact]
+    public void MissingEntry_ThrowsNamingTheKeyAndTheTableFile()
+    {
+        var full = RandomTable(Fmnist, seed: 1);
+        var subnet = Fmnist.NamedModels["mid"];
+        var stem = ElasticVit.Spaces.LayerPlan.Of(Fmnist, subnet)[0].Key;
+        var table = full with { Entries = full.Entries.Where(e => e.Key != stem).ToDictionary(), Source = "pixel4.json" };
+        var m = Assert.Throws<LatencyException>(() => new LookupTablePredictor(table, Fmnist).PredictMs(subnet)).Message;
+        Assert.Equal($"latency table pixel4.json (synthetic) has no entry for layer '{stem}' of subnet {subnet.Key}", m);
+    }
+
+    [Fact]
+    public void TableOfAnotherSpace_IsRejected()
+    {
+        var table = RandomTable(Fmnist, seed: 1) with { Device = new DeviceInfo("x", "elasticvit-imagenet") };
+        Assert.Contains("measured for space 'elasticvit-imagenet', not 'elasticvit-fmnist'",
+            Assert.Throws<LatencyException>(() => new LookupTablePredictor(table, Fmnist)).Message);
+    }
+
+    [Theory]
+    [InlineData(OverheadEstimate.Median, 0.5)]
+    [InlineData(OverheadEstimate.Mean, 0.6)]
+    public void FitOverhead_IsTheMedianOrMeanResidual(OverheadEstimate estimate, double expected)
+    {
+        var table = RandomTable(Fmnist, seed: 3);
+        var subnets = RandomSubnets(Fmnist, 5, seed: 4);
+        double[] residuals = [0.4, 0.5, 0.9, 0.2, 1.0]; // median 0.5, mean 0.6
+        var calibration = subnets.Select((s, i) => new ModelMeasurement(s, EntrySum(table, Fmnist, s) + residuals[i]));
+        var fitted = LatencyCalibration.FitOverhead(table, Fmnist, calibration, estimate);
+        Assert.Equal(expected, fitted.OverheadMs, 12);
+        Assert.Equal(1.0, fitted.Scale);
+    }
+
+    [Fact]
+    public void FitScaleAndOverhead_RecoversAnExactLinearRelation()
+    {
+        var table = RandomTable(Fmnist, seed: 5);
+        var calibration = RandomSubnets(Fmnist, 30, seed: 6).Select(s => new ModelMeasurement(s, 1.25 * EntrySum(table, Fmnist, s) + 0.75));
+        var fitted = LatencyCalibration.FitScaleAndOverhead(table, Fmnist, calibration);
+        Assert.Equal(1.25, fitted.Scale, 10);
+        Assert.Equal(0.75, fitted.OverheadMs, 10);
+    }
+
+    [Fact]
+    public void FitOverhead_WithoutMeasurements_Fails() =>
+        Assert.Contains("needs at least one whole-model measurement",
+            Assert.Throws<LatencyException>(() => LatencyCalibration.FitOverhead(RandomTable(Fmnist, 1), Fmnist, [])).Message);
+}
