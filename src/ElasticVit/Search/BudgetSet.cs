@@ -20,7 +20,7 @@ public sealed class BudgetSet(IReadOnlyList<IBudget> budgets)
 
     public override string ToString() => Name;
 
-    /// <summary>Comma-separated budget specs (see <see cref="BudgetSpec.Parse"/>), all of which must hold.</summary>
+    /// <summary>Comma-separated budget specs (see <see cref="BudgetSpec.Parse"/>), all of which must hold; so LUT paths cannot contain ','.</summary>
     public static BudgetSet Parse(string text, SearchSpace space, Func<string, ILatencyPredictor> loadLut)
     {
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
