@@ -18,12 +18,15 @@ public sealed record AlternativeResult(BudgetSet Budgets, EvaluatedSubnet Winner
 /// <summary>Progress of one alternative's search.</summary>
 public sealed record SearchProgress(int Alternative, int Alternatives, BudgetSet Budgets, GenerationProgress Generation);
 
+/// <param name="Metrics">Costs of every evaluated subnet: FLOPs, parameters, then any other metric the budgets use.</param>
 /// <param name="Evaluated">Every subnet in the fitness cache, in evaluation order.</param>
-/// <param name="ParetoFront">The non-dominated evaluated subnets over fitness and all <paramref name="Metrics"/>.</param>
+/// <param name="FrontMetrics">The metrics the budgets constrain (FLOPs when there are none).</param>
+/// <param name="ParetoFront">The non-dominated evaluated subnets over fitness and the <paramref name="FrontMetrics"/>.</param>
 public sealed record SearchReport(
     IReadOnlyList<AlternativeResult> Alternatives,
     IReadOnlyList<CostMetric> Metrics,
     IReadOnlyList<EvaluatedSubnet> Evaluated,
+    IReadOnlyList<string> FrontMetrics,
     IReadOnlyList<EvaluatedSubnet> ParetoFront,
     int Evaluations,
     int CacheHits,
@@ -74,7 +77,9 @@ public static class SearchRunner
             return new AlternativeResult(s.Budgets, winner, s.Stats);
         }).ToList();
         var metrics = sources.Select(m => new CostMetric(m.Metric, m.Unit)).ToList();
-        return new SearchReport(results, metrics, evaluated, ParetoFront.Of(evaluated, metrics.Select(m => m.Name).ToArray()),
+        // Only constrained costs span the front: every extra metric makes more subnets non-dominated.
+        var frontMetrics = alternatives.SelectMany(a => a.Budgets).Select(b => b.Metric).DefaultIfEmpty("flops").Distinct().ToList();
+        return new SearchReport(results, metrics, evaluated, frontMetrics, ParetoFront.Of(evaluated, frontMetrics),
             cache.Evaluations - evaluations, cache.Hits - hits, clock.Elapsed);
     }
 

@@ -30,6 +30,7 @@ public class SearchRunnerTests
 
         Assert.Equal(["flops", "params", "latency:fake.json"], report.Metrics.Select(m => m.Name));
         Assert.Equal(["MFLOPs", "M params", "ms"], report.Metrics.Select(m => m.Unit));
+        Assert.Equal(["flops", "latency:fake.json", "params"], report.FrontMetrics);
         Assert.Equal(3 * (Small.Generations + 1), progress.Count);
         Assert.Equal([0, 1, 2], progress.Select(p => p.Alternative).Distinct());
         Assert.Equal(seen.Count, report.Evaluations);
@@ -53,8 +54,8 @@ public class SearchRunnerTests
         Assert.Contains(report.ParetoFront, e => e.Fitness == report.Evaluated.Max(x => x.Fitness));
         foreach (var e in report.Evaluated)
         {
-            var dominated = report.Evaluated.Any(o => o.Fitness >= e.Fitness && report.Metrics.All(m => o.Costs[m.Name] <= e.Costs[m.Name])
-                && (o.Fitness > e.Fitness || report.Metrics.Any(m => o.Costs[m.Name] < e.Costs[m.Name])));
+            var dominated = report.Evaluated.Any(o => o.Fitness >= e.Fitness && report.FrontMetrics.All(m => o.Costs[m] <= e.Costs[m])
+                && (o.Fitness > e.Fitness || report.FrontMetrics.Any(m => o.Costs[m] < e.Costs[m])));
             Assert.Equal(!dominated, report.ParetoFront.Contains(e));
         }
         Assert.True(report.FrontFor("flops").Count <= report.ParetoFront.Count);
