@@ -119,7 +119,7 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'log "interrupted"; exit 130' INT TERM
 
 bind() { # bind SRC DST [ro]
   mkdir -p "$2"
