@@ -6,6 +6,7 @@ public static class Program
     private static readonly (string Name, string Help, Func<string[], int> Run)[] Benchmarks =
     [
         ("loader", "background loader images/s on Fashion-MNIST (args: [--data DIR] [--batch 64] [--epochs 3])", LoaderBench.Run),
+        ("supernet", "elastic supernet vs extracted static model, ms per pass (args: [threads 2] [repeats 20])", SupernetBench.Run),
         ("predict-speed", "latency predictions per second of the lookup-table predictor (args: [subnet count, default 10000])", LatencyPredictBench.Run),
     ];
 

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ElasticVit.Bench;
+
+/// <summary>
+/// Supernet with subnet S active vs the extracted static model of S, measured side by side in one process:
+/// forward+backward at batch 64 for fmnist min/mid/max, forward-only at batch 8 for imagenet T1 and S2.
+/// </summary>
+public static class SupernetBench
+{
+    public static int Run(string[] args)
+    {
+        var threads = args.Length > 0 ? int.Parse(args[0]) : 2;
+        var repeats = args.Length > 1 ? int.Parse(args[1]) : 20;
+        torch.set_num_threads(threads);
+        Console.WriteLine($"threads {threads}, {repeats} timed repeats after warm-up, median ms; {Environment.ProcessorCount} cores; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Console.WriteLine($"| space | subnet | FLOPs (M) | pass | batch | elastic ms | static ms | elastic/static |");
+        Console.WriteLine($"|---|---|---|---|---|---|---|---|");
+        foreach (var (spaceName, arch, batch, backward) in new[]
+        {
+            ("elasticvit-fmnist", "min", 64, true), ("elasticvit-fmnist", "mid", 64, true), ("elasticvit-fmnist", "max", 64, true),
+            ("elasticvit-imagenet", "T1", 8, false), ("elasticvit-imagenet", "S2", 8, false),
+        })
+        {
+            var space = SpaceLoader.Load(spaceName);
+            var subnet = space.Resolve(arch);
+            using var net = new ElasticSupernet(space);
+            net.SetActive(subnet);
+            using var model = StaticModel.Extract(net, subnet);
+            net.train(backward);
+            model.train(backward);
+            var x = rand(batch, space.Input.Channels, space.Input.NativeSize, space.Input.NativeSize);
+            // Alternate the two so both see the same machine conditions.
+            var (elastic, fixedModel) = (new List<double>(), new List<double>());
+            for (var i = 0; i < repeats + 3; i++)
+            {
+                var e = Time(net, x, backward);
+                var s = Time(model, x, backward);
+                if (i >= 3) { elastic.Add(e); fixedModel.Add(s); }
+            }
+            var (me, ms) = (Median(elastic), Median(fixedModel));
+            Console.WriteLine($"| {spaceName} | {arch} | {Complexity.FlopsM(space, subnet):F1} | {(backward ? "fwd+bwd" : "fwd")} | {batch} | {me:F1} | {ms:F1} | {me / ms:F3} |");
+        }
+        return 0;
+    }
+
+    private static double Time(nn.Module<Tensor, Tensor> m, Tensor x, bool backward)
+    {
+        var clock = Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        if (backward)
+        {
+            m.zero_grad();
+            m.forward(x).square().mean().backward();
+        }
+        else
+        {
+            using var _ = no_grad();
+            m.forward(x);
+        }
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    private static double Median(List<double> v)
+    {
+        var s = v.Order().ToArray();
+        return s[s.Length / 2];
+    }
+}

@@ -1,0 +1,128 @@
+using System.Text.Json.Nodes;
+using ElasticVit.Data;
+using ElasticVit.Spaces;
+using ElasticVit.Training;
+using Spectre.Console;
+
+namespace ElasticVit.Cli.Commands;
+
+/// <summary><c>train</c> and <c>eval</c>.</summary>
+public static class TrainCommands
+{
+    public static readonly OptionSpec Run = new("run", "run directory written by 'train'", "DIR", Required: true);
+
+    public static IEnumerable<CommandSpec> All =>
+    [
+        new("train", "train a weight-sharing supernet with a conflict-aware sampler", [
+            new("space", "search space (built-in name or JSON file)", "NAME", "elasticvit-fmnist"),
+            new("data", "dataset: fashion-mnist, cifar10, cifar100 or folder", "KIND", "fashion-mnist"),
+            new("data-dir", "dataset folder (default for fashion-mnist: the Debian package's)", "DIR"),
+            new("sampler", "uniform, sandwich, cas, cas-pas or random-level", "NAME", "cas-pas"),
+            new("epochs", "training epochs (fractions allowed)", "E", "1"),
+            new("steps", "training steps (overrides --epochs)", "N"),
+            new("batch-size", "images per step", "B", "64"),
+            new("lr", "peak learning rate per 512 images (scaled linearly with the batch)", "LR", "0.005"),
+            new("seed", "random seed", "S", "0"),
+            new("threads", "CPU threads", "T", "2"),
+            new("checkpoint-every", "steps between checkpoints", "N", "200"),
+            new("probe-every", "steps between gradient-conflict probes (0: never)", "N", "50"),
+            new("heldout-per-class", "held-out images per class carved from the training set", "N", "500"),
+            new("train-limit", "use only the first N training images (quick experiments, tests)", "N"),
+            new("device", "cpu or cuda", "DEV", "cpu"),
+            new("out", "run directory", "DIR", Required: true),
+            new("resume", "continue the run in --out from its last checkpoint", null),
+        ], RunTrain),
+        new("eval", "BN-recalibrate a subnet of a trained supernet and measure held-out and test top-1", [
+            Run, ArchCommands.Arch,
+            new("calibration-batches", "batches of 64 training images for BN recalibration", "N", "32"),
+            new("weights", "ema or raw supernet weights", "W", "ema"),
+            ArchCommands.Json,
+        ], RunEval),
+    ];
+
+    public static DatasetKind ParseDataset(string name) => name switch
+    {
+        "fashion-mnist" or "fmnist" => DatasetKind.FashionMnist,
+        "cifar10" => DatasetKind.Cifar10,
+        "cifar100" => DatasetKind.Cifar100,
+        "folder" => DatasetKind.ImageFolder,
+        _ => throw new UsageException($"--data must be fashion-mnist, cifar10, cifar100 or folder, got '{name}'"),
+    };
+
+    private static int RunTrain(ParsedArgs a)
+    {
+        var run = new RunDirectory(a.RequiredString("out"));
+        var resume = a.Flag("resume");
+        TrainOptions options;
+        if (resume)
+        {
+            if (!run.HasCheckpoint) throw new UsageException($"--resume: {run.Path} has no checkpoint to resume from");
+            options = run.LoadOptions();
+        }
+        else
+        {
+            options = new TrainOptions
+            {
+                Space = a.RequiredString("space"),
+                Dataset = ParseDataset(a.RequiredString("data")),
+                DataDir = a.String("data-dir"),
+                Sampler = a.Choice("sampler", "uniform", "sandwich", "cas", "cas-pas", "random-level"),
+                Epochs = a.Double("epochs") is double e && e > 0 ? e : throw new UsageException("--epochs must be > 0"),
+                Steps = a.Has("steps") ? a.Int("steps", 1) : null,
+                BatchSize = a.Int("batch-size", 2, 4096),
+                LrPer512 = a.Double("lr") is double lr && lr > 0 ? lr : throw new UsageException("--lr must be > 0"),
+                Seed = a.Int("seed", 0),
+                Threads = a.Int("threads", 1, 256),
+                CheckpointEvery = a.Int("checkpoint-every", 1),
+                ProbeEvery = a.Int("probe-every", 0),
+                HeldOutPerClass = a.Int("heldout-per-class", 1),
+                TrainLimit = a.Has("train-limit") ? a.Int("train-limit", 1) : null,
+                Device = a.Choice("device", "cpu", "cuda"),
+            };
+            SpaceLoader.Load(options.Space);
+        }
+        using var trainer = new Trainer(options, run, resume);
+        AnsiConsole.MarkupLine($"training [bold]{Markup.Escape(options.Space)}[/] with [bold]{options.Sampler}[/]: {trainer.TotalSteps} steps of {options.BatchSize} images ({trainer.BatchesPerEpoch} per epoch), {trainer.Data.Train.Count} training / {trainer.Data.HeldOut.Count} held-out images" + (resume ? $", resuming at step {trainer.Step}" : ""));
+        var bar = new ProgressBar("train", trainer.TotalSteps);
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            // First Ctrl-C: stop after the current step and keep the last checkpoint; the run can be resumed.
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        try
+        {
+            trainer.Run(p => bar.Report(p.Step, $"loss {p.Loss:F3} level {p.LevelFlopsM:G3}M {p.ImagesPerSecond:F0} img/s"), cancel: cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine($"\ninterrupted at step {trainer.Step}; resume with: elasticvit train --out {run.Path} --resume");
+            return 130;
+        }
+        AnsiConsole.MarkupLine($"done: {trainer.TotalSteps} steps; run directory [bold]{Markup.Escape(run.Path)}[/]");
+        return 0;
+    }
+
+    private static int RunEval(ParsedArgs a)
+    {
+        using var trained = TrainedRun.Open(a.RequiredString("run"), a.Choice("weights", "ema", "raw") == "ema");
+        var subnet = trained.Space.Resolve(a.RequiredString("arch"));
+        using var evaluator = trained.Evaluator(a.Int("calibration-batches", 1));
+        var acc = evaluator.Evaluate(subnet, "heldout", "test");
+        var cost = Complexity.Of(trained.Space, subnet);
+        if (a.Flag("json"))
+        {
+            Console.WriteLine(new JsonObject
+            {
+                ["key"] = subnet.Key, ["flops_m"] = Math.Round(cost.FlopsM, 4), ["params_m"] = Math.Round(cost.ParamsM, 5),
+                ["heldout_top1"] = acc["heldout"], ["test_top1"] = acc["test"],
+            }.ToJsonString());
+            return 0;
+        }
+        var table = new Table().AddColumns("subnet", "FLOPs (M)", "params (M)", "held-out top-1", "test top-1");
+        table.AddRow(Markup.Escape(subnet.Key), $"{cost.FlopsM:F2}", $"{cost.ParamsM:F3}", $"{acc["heldout"]:P2}", $"{acc["test"]:P2}");
+        AnsiConsole.Write(table);
+        return 0;
+    }
+}

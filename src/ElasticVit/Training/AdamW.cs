@@ -1,0 +1,144 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ElasticVit.Training;
+
+/// <summary>
+/// AdamW with per-parameter weight-decay flags and a state that checkpoints can save and restore exactly.
+/// Parameters without a gradient in a step are skipped (as in PyTorch); sliced-out entries have zero gradient.
+/// </summary>
+public sealed class AdamW
+{
+    private readonly (string Name, Parameter Param, bool Decay)[] _params;
+    private readonly Dictionary<string, (Tensor M, Tensor V)> _moments = new();
+    private readonly Dictionary<string, long> _steps = new();
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.999;
+    public double Eps { get; init; } = 1e-8;
+    public double WeightDecay { get; init; } = 0.05;
+
+    public AdamW(IEnumerable<(string Name, Parameter Param, bool Decay)> parameters) => _params = parameters.ToArray();
+
+    public IReadOnlyList<(string Name, Parameter Param, bool Decay)> Parameters => _params;
+
+    public void Step(double lr)
+    {
+        using var _ = no_grad();
+        foreach (var (name, p, decay) in _params)
+        {
+            var g = p.grad;
+            if (g is null) continue;
+            if (!_moments.TryGetValue(name, out var mv))
+                _moments[name] = mv = (zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope());
+            var t = _steps[name] = _steps.GetValueOrDefault(name) + 1;
+            mv.M.mul_(Beta1).add_(g, alpha: 1 - Beta1);
+            mv.V.mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
+            if (decay) p.mul_(1 - lr * WeightDecay);
+            var biasCorrection1 = 1 - Math.Pow(Beta1, t);
+            var biasCorrection2 = 1 - Math.Pow(Beta2, t);
+            using var denom = (mv.V / biasCorrection2).sqrt_().add_(Eps);
+            p.addcdiv_(mv.M, denom, value: -lr / biasCorrection1);
+        }
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (var (_, p, _) in _params) p.grad?.zero_();
+    }
+
+    /// <summary>Moments as named tensors plus step counts, for checkpoints.</summary>
+    public (Dictionary<string, Tensor> Tensors, Dictionary<string, long> Steps) State()
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (name, (m, v)) in _moments)
+        {
+            tensors[name + ".m"] = m;
+            tensors[name + ".v"] = v;
+        }
+        return (tensors, new Dictionary<string, long>(_steps));
+    }
+
+    public void LoadState(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, long> steps)
+    {
+        _moments.Clear();
+        _steps.Clear();
+        foreach (var (name, p, _) in _params)
+        {
+            if (!steps.TryGetValue(name, out var t)) continue;
+            var m = zeros_like(p).DetachFromDisposeScope();
+            var v = zeros_like(p).DetachFromDisposeScope();
+            using (no_grad())
+            {
+                m.copy_(tensors[name + ".m"]);
+                v.copy_(tensors[name + ".v"]);
+            }
+            _moments[name] = (m, v);
+            _steps[name] = t;
+        }
+    }
+}
+
+/// <summary>Learning rate as a pure function of the step: linear warm-up from 1e-6, then cosine down to the floor.</summary>
+public sealed record CosineSchedule(double PeakLr, long TotalSteps, long WarmupSteps, double StartLr = 1e-6, double FinalLr = 5e-6)
+{
+    public double At(long step)
+    {
+        if (step < WarmupSteps) return StartLr + (PeakLr - StartLr) * step / Math.Max(1, WarmupSteps);
+        var progress = Math.Min(1.0, (double)(step - WarmupSteps) / Math.Max(1, TotalSteps - WarmupSteps));
+        return FinalLr + 0.5 * (PeakLr - FinalLr) * (1 + Math.Cos(Math.PI * progress));
+    }
+}
+
+/// <summary>Adaptive gradient clipping (NFNets): each output unit's gradient norm is capped at factor · its weight norm.</summary>
+public static class AdaptiveGradientClipping
+{
+    public static void Apply(IEnumerable<Parameter> parameters, double factor = 0.1, double eps = 1e-3)
+    {
+        using var _ = no_grad();
+        foreach (var p in parameters)
+        {
+            var g = p.grad;
+            if (g is null) continue;
+            using var scope = NewDisposeScope();
+            var dims = p.dim() <= 1 ? null : Enumerable.Range(1, (int)p.dim() - 1).Select(i => (long)i).ToArray();
+            var wNorm = (dims is null ? p.norm() : p.square().sum(dims, keepdim: true).sqrt()).clamp_min(eps);
+            var gNorm = dims is null ? g.norm() : g.square().sum(dims, keepdim: true).sqrt();
+            var maxNorm = wNorm * factor;
+            var scale = where(gNorm > maxNorm, maxNorm / gNorm.clamp_min(1e-6), ones_like(gNorm));
+            g.mul_(scale);
+        }
+    }
+}
+
+/// <summary>Exponential moving average of a module's parameters; buffers (BN statistics) are copied.</summary>
+public sealed class Ema
+{
+    private readonly (Tensor Target, Tensor Source, bool Average)[] _pairs;
+    public double Decay { get; }
+
+    public Ema(nn.Module target, nn.Module source, double decay)
+    {
+        Decay = decay;
+        var parameterNames = source.named_parameters().Select(p => p.name).ToHashSet();
+        var src = source.state_dict();
+        _pairs = target.state_dict().Select(kv => (kv.Value, src[kv.Key], parameterNames.Contains(kv.Key))).ToArray();
+    }
+
+    /// <summary>Decay whose averaging window is about 5% of the run (the paper's 0.99985 at 600 ImageNet epochs is far too slow for short runs).</summary>
+    public static double ForRun(long totalSteps) => Math.Clamp(1 - 1.0 / Math.Max(1.0, 0.05 * totalSteps), 0.9, 0.99985);
+
+    public void Update()
+    {
+        using var _ = no_grad();
+        foreach (var (t, s, average) in _pairs)
+            if (average) t.mul_(Decay).add_(s, alpha: 1 - Decay);
+            else t.copy_(s);
+    }
+
+    public void CopyFromSource()
+    {
+        using var _ = no_grad();
+        foreach (var (t, s, _) in _pairs) t.copy_(s);
+    }
+}

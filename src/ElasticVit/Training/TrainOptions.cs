@@ -1,0 +1,52 @@
+using System.Text.Json.Nodes;
+using ElasticVit.Data;
+
+namespace ElasticVit.Training;
+
+/// <summary>The resolved configuration of a supernet training run (saved as config.json in the run directory).</summary>
+public sealed record TrainOptions
+{
+    public string Space { get; init; } = "elasticvit-fmnist";
+    public DatasetKind Dataset { get; init; } = DatasetKind.FashionMnist;
+    public string? DataDir { get; init; }
+    public string Sampler { get; init; } = "cas-pas";
+    public double? Epochs { get; init; } = 1;
+    public long? Steps { get; init; }
+    public int BatchSize { get; init; } = 64;
+    public int Seed { get; init; } = 0;
+    public int Threads { get; init; } = 2;
+    public int CheckpointEvery { get; init; } = 200;
+    public int HeldOutPerClass { get; init; } = 500;
+    /// <summary>Peak learning rate per 512 images (scaled linearly with the batch size).</summary>
+    public double LrPer512 { get; init; } = 5e-3;
+    public double WeightDecay { get; init; } = 0.05;
+    /// <summary>Share of the run spent warming up (the paper: 5 of 600 epochs).</summary>
+    public double WarmupFraction { get; init; } = 0.05;
+    public double ClipFactor { get; init; } = 0.1;
+    public double? EmaDecay { get; init; }
+    public int ProbeEvery { get; init; } = 50;
+    public string? Teacher { get; init; }
+    public int? TrainLimit { get; init; }
+    public string Device { get; init; } = "cpu";
+
+    public double PeakLr => LrPer512 * BatchSize / 512.0;
+
+    public JsonObject ToJson() => new()
+    {
+        ["space"] = Space, ["dataset"] = Dataset.ToString(), ["data_dir"] = DataDir, ["sampler"] = Sampler,
+        ["epochs"] = Epochs, ["steps"] = Steps, ["batch_size"] = BatchSize, ["seed"] = Seed, ["threads"] = Threads,
+        ["checkpoint_every"] = CheckpointEvery, ["heldout_per_class"] = HeldOutPerClass, ["lr_per_512"] = LrPer512,
+        ["weight_decay"] = WeightDecay, ["warmup_fraction"] = WarmupFraction, ["clip_factor"] = ClipFactor, ["ema_decay"] = EmaDecay,
+        ["probe_every"] = ProbeEvery, ["teacher"] = Teacher, ["train_limit"] = TrainLimit, ["device"] = Device,
+    };
+
+    public static TrainOptions FromJson(JsonObject o) => new()
+    {
+        Space = (string)o["space"]!, Dataset = Enum.Parse<DatasetKind>((string)o["dataset"]!), DataDir = (string?)o["data_dir"],
+        Sampler = (string)o["sampler"]!, Epochs = (double?)o["epochs"], Steps = (long?)o["steps"], BatchSize = (int)o["batch_size"]!,
+        Seed = (int)o["seed"]!, Threads = (int)o["threads"]!, CheckpointEvery = (int)o["checkpoint_every"]!,
+        HeldOutPerClass = (int)o["heldout_per_class"]!, LrPer512 = (double)o["lr_per_512"]!, WeightDecay = (double)o["weight_decay"]!,
+        WarmupFraction = (double)o["warmup_fraction"]!, ClipFactor = (double)o["clip_factor"]!, EmaDecay = (double?)o["ema_decay"],
+        ProbeEvery = (int)o["probe_every"]!, Teacher = (string?)o["teacher"], TrainLimit = (int?)o["train_limit"], Device = (string)o["device"]!,
+    };
+}

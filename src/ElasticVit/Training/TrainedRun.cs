@@ -1,0 +1,51 @@
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ElasticVit.Training;
+
+/// <summary>A trained supernet loaded from a run directory (EMA weights by default), with the run's data, for evaluation, search and export.</summary>
+public sealed class TrainedRun : IDisposable
+{
+    public RunDirectory Directory { get; }
+    public TrainOptions Options { get; }
+    public SearchSpace Space { get; }
+    public RunData Data { get; }
+    public ElasticSupernet Supernet { get; }
+
+    private TrainedRun(RunDirectory dir, TrainOptions options, SearchSpace space, RunData data, ElasticSupernet net) =>
+        (Directory, Options, Space, Data, Supernet) = (dir, options, space, data, net);
+
+    public static TrainedRun Open(string path, bool ema = true, int? threads = null)
+    {
+        var dir = new RunDirectory(path);
+        var options = dir.LoadOptions();
+        if (!dir.HasCheckpoint) throw new TrainingException($"{path}: the run has no checkpoint yet");
+        torch.set_num_threads(threads ?? options.Threads);
+        var space = SpaceLoader.Load(options.Space);
+        var data = RunData.Load(options.Dataset, options.DataDir, options.HeldOutPerClass, options.Seed, options.TrainLimit);
+        var (header, payload) = CheckpointFile.Read(dir.CheckpointPath);
+        using var reader = new BinaryReader(new MemoryStream(payload));
+        var raw = TensorArchive.Read(reader);
+        var averaged = TensorArchive.Read(reader);
+        var net = new ElasticSupernet(space);
+        TensorArchive.LoadInto(net, ema ? averaged : raw, dir.CheckpointPath);
+        foreach (var t in raw.Values.Concat(averaged.Values)) t.Dispose();
+        net.to(RunDirectory.ParseDevice(options.Device));
+        net.eval();
+        return new TrainedRun(dir, options, space, data, net);
+    }
+
+    /// <summary>An evaluator with BN recalibration on un-augmented training images and the held-out and test sets registered.</summary>
+    public SubnetEvaluator Evaluator(int calibrationBatches = 32)
+    {
+        var evaluator = new SubnetEvaluator(Supernet, Data.Train, Data.Normalization, calibrationBatches, 64, Options.Seed);
+        evaluator.AddEvalSet("heldout", Data.HeldOut, Data.Normalization);
+        evaluator.AddEvalSet("test", Data.Test, Data.Normalization);
+        return evaluator;
+    }
+
+    public void Dispose() => Supernet.Dispose();
+}
+

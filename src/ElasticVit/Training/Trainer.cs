@@ -1,0 +1,291 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using ElasticVit.Data;
+using ElasticVit.Sampling;
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ElasticVit.Training;
+
+/// <summary>What the trainer reports after each step (for progress bars).</summary>
+public readonly record struct TrainProgress(long Step, long TotalSteps, int Epoch, double Loss, double LevelFlopsM, double ImagesPerSecond, TimeSpan Elapsed);
+
+/// <summary>
+/// Conflict-aware supernet training (METHOD.md §4): per step the sampler's subnets are trained in turn with gradient
+/// accumulation — level/max subnets on label-smoothed cross-entropy (or a teacher's soft targets), min subnets by in-place
+/// adaptive α-divergence distillation towards them — then adaptive gradient clipping, one AdamW step and an EMA update.
+/// Checkpoints are atomic and hold everything needed for an exact resume.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly TrainOptions _o;
+    private readonly RunDirectory _run;
+    private readonly SearchSpace _space;
+    private readonly RunData _data;
+    private readonly ElasticSupernet _net;
+    private readonly ElasticSupernet _ema;
+    private readonly Ema _emaUpdater;
+    private readonly AdamW _optimizer;
+    private readonly ITrainingSampler _sampler;
+    private readonly SeededRandom _probeRng;
+    private readonly BatchLoader _loader;
+    private readonly BatchLoader _plainLoader;
+    private readonly CosineSchedule _schedule;
+    private readonly Device _device;
+    private long _step;
+
+    public long TotalSteps { get; }
+    public int BatchesPerEpoch { get; }
+
+    public Trainer(TrainOptions options, RunDirectory run, bool resume)
+    {
+        _o = options;
+        _run = run;
+        torch.set_num_threads(options.Threads);
+        _device = RunDirectory.ParseDevice(options.Device);
+        _space = SpaceLoader.Load(options.Space);
+        _data = RunData.Load(options.Dataset, options.DataDir, options.HeldOutPerClass, options.Seed, options.TrainLimit);
+        if (_data.Train.ClassCount != _space.Classes || _data.Train.Channels != _space.Input.Channels)
+            throw new TrainingException($"dataset has {_data.Train.ClassCount} classes and {_data.Train.Channels} channels; space {_space.Name} expects {_space.Classes} and {_space.Input.Channels}");
+        _loader = new BatchLoader(_data.Train, _data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, _data.Augmentation));
+        _plainLoader = new BatchLoader(_data.Train, _data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, Augmentation.None));
+        BatchesPerEpoch = _loader.BatchesPerEpoch;
+        if (BatchesPerEpoch == 0) throw new TrainingException($"training set ({_data.Train.Count} images) is smaller than one batch of {options.BatchSize}");
+        TotalSteps = options.Steps ?? (long)Math.Ceiling((options.Epochs ?? 1) * BatchesPerEpoch);
+        if (TotalSteps < 1) throw new TrainingException("the run has no steps: give --epochs > 0 or --steps ≥ 1");
+
+        random.manual_seed(options.Seed);
+        _net = new ElasticSupernet(_space);
+        _ema = new ElasticSupernet(_space);
+        _net.to(_device);
+        _ema.to(_device);
+        _emaUpdater = new Ema(_ema, _net, options.EmaDecay ?? Ema.ForRun(TotalSteps));
+        _emaUpdater.CopyFromSource();
+        _optimizer = new AdamW(ParameterGroups(_net))
+        {
+            WeightDecay = options.WeightDecay,
+        };
+        _schedule = new CosineSchedule(options.PeakLr, TotalSteps, (long)Math.Round(options.WarmupFraction * TotalSteps));
+        _sampler = TrainingSamplers.Create(options.Sampler, _space, new SeededRandom(options.Seed), new SamplerOptions());
+        _probeRng = new SeededRandom(options.Seed + 7919L);
+
+        if (resume) LoadCheckpoint();
+        else run.Initialise(options);
+    }
+
+    /// <summary>No weight decay on the stem, MBConv layers (incl. reductions), relative-position tables, biases and 1-D parameters (METHOD.md §4).</summary>
+    public static IEnumerable<(string Name, TorchSharp.Modules.Parameter Param, bool Decay)> ParameterGroups(ElasticSupernet net)
+    {
+        var noDecay = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, module) in net.named_modules())
+            if (module is ElasticStem or ElasticStage0Layer or ElasticMbConvLayer)
+                foreach (var (local, _) in module.named_parameters()) noDecay.Add($"{name}.{local}");
+        foreach (var (name, p) in net.named_parameters())
+            yield return (name, p, p.dim() > 1 && !noDecay.Contains(name) && !name.EndsWith("rel_pos", StringComparison.Ordinal));
+    }
+
+    public ElasticSupernet EmaNet => _ema;
+    public ElasticSupernet Net => _net;
+    public RunData Data => _data;
+    public SearchSpace Space => _space;
+    public long Step => _step;
+
+    /// <summary>Trains until the end of the run or until <paramref name="stopAfterStep"/> (for tests); checkpoints on the way.</summary>
+    public void Run(Action<TrainProgress>? progress = null, long? stopAfterStep = null, CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var startStep = _step;
+        var totalEpochs = (int)((TotalSteps + BatchesPerEpoch - 1) / BatchesPerEpoch);
+        using var metrics = _run.OpenMetrics(_step);
+        while (_step < TotalSteps && (stopAfterStep is null || _step < stopAfterStep))
+        {
+            var epoch = (int)(_step / BatchesPerEpoch);
+            foreach (var batch in _loader.HostBatches(epoch, (int)(_step % BatchesPerEpoch)))
+            {
+                if (_step >= TotalSteps || (stopAfterStep is not null && _step >= stopAfterStep)) break;
+                cancel.ThrowIfCancellationRequested();
+                var stepClock = Stopwatch.StartNew();
+                var record = TrainStep(batch, new TrainingProgress(epoch, batch.Index, BatchesPerEpoch, totalEpochs));
+                _step++;
+                var seconds = stepClock.Elapsed.TotalSeconds;
+                record["images_per_s"] = Math.Round(batch.Size / seconds, 1);
+                record["step_seconds"] = Math.Round(seconds, 4);
+                metrics.Write(record);
+                progress?.Invoke(new TrainProgress(_step, TotalSteps, epoch, (double)record["loss_total"]!, (double?)record["level_flops_m"] ?? double.NaN,
+                    (_step - startStep) * (double)_o.BatchSize / clock.Elapsed.TotalSeconds, clock.Elapsed));
+                if (_step % _o.CheckpointEvery == 0 || _step == TotalSteps)
+                {
+                    metrics.Flush();
+                    SaveCheckpoint();
+                }
+            }
+        }
+        if (_step == TotalSteps) _run.WriteSummary(_step, clock.Elapsed);
+    }
+
+    private JsonObject TrainStep(HostBatch batch, TrainingProgress progress)
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = batch.ToTensors();
+        (x, y) = (x.to(_device), y.to(_device));
+        Tensor? plainX = null;
+        _sampler.OnBatch(progress, subnets =>
+        {
+            plainX ??= _plainLoader.PrepareBatch(progress.Epoch, progress.BatchInEpoch).ToTensors().Images.to(_device);
+            return Score(subnets, plainX, y);
+        });
+        var plan = _sampler.NextStep();
+        var record = new JsonObject
+        {
+            ["step"] = _step, ["epoch"] = progress.Epoch, ["batch"] = progress.BatchInEpoch,
+            ["level_index"] = plan.LevelIndex, ["level_flops_m"] = double.IsNaN(plan.LevelFlopsM) ? null : plan.LevelFlopsM,
+        };
+        if (_o.ProbeEvery > 0 && _step % _o.ProbeEvery == 0) record["grad_cosine"] = Probe(plan, x, y);
+
+        var lr = _schedule.At(_step);
+        _optimizer.ZeroGrad();
+        var hasMax = plan.Subnets.Any(s => s.Role == SubnetRole.Max);
+        var teacherProbs = new List<Tensor>();
+        var losses = new JsonArray();
+        var byRole = new Dictionary<string, List<double>>();
+        double total = 0;
+        _net.train();
+        foreach (var sampled in plan.Subnets)
+        {
+            _net.SetActive(sampled.Subnet);
+            var logits = _net.forward(x);
+            var isTeacher = hasMax ? sampled.Role == SubnetRole.Max : sampled.Role == SubnetRole.Level;
+            var distills = sampled.Role == SubnetRole.LevelMin || (hasMax && sampled.Role is SubnetRole.Min or SubnetRole.Random);
+            Tensor loss;
+            if (distills && teacherProbs.Count > 0)
+                loss = Losses.AdaptiveAlphaDivergence(logits, stack(teacherProbs).mean([0]));
+            else
+                loss = Losses.LabelSmoothedCrossEntropy(logits, y);
+            loss.backward();
+            if (isTeacher) teacherProbs.Add(logits.detach().softmax(-1));
+            var value = loss.item<float>();
+            total += value;
+            losses.Add(Math.Round(value, 5));
+            var role = RoleName(sampled.Role);
+            if (!byRole.TryGetValue(role, out var list)) byRole[role] = list = [];
+            list.Add(value);
+        }
+        AdaptiveGradientClipping.Apply(_net.parameters(), _o.ClipFactor);
+        _optimizer.Step(lr);
+        _emaUpdater.Update();
+
+        record["lr"] = lr;
+        record["loss"] = new JsonObject(byRole.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value.Average(), 5))));
+        record["loss_total"] = Math.Round(total, 5);
+        record["subnet_losses"] = losses;
+        record["subnet_roles"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)RoleName(s.Role)).ToArray());
+        record["subnet_keys"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)s.Subnet.Key).ToArray());
+        record["subnet_flops_m"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)Math.Round(Complexity.FlopsM(_space, s.Subnet), 3)).ToArray());
+        record["from_bank"] = plan.Subnets.Count(s => s.FromBank);
+        return record;
+    }
+
+    public static string RoleName(SubnetRole role) => role switch
+    {
+        SubnetRole.Max => "max", SubnetRole.Min => "min", SubnetRole.Random => "random", SubnetRole.Level => "level", SubnetRole.LevelMin => "level_min",
+        _ => role.ToString(),
+    };
+
+    /// <summary>−cross-entropy of each subnet on the un-augmented batch; BN uses batch statistics but its running statistics are left alone.</summary>
+    private double[] Score(IReadOnlyList<Subnet> subnets, Tensor x, Tensor y)
+    {
+        var norms = _net.BatchNorms().ToArray();
+        foreach (var bn in norms) bn.Momentum = 0;
+        var scores = new double[subnets.Count];
+        using (no_grad())
+            for (var i = 0; i < subnets.Count; i++)
+            {
+                using var scope = NewDisposeScope();
+                _net.SetActive(subnets[i]);
+                scores[i] = -nn.functional.cross_entropy(_net.forward(x), y).item<float>();
+            }
+        foreach (var bn in norms) bn.Momentum = 0.1;
+        return scores;
+    }
+
+    /// <summary>Cosine similarity between the gradients of the step's subnets, and between the level's min subnet and a subnet two levels up.</summary>
+    private JsonObject Probe(SamplerStep plan, Tensor x, Tensor y)
+    {
+        var grads = plan.Subnets.Select(s => GradientProbe.Gradient(_net, s.Subnet, x, y)).ToArray();
+        var pairs = new JsonArray();
+        var cosines = new List<double>();
+        for (var i = 0; i < grads.Length; i++)
+        for (var j = i + 1; j < grads.Length; j++)
+        {
+            var c = GradientProbe.Cosine(grads[i], grads[j]);
+            cosines.Add(c);
+            pairs.Add(Math.Round(c, 5));
+        }
+        var result = new JsonObject { ["pairs"] = pairs, ["mean"] = Math.Round(cosines.Average(), 5) };
+        if (plan.LevelIndex >= 0)
+        {
+            var up = Math.Min(plan.LevelIndex + 2, _space.Levels.Count - 1);
+            if (up > plan.LevelIndex)
+            {
+                var level = _space.Levels[up];
+                var far = new LevelSampler(_space, level.FlopsM, level.MinSubnet).Draw(_probeRng);
+                var min = plan.Subnets.Last(s => s.Role == SubnetRole.LevelMin).Subnet;
+                result["min_vs_two_levels_up"] = Math.Round(GradientProbe.Cosine(GradientProbe.Gradient(_net, min, x, y), GradientProbe.Gradient(_net, far, x, y)), 5);
+            }
+        }
+        return result;
+    }
+
+    private void SaveCheckpoint()
+    {
+        var optimizerState = _optimizer.State();
+        var header = new JsonObject
+        {
+            ["format"] = "elasticvit-train-checkpoint",
+            ["step"] = _step,
+            ["total_steps"] = TotalSteps,
+            ["space"] = _space.Name,
+            ["sampler_state"] = _sampler.GetState(),
+            ["probe_rng"] = _probeRng.State,
+            ["adam_steps"] = new JsonObject(optimizerState.Steps.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+            ["saved_at"] = DateTime.UtcNow.ToString("O"),
+        };
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            TensorArchive.Write(w, _net.state_dict());
+            TensorArchive.Write(w, _ema.state_dict());
+            TensorArchive.Write(w, optimizerState.Tensors);
+        }
+        CheckpointFile.Write(_run.CheckpointPath, header, ms.ToArray());
+    }
+
+    private void LoadCheckpoint()
+    {
+        var path = _run.CheckpointPath;
+        var (header, payload) = CheckpointFile.Read(path);
+        if ((string?)header["space"] != _space.Name) throw new CheckpointException($"{path}: written for space {(string?)header["space"]}, not {_space.Name}");
+        using var r = new BinaryReader(new MemoryStream(payload));
+        var model = TensorArchive.Read(r);
+        var ema = TensorArchive.Read(r);
+        var adam = TensorArchive.Read(r);
+        TensorArchive.LoadInto(_net, model, path);
+        TensorArchive.LoadInto(_ema, ema, path);
+        _optimizer.LoadState(adam, header["adam_steps"]!.AsObject().ToDictionary(kv => kv.Key, kv => (long)kv.Value!));
+        foreach (var t in model.Values.Concat(ema.Values).Concat(adam.Values)) t.Dispose();
+        _sampler.SetState(header["sampler_state"]!.AsObject());
+        _probeRng.State = (string)header["probe_rng"]!;
+        _step = (long)header["step"]!;
+    }
+
+    public void Dispose()
+    {
+        _net.Dispose();
+        _ema.Dispose();
+    }
+}
+
+/// <summary>A training run that cannot proceed (bad options, mismatched data). One-line message.</summary>
+public sealed class TrainingException(string message) : Exception(message);
