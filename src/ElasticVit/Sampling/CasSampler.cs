@@ -26,6 +26,7 @@ public class CasSampler : TrainingSampler
     protected CasSampler(string name, SearchSpace space, SeededRandom rng, SamplerOptions options, bool randomLevels)
         : base(name, space, rng)
     {
+        options.Validate();
         if (space.Levels.Count == 0) throw new SamplingException($"sampler {name} needs FLOPs levels, and space {space.Name} defines none");
         var flops = new FlopsCache(space);
         _levels = space.Levels.Select(l => new LevelSampler(space, l.FlopsM, l.MinSubnet, options.MaxTries, flops)).ToArray();
@@ -80,10 +81,10 @@ public class CasSampler : TrainingSampler
         var level = Read<int>(state, "level");
         if (level < 0 || level >= _levels.Length)
             throw new SamplingException($"sampler state level {level} is outside the {_levels.Length} levels of {Space.Name}");
-        _level = level;
-        if (Options.LevelPoolSize == 0) return;
-        if (!ulong.TryParse(Read<string>(state, "pool_seed"), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var seed))
+        var seed = 0UL;
+        if (Options.LevelPoolSize > 0 && !ulong.TryParse(Read<string>(state, "pool_seed"), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out seed))
             throw new SamplingException("sampler state has no valid 'pool_seed'");
+        _level = level;
         if (seed == _poolSeed) return;
         _poolSeed = seed;
         foreach (var pool in _pools) Array.Clear(pool);

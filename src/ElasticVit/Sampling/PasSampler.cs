@@ -78,9 +78,10 @@ public sealed class PasSampler : CasSampler
     private Subnet Explore(int level, MemoryBank bank)
     {
         var candidates = bank.IsLessThanHalfFull ? 1 : Options.ExploreCandidates;
-        var anchor = Anchor;
         var best = DrawAtLevel(level);
-        var bestPreference = candidates == 1 ? 0 : PathPreference.Of(Space, best, anchor);
+        if (candidates == 1) return best;
+        var anchor = Anchor;
+        var bestPreference = PathPreference.Of(Space, best, anchor);
         for (var i = 1; i < candidates; i++)
         {
             var candidate = DrawAtLevel(level);
@@ -128,7 +129,6 @@ public sealed class PasSampler : CasSampler
 
     protected override void ReadState(JsonObject state)
     {
-        base.ReadState(state);
         var q = Read<double>(state, "q");
         var banks = ReadArray(state, "banks");
         if (banks.Count != _banks.Length)
@@ -143,6 +143,7 @@ public sealed class PasSampler : CasSampler
             restored[level] = entries.Select(e => e as JsonObject ?? throw new SamplingException($"sampler state: memory bank {level} has an entry that is not an object"))
                 .Select(e => new BankEntry(ParseKey(Read<string>(e, "key")), Read<double>(e, "score"))).ToList();
         }
+        base.ReadState(state);
         _q = q;
         for (var level = 0; level < banks.Count; level++)
         {
