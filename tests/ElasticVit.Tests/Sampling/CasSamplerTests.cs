@@ -40,7 +40,7 @@ public class CasSamplerTests
     [Fact]
     public void RandomLevel_DrawsEachStepsLevelIndependently()
     {
-        var levels = Walk("random-level", 3000);
+        var levels = Walk("random-level", 600);
         Assert.Equal(Enumerable.Range(0, Fmnist.Levels.Count), levels.Distinct().Order());
         Assert.Contains(levels.Zip(levels.Skip(1)), p => Math.Abs(p.First - p.Second) > 1);
     }
@@ -52,7 +52,7 @@ public class CasSamplerTests
     public void Steps_AreThreeSubnetsInTheLevelsRange_ThenTheLevelMinSubnet(string name)
     {
         var options = new SamplerOptions { BankCapacity = 10, ExploitStart = 0.5 };
-        foreach (var step in SamplerRun.Run(TrainingSamplers.Create(name, Fmnist, new SeededRandom(2), options), 0, 1000))
+        foreach (var step in SamplerRun.Run(TrainingSamplers.Create(name, Fmnist, new SeededRandom(2), options), 0, 400))
         {
             var level = Fmnist.Levels[step.LevelIndex];
             Assert.Equal(level.FlopsM, step.LevelFlopsM);
