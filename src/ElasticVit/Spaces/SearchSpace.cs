@@ -46,6 +46,9 @@ public sealed class SearchSpace
     public required IReadOnlyList<FlopsLevel> Levels { get; init; }
     public required IReadOnlyDictionary<string, Subnet> NamedModels { get; init; }
 
+    /// <summary>The JSON this space was parsed from (empty if built in code); deployed checkpoints embed it.</summary>
+    public string SourceJson { get; init; } = "";
+
     public int MaxResolution => Resolutions[^1];
 
     /// <summary>The largest subnet: every dimension at its maximum.</summary>

@@ -150,7 +150,7 @@ public static class SpaceLoader
                 Name = space.Name, Description = space.Description, Input = space.Input, Classes = space.Classes,
                 HeadDim = space.HeadDim, ClassifierMul = space.ClassifierMul, ClassifierHidden = space.ClassifierHidden,
                 Resolutions = space.Resolutions, Stem = space.Stem, Stages = space.Stages, FlopsBoundM = space.FlopsBoundM,
-                Levels = levels, NamedModels = models,
+                Levels = levels, NamedModels = models, SourceJson = json,
             };
         }
     }

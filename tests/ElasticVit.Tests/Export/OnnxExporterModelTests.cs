@@ -1,0 +1,86 @@
+using System.Text.Json;
+using ElasticVit.Export;
+using ElasticVit.Spaces;
+using Microsoft.ML.OnnxRuntime;
+
+namespace ElasticVit.Tests.Export;
+
+/// <summary>What an exported file declares: names, dynamic batch, producer, metadata; and the reference checker accepts it.</summary>
+public sealed class OnnxExporterModelTests
+{
+    private static readonly SearchSpace Fmnist = SpaceLoader.Load("elasticvit-fmnist");
+    private static readonly SearchSpace ImageNet = SpaceLoader.Load("elasticvit-imagenet");
+
+    [Fact]
+    public void Export_DeclaresRawImageInput_LogitsOutput_AndMetadata()
+    {
+        var subnet = Fmnist.Resolve("mid");
+        using var model = ExportTestModels.Random(Fmnist, subnet, 1);
+        var info = ExportTestModels.Info(Fmnist) with { ClassNames = [.. Enumerable.Range(0, 10).Select(i => $"class \"{i}\"")] };
+        using var session = new InferenceSession(OnnxExporter.Export(model, info));
+
+        var input = session.InputMetadata.Single();
+        Assert.Equal("image", input.Key);
+        Assert.Equal([-1, 1, 28, 28], input.Value.Dimensions);
+        Assert.Equal("batch", input.Value.SymbolicDimensions[0]);
+        var output = session.OutputMetadata.Single();
+        Assert.Equal("logits", output.Key);
+        Assert.Equal([-1, 10], output.Value.Dimensions);
+
+        var meta = session.ModelMetadata;
+        Assert.Equal("elasticvit-dotnet", meta.ProducerName);
+        var custom = meta.CustomMetadataMap;
+        Assert.Equal(subnet.Key, custom[MetadataKeys.SubnetKey]);
+        Assert.Equal(subnet, SubnetJson.Parse(custom[MetadataKeys.Subnet], Fmnist));
+        Assert.Equal("elasticvit-fmnist", custom[MetadataKeys.SpaceName]);
+        Assert.Equal(info.ClassNames, JsonSerializer.Deserialize<string[]>(custom[MetadataKeys.ClassNames]));
+        Assert.Equal("1", custom[MetadataKeys.InputChannels]);
+        Assert.Equal("28", custom[MetadataKeys.InputSize]);
+        Assert.Equal(info.Mean, JsonSerializer.Deserialize<float[]>(custom[MetadataKeys.Mean]));
+        Assert.Equal(info.Std, JsonSerializer.Deserialize<float[]>(custom[MetadataKeys.Std]));
+    }
+
+    [Fact]
+    public void Export_SkipsResize_OnlyWhenResolutionIsNative()
+    {
+        using var native = ExportTestModels.Random(Fmnist, Fmnist.Resolve("mid").WithResolution(28), 1);
+        using var resized = ExportTestModels.Random(Fmnist, Fmnist.Resolve("mid").WithResolution(32), 1);
+        // Op types are plain strings in the protobuf (value names here are lower case), so a byte search finds the op.
+        Assert.True(OnnxExporter.Export(native, ExportInfo.Plain(Fmnist)).AsSpan().IndexOf("Resize"u8) < 0);
+        Assert.True(OnnxExporter.Export(resized, ExportInfo.Plain(Fmnist)).AsSpan().IndexOf("Resize"u8) >= 0);
+    }
+
+    [Fact]
+    public void Export_RejectsInfoThatDoesNotFitTheSpace()
+    {
+        using var model = ExportTestModels.Random(Fmnist, Fmnist.MinSubnet, 1);
+        var e = Assert.Throws<ArgumentException>(() => OnnxExporter.Export(model, ExportInfo.Plain(ImageNet)));
+        Assert.Contains("class names", e.Message);
+    }
+
+    [RequiresPythonOnnxFact]
+    public void ExportedFiles_PassOnnxCheckerFullCheck()
+    {
+        var dir = Directory.CreateTempSubdirectory("elasticvit-export-check-");
+        try
+        {
+            var paths = new List<string>();
+            foreach (var (space, arch) in new[] { (Fmnist, "min"), (Fmnist, "max"), (ImageNet, "T1") })
+            {
+                using var model = ExportTestModels.Random(space, space.Resolve(arch), 3);
+                var path = Path.Combine(dir.FullName, $"{arch}.onnx");
+                OnnxExporter.Export(model, ExportTestModels.Info(space), path);
+                paths.Add(path);
+            }
+            var (exitCode, output) = PythonOnnx.Run(
+                "import sys, onnx\nfor p in sys.argv[1:]:\n    onnx.checker.check_model(p, full_check=True)\n"
+                + "m = onnx.load(sys.argv[1])\nprint(m.opset_import[0].version, m.producer_name, m.producer_version)", [.. paths]);
+            Assert.True(exitCode == 0, $"onnx.checker rejected an exported model:\n{output}");
+            Assert.Equal($"17 elasticvit-dotnet {ExportInfo.CurrentVersion}", output.Trim());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
