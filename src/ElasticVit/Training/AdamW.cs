@@ -42,9 +42,10 @@ public sealed class AdamW
         }
     }
 
+    /// <summary>Drops the gradients (like PyTorch's set_to_none), so parameters a step does not use are skipped by it.</summary>
     public void ZeroGrad()
     {
-        foreach (var (_, p, _) in _params) p.grad?.zero_();
+        foreach (var (_, p, _) in _params) p.grad = null;
     }
 
     /// <summary>Moments as named tensors plus step counts, for checkpoints.</summary>
