@@ -7,6 +7,7 @@ CommandSpec[] commands =
 [
     .. SpaceCommands.All,
     .. ArchCommands.All,
+    .. DeployCommands.All,
 ];
 
 return CliHost.Run(commands, args);
