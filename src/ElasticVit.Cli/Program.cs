@@ -8,6 +8,7 @@ CommandSpec[] commands =
     .. SpaceCommands.All,
     .. ArchCommands.All,
     .. TrainCommands.All,
+    .. DeployCommands.All,
 ];
 
 return CliHost.Run(commands, args);

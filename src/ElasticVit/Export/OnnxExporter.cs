@@ -130,7 +130,7 @@ public static class OnnxExporter
             var n = t.GetName();
             int heads = t.Spec.Heads, hd = t.Spec.HeadDim, vd = t.VDim, grid = t.Spec.InSize, tokens = grid * grid;
             var h = LayerNorm(x, t.ln1, $"{n}.ln1");
-            // The 1/√d scale is folded into W_q (exact for the power-of-two head dims of the built-in spaces).
+            // The 1/√d scale is folded into W_q (exact when √d is a power of two, as for the built-in head dim 16).
             var q = G.MatMul(h, Init($"{n}.q.weight_t", t.q.weight!.t() * (1.0 / Math.Sqrt(hd))));
             q = G.Transpose(G.Reshape(q, [0, tokens, heads, hd]), [0, 2, 1, 3], $"{n}.q.heads");               // [B, H, N, d]
             var k = G.MatMul(h, Init($"{n}.k.weight_t", t.k.weight!.t()));
@@ -201,18 +201,4 @@ public static class OnnxExporter
 
         private static float[] Floats(Tensor t) => t.detach().to(float32).cpu().contiguous().data<float>().ToArray();
     }
-}
-
-/// <summary>Keys of the <c>metadata_props</c> the exporter writes and <see cref="OnnxClassifier"/> reads.</summary>
-public static class MetadataKeys
-{
-    public const string SubnetKey = "elasticvit.subnet_key";
-    public const string Subnet = "elasticvit.subnet";
-    public const string SpaceName = "elasticvit.space";
-    public const string ClassNames = "class_names";
-    public const string InputChannels = "input_channels";
-    public const string InputSize = "input_size";
-    public const string Resolution = "elasticvit.resolution";
-    public const string Mean = "mean";
-    public const string Std = "std";
 }

@@ -4,9 +4,6 @@ using System.Text.Json.Nodes;
 
 namespace ElasticVit.Training;
 
-/// <summary>A checkpoint that cannot be used: truncated, corrupted (checksum) or not a checkpoint. One-line message naming the file.</summary>
-public sealed class CheckpointException(string message) : Exception(message);
-
 /// <summary>
 /// The on-disk container of checkpoints: magic, a JSON header (with the SHA-256 of the payload) and a binary payload.
 /// Writes are atomic: temp file in the same folder, flushed to disk, then renamed over the target, so the previous good
