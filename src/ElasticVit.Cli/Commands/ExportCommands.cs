@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+using ElasticVit.Export;
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using ElasticVit.Training;
+using Spectre.Console;
+
+namespace ElasticVit.Cli.Commands;
+
+/// <summary><c>extract</c> (standalone subnet checkpoint) and <c>export</c> (ONNX with preprocessing inside), both with inherited weights.</summary>
+public static class ExportCommands
+{
+    private static readonly OptionSpec Calibration = new("calibration-batches", "batches of 64 training images for BN recalibration before extraction", "N", "32");
+
+    public static IEnumerable<CommandSpec> All =>
+    [
+        new("extract", "extract a subnet with its inherited weights (BN recalibrated) into a standalone checkpoint", [
+            TrainCommands.Run, ArchCommands.Arch, new("out", "checkpoint file to write", "FILE", Required: true), Calibration,
+        ], Extract),
+        new("export", "export a subnet with its inherited weights to ONNX (raw [0,1] images in; resize and normalisation inside)", [
+            TrainCommands.Run, ArchCommands.Arch, new("out", "ONNX file to write", "FILE", Required: true),
+            new("checkpoint-out", "also write the standalone subnet checkpoint", "FILE"), Calibration,
+            new("check-test", "measure test accuracy in TorchSharp and in ONNX Runtime", null), ArchCommands.Json,
+        ], Export),
+    ];
+
+    /// <summary>Recalibrates BN for <paramref name="subnet"/> in the run's EMA supernet and copies its slices into a static model.</summary>
+    public static (StaticModel Model, ExportInfo Info) ExtractFrom(TrainedRun run, Subnet subnet, int calibrationBatches)
+    {
+        using (var evaluator = run.Evaluator(calibrationBatches)) evaluator.Recalibrate(subnet);
+        var model = StaticModel.Extract(run.Supernet, subnet);
+        model.eval();
+        var norm = run.Data.Normalization;
+        return (model, new ExportInfo(run.Data.Train.ClassNames, norm.Mean, norm.Std));
+    }
+
+    private static int Extract(ParsedArgs a)
+    {
+        using var run = TrainedRun.Open(a.RequiredString("run"));
+        var subnet = run.Space.Resolve(a.RequiredString("arch"));
+        var (model, info) = ExtractFrom(run, subnet, a.Int("calibration-batches", 1));
+        using (model) SubnetCheckpoint.Save(a.RequiredString("out"), model, info);
+        AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(a.RequiredString("out"))}[/]: {Markup.Escape(subnet.Key)}");
+        return 0;
+    }
+
+    private static int Export(ParsedArgs a)
+    {
+        using var run = TrainedRun.Open(a.RequiredString("run"));
+        var subnet = run.Space.Resolve(a.RequiredString("arch"));
+        var (model, info) = ExtractFrom(run, subnet, a.Int("calibration-batches", 1));
+        using (model)
+        {
+            var report = DeploymentPipeline.Export(model, info, a.RequiredString("out"), a.String("checkpoint-out"));
+            var result = new JsonObject
+            {
+                ["key"] = subnet.Key, ["onnx"] = report.OnnxPath, ["onnx_bytes"] = report.OnnxBytes, ["checkpoint"] = report.CheckpointPath,
+                ["max_abs_difference"] = report.MaxAbsDifference,
+            };
+            if (a.Flag("check-test"))
+            {
+                using var ort = OnnxClassifier.Load(report.OnnxPath, threads: 1);
+                result["test_top1_onnxruntime"] = OnnxAccuracy.Measure(ort, run.Data.Test);
+                result["test_top1_torchsharp"] = StaticAccuracy.Measure(model, run.Data.Test, run.Data.Normalization);
+            }
+            if (a.Flag("json")) Console.WriteLine(result.ToJsonString());
+            else foreach (var (k, v) in result) Console.WriteLine($"{k,-24} {v}");
+        }
+        return 0;
+    }
+}
