@@ -12,7 +12,7 @@ public static class CliHost
     private static readonly HashSet<string> UserFacing = new(StringComparer.Ordinal)
     {
         nameof(UsageException), nameof(SpaceException), "DataException", "CheckpointException", "OnnxException",
-        "LatencyException", "SearchException", "SamplingException", "TrainingException",
+        "LatencyException", "SearchException", "SamplingException", "TrainingException", "QuickstartException",
         nameof(FileNotFoundException), nameof(DirectoryNotFoundException), nameof(IOException), nameof(UnauthorizedAccessException),
         "InvalidDataException", "JsonException", "OnnxRuntimeException",
     };

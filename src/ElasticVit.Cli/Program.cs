@@ -1,15 +1,3 @@
 using ElasticVit.Cli;
-using ElasticVit.Cli.Commands;
-using ElasticVit.Spaces;
 
-// Every command registers here; each lives in its own file under Commands/.
-CommandSpec[] commands =
-[
-    .. SpaceCommands.All,
-    .. ArchCommands.All,
-    .. TrainCommands.All,
-    .. ExportCommands.All,
-    .. DeployCommands.All,
-];
-
-return CliHost.Run(commands, args);
+return CliHost.Run(CommandRegistry.All, args);

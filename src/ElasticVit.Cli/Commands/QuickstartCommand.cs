@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ElasticVit.Cli.Reporting;
+using ElasticVit.Latency;
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using ElasticVit.Training;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace ElasticVit.Cli.Commands;
+
+/// <summary>
+/// <c>quickstart</c>: the whole pipeline on Fashion-MNIST — train the fmnist supernet with cas-pas, profile an ort-cpu
+/// latency table, search under three latency budgets, export the winners to ONNX, check them in ONNX Runtime and write a
+/// report. Every stage leaves its output in --out and is skipped when that output exists, so an interrupted quickstart
+/// resumes where it stopped.
+/// </summary>
+public static class QuickstartCommand
+{
+    private const string Space = "elasticvit-fmnist";
+
+    public static IEnumerable<CommandSpec> All =>
+    [
+        new("quickstart", "end-to-end search on Fashion-MNIST: train, profile latency, search 3 budgets, export to ONNX, report", [
+            new("out", "output directory (run again with the same --out to resume)", "DIR", "runs/quickstart"),
+            new("minutes", "training budget in minutes (the rest of the pipeline adds a few minutes)", "M", "6"),
+            new("threads", "CPU threads for training and search", "T", "2"),
+            new("seed", "random seed", "S", "0"),
+        ], Run),
+    ];
+
+    private static int Run(ParsedArgs a)
+    {
+        var dir = Path.GetFullPath(a.RequiredString("out"));
+        Directory.CreateDirectory(dir);
+        var threads = a.Int("threads", 1, 256).ToString(CultureInfo.InvariantCulture);
+        var seed = a.Int("seed", 0).ToString(CultureInfo.InvariantCulture);
+        var clock = Stopwatch.StartNew();
+        var plan = Plan(dir, a.Double("minutes") is double m && m > 0 ? m : throw new UsageException("--minutes must be > 0"), int.Parse(threads, CultureInfo.InvariantCulture), seed);
+        var run = Path.Combine(dir, "supernet");
+        var lut = Path.Combine(dir, "lut-ort-cpu-1t.json");
+        var search = Path.Combine(dir, "search.json");
+
+        Stage("1/5 train the supernet (cas-pas)", File.Exists(Path.Combine(run, "summary.json")), () =>
+            Invoke(File.Exists(Path.Combine(run, "checkpoint.ckpt"))
+                ? ["train", "--out", run, "--resume"]
+                : ["train", "--space", Space, "--sampler", "cas-pas", "--steps", $"{plan.Steps}", "--seed", seed, "--threads", threads, "--checkpoint-every", "50", "--probe-every", "25", "--out", run]));
+        Stage("2/5 profile the ort-cpu latency table (1 thread)", IsCompleteTable(lut), () =>
+            Invoke("latency", "profile", "--space", Space, "--device", "ort-cpu", "--threads", "1", "--out", lut));
+        var validation = Path.Combine(dir, "latency-validation.json");
+        Stage("2/5 validate the latency table on 30 random subnets", File.Exists(validation), () =>
+            RunDirectory.WriteAtomic(validation, InvokeJson("latency", "validate", "--lut", lut, "--space", Space, "--samples", "30", "--seed", seed,
+                "--plot", Path.Combine(dir, "latency-validation.png"), "--json").ToJsonString()));
+        var budgets = LatencyBudgets(lut);
+        Stage($"3/5 search under latency budgets {string.Join(", ", budgets.Select(b => $"{b:F3} ms"))}", File.Exists(search), () =>
+            Invoke(["search", "--run", run, .. budgets.SelectMany(b => new[] { "--budget", FormattableString.Invariant($"latency:{lut}:{b:F4}") }), "--out", search, "--seed", seed, "--threads", threads]));
+        var results = Path.Combine(dir, "results.json");
+        Stage("4/5 export the winners to ONNX and check them in ONNX Runtime", File.Exists(results), () => ExportWinners(dir, run, search, lut, results));
+        Stage("5/5 write the report", false, () => QuickstartReport.Write(dir));
+
+        PrintTable(JsonNode.Parse(File.ReadAllText(results))!.AsArray());
+        AnsiConsole.MarkupLine($"report: [bold]{Markup.Escape(Path.Combine(dir, "report.html"))}[/] (this session: {ProgressBar.Format(clock.Elapsed)})");
+        return 0;
+    }
+
+    private sealed record QuickstartPlan(long Steps, double Minutes);
+
+    /// <summary>Fixes the number of training steps once (from a short timing of training steps on this machine), so resumes keep the schedule.</summary>
+    private static QuickstartPlan Plan(string dir, double minutes, int threads, string seed)
+    {
+        var path = Path.Combine(dir, "quickstart.json");
+        if (File.Exists(path))
+        {
+            var saved = JsonNode.Parse(File.ReadAllText(path))!;
+            return new QuickstartPlan((long)saved["train_steps"]!, (double)saved["minutes"]!);
+        }
+        var secondsPerStep = TimeTrainingStep(threads);
+        var steps = Math.Max(50, (long)(minutes * 60 / secondsPerStep));
+        RunDirectory.WriteAtomic(path, new JsonObject
+        {
+            ["minutes"] = minutes, ["train_steps"] = steps, ["measured_seconds_per_step"] = Math.Round(secondsPerStep, 3), ["seed"] = seed,
+            ["created_at"] = DateTime.UtcNow.ToString("O"),
+        }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AnsiConsole.MarkupLine($"planned {steps} training steps ({secondsPerStep:F2} s per step measured here) for a {minutes:G}-minute training budget");
+        return new QuickstartPlan(steps, minutes);
+    }
+
+    /// <summary>Seconds of one 4-subnet training step at batch 64 around the middle of the space, plus optimizer overhead.</summary>
+    private static double TimeTrainingStep(int threads)
+    {
+        TorchSharp.torch.set_num_threads(threads);
+        var space = SpaceLoader.Load(Space);
+        using var net = new ElasticSupernet(space);
+        net.train();
+        net.SetActive(space.Resolve("mid"));
+        var x = rand(64, 1, 28, 28);
+        var samples = new List<double>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var scope = NewDisposeScope();
+            var c = Stopwatch.StartNew();
+            net.forward(x).square().mean().backward();
+            if (i > 0) samples.Add(c.Elapsed.TotalSeconds);
+        }
+        net.zero_grad();
+        // 4 subnets per step, plus scoring, clipping, AdamW and EMA (about 25% on top, measured with the train-step bench).
+        return samples.Order().ElementAt(samples.Count / 2) * 4 * 1.25;
+    }
+
+    private static void Stage(string title, bool done, Action action)
+    {
+        if (done)
+        {
+            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(title)}: done already[/]");
+            return;
+        }
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/]");
+        action();
+    }
+
+    /// <summary>Runs another command of this program in-process; a failure stops the quickstart with that command's exit code.</summary>
+    private static void Invoke(params string[] args)
+    {
+        var code = CliHost.Run(CommandRegistry.All, args);
+        if (code != 0) throw new QuickstartException($"'{string.Join(' ', args.Take(2))}' failed (exit code {code}); fix the cause and run quickstart again with the same --out to resume");
+    }
+
+    private static JsonObject InvokeJson(params string[] args)
+    {
+        var original = Console.Out;
+        var captured = new StringWriter();
+        Console.SetOut(captured);
+        try { Invoke(args); }
+        finally { Console.SetOut(original); }
+        return JsonNode.Parse(captured.ToString().Trim().Split('\n')[^1])!.AsObject();
+    }
+
+    private static bool IsCompleteTable(string lut)
+    {
+        if (!File.Exists(lut)) return false;
+        try { return LatencyTable.Load(lut).MissingKeys(SpaceLoader.Load(Space)).Count == 0; }
+        catch (LatencyException) { return false; }
+    }
+
+    /// <summary>Three budgets spread over the achievable range of predicted latency (25%, 50% and 75% from min to max subnet).</summary>
+    private static double[] LatencyBudgets(string lut)
+    {
+        var space = SpaceLoader.Load(Space);
+        var predictor = new LookupTablePredictor(LatencyTable.Load(lut), space);
+        var (min, max) = (predictor.PredictMs(space.MinSubnet), predictor.PredictMs(space.MaxSubnet));
+        return [min + 0.25 * (max - min), min + 0.5 * (max - min), min + 0.75 * (max - min)];
+    }
+
+    private static void ExportWinners(string dir, string run, string search, string lut, string results)
+    {
+        var report = JsonNode.Parse(File.ReadAllText(search))!.AsObject();
+        var space = SpaceLoader.Load(Space);
+        var predictor = new LookupTablePredictor(LatencyTable.Load(lut), space);
+        var rows = new JsonArray();
+        var i = 0;
+        foreach (var alternative in report["alternatives"]!.AsArray())
+        {
+            var winner = alternative!["winner"]!;
+            var key = (string)winner["key"]!;
+            var onnx = Path.Combine(dir, "winners", $"budget{++i}.onnx");
+            var exported = InvokeJson("export", "--run", run, "--arch", key, "--out", onnx, "--checkpoint-out", Path.ChangeExtension(onnx, ".ckpt"), "--check-test", "--json");
+            var measured = InvokeJson("latency", "measure", "--device", "ort-cpu", "--threads", "1", "--space", Space, "--arch", key, "--json");
+            rows.Add(new JsonObject
+            {
+                ["budget"] = (string)alternative["budget"]!,
+                ["key"] = key,
+                ["flops_m"] = (double)winner["flops_m"]!,
+                ["params_m"] = (double)winner["params_m"]!,
+                ["predicted_ms"] = Math.Round(predictor.PredictMs(Subnet.Parse(key, space)), 4),
+                ["measured_ms"] = (double)measured["latency_ms"]!,
+                ["heldout_top1"] = (double?)winner["heldout_top1"],
+                ["test_top1_onnxruntime"] = (double)exported["test_top1_onnxruntime"]!,
+                ["test_top1_torchsharp"] = (double)exported["test_top1_torchsharp"]!,
+                ["onnx"] = Path.GetRelativePath(dir, onnx),
+            });
+        }
+        RunDirectory.WriteAtomic(results, rows.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private static void PrintTable(JsonArray rows)
+    {
+        var table = new Table().AddColumns("budget", "winner", "FLOPs (M)", "params (M)", "predicted ms", "measured ms", "held-out top-1", "test top-1 (ORT)");
+        foreach (var r in rows)
+            table.AddRow(Markup.Escape(ShortBudget((string)r!["budget"]!)), Markup.Escape((string)r["key"]!), $"{(double)r["flops_m"]!:F2}", $"{(double)r["params_m"]!:F3}",
+                $"{(double)r["predicted_ms"]!:F3}", $"{(double)r["measured_ms"]!:F3}", $"{(double?)r["heldout_top1"] ?? double.NaN:P2}", $"{(double)r["test_top1_onnxruntime"]!:P2}");
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>"latency:/long/path/lut.json:1.2345" → "latency ≤ 1.2345 ms".</summary>
+    public static string ShortBudget(string budget)
+    {
+        var parts = budget.Split(':');
+        return parts[0] == "latency" && parts.Length >= 3 ? $"latency ≤ {parts[^1]} ms" : budget;
+    }
+}
+
+/// <summary>A quickstart stage failed; the message says how to resume.</summary>
+public sealed class QuickstartException(string message) : Exception(message);

@@ -1,0 +1,156 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using ElasticVit.Cli.Commands;
+using ScottPlot;
+
+namespace ElasticVit.Cli.Reporting;
+
+/// <summary>
+/// report.md and report.html (same content; PNGs side by side, readable from disk without a server) for a quickstart
+/// directory: winners table, training curves, level walk, gradient cosine, accuracy vs FLOPs and latency with the Pareto
+/// front and winners, predicted vs measured latency, and the commands to reproduce.
+/// </summary>
+public static class QuickstartReport
+{
+    private abstract record Block;
+    private sealed record Heading(string Text) : Block;
+    private sealed record Paragraph(string Text) : Block;
+    private sealed record Image(string File, string Caption) : Block;
+    private sealed record TableBlock(string[] Header, List<string[]> Rows) : Block;
+    private sealed record Code(string Text) : Block;
+
+    public static string Write(string dir)
+    {
+        var blocks = new List<Block> { new Heading("ElasticViT for .NET — quickstart report") };
+        var plan = Read(Path.Combine(dir, "quickstart.json"));
+        var results = File.Exists(Path.Combine(dir, "results.json")) ? JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!.AsArray() : null;
+        var search = Read(Path.Combine(dir, "search.json"));
+        var validation = Read(Path.Combine(dir, "latency-validation.json"));
+
+        blocks.Add(new Paragraph($"Space elasticvit-fmnist on Fashion-MNIST; supernet trained with cas-pas for {plan?["train_steps"]} steps of 64 images; latency on ONNX Runtime, CPU, 1 thread. Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
+        if (results is not null)
+        {
+            blocks.Add(new Heading("Winners (inherited weights, no retraining)"));
+            blocks.Add(new TableBlock(["budget", "winner", "FLOPs (M)", "params (M)", "predicted ms", "measured ms", "held-out top-1", "test top-1 (ONNX Runtime)", "test top-1 (TorchSharp)"],
+                results.Select(r => new[]
+                {
+                    QuickstartCommand.ShortBudget((string)r!["budget"]!), (string)r["key"]!, $"{(double)r["flops_m"]!:F2}", $"{(double)r["params_m"]!:F3}",
+                    $"{(double)r["predicted_ms"]!:F3}", $"{(double)r["measured_ms"]!:F3}", $"{(double?)r["heldout_top1"] ?? double.NaN:P2}",
+                    $"{(double)r["test_top1_onnxruntime"]!:P2}", $"{(double)r["test_top1_torchsharp"]!:P2}",
+                }).ToList()));
+        }
+
+        var metricsPath = Path.Combine(dir, "supernet", "metrics.jsonl");
+        if (File.Exists(metricsPath))
+        {
+            blocks.Add(new Heading("Supernet training"));
+            foreach (var (file, caption) in TrainingCharts.Write(TrainingCharts.ReadMetrics(metricsPath), dir)) blocks.Add(new Image(file, caption));
+        }
+
+        if (search is not null)
+        {
+            blocks.Add(new Heading("Search"));
+            var totals = search["totals"];
+            blocks.Add(new Paragraph($"{totals?["evaluations"]} subnets evaluated (held-out top-1 after BN recalibration) in {totals?["seconds"]} s, {totals?["evaluations_per_minute"]} evaluations per minute."));
+            foreach (var (file, caption) in AccuracyCharts(search, results, dir)) blocks.Add(new Image(file, caption));
+        }
+
+        if (validation is not null || results is not null)
+        {
+            blocks.Add(new Heading("Latency prediction"));
+            if (validation is not null)
+            {
+                blocks.Add(new TableBlock(["predictor", "within ±10%", "within ±5%", "RMSE (ms)", "MAPE (%)", "Spearman"],
+                    validation.AsObject().Where(kv => kv.Value is JsonObject o && o["within10"] is not null).Select(kv => new[]
+                    {
+                        kv.Key, $"{(double)kv.Value!["within10"]!:P1}", $"{(double)kv.Value["within5"]!:P1}", $"{(double)kv.Value["rmse_ms"]!:F4}",
+                        $"{(double)kv.Value["mape"]!:F2}", $"{(double?)kv.Value["spearman"]:F3}",
+                    }).ToList()));
+            }
+            if (File.Exists(Path.Combine(dir, "latency-validation.png")))
+                blocks.Add(new Image("latency-validation.png", "Predicted vs measured latency of random subnets: lookup table and FLOPs proxy."));
+        }
+
+        blocks.Add(new Heading("Reproduce"));
+        blocks.Add(new Code($"./elasticvit quickstart --out {dir} --minutes {plan?["minutes"]}\n./elasticvit report --out {dir}"));
+
+        var md = Path.Combine(dir, "report.md");
+        WriteAtomic(md, Markdown(blocks));
+        WriteAtomic(Path.Combine(dir, "report.html"), Html(blocks));
+        return md;
+    }
+
+    private static JsonNode? Read(string path) => File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null;
+
+    private static List<(string, string)> AccuracyCharts(JsonNode search, JsonArray? results, string dir)
+    {
+        var written = new List<(string, string)>();
+        var evaluated = search["evaluated"]?.AsArray().Select(n => n!).ToList() ?? [];
+        var front = search["pareto_front"]?["subnets"]?.AsArray().Select(n => (string)n!["key"]!).ToHashSet() ?? [];
+        var winners = results?.Select(r => (string)r!["key"]!).ToHashSet() ?? [];
+        var latencyLut = evaluated.FirstOrDefault()?["latency_ms"]?.AsObject().Select(kv => kv.Key).FirstOrDefault();
+        foreach (var (metric, label, file) in new[] { ("flops_m", "FLOPs (M)", "accuracy-vs-flops.png"), ("latency", "predicted latency (ms, ort-cpu 1 thread)", "accuracy-vs-latency.png") })
+        {
+            double? Cost(JsonNode s) => metric == "flops_m" ? (double)s["flops_m"]! : latencyLut is null ? null : (double?)s["latency_ms"]?[latencyLut];
+            var points = evaluated.Select(s => (S: s, C: Cost(s))).Where(p => p.C is not null).ToList();
+            if (points.Count == 0) continue;
+            var plot = Charts.New($"Held-out top-1 (fitness) vs {label}", label, "held-out top-1");
+            Charts.Points(plot, points.Select(p => p.C!.Value).ToArray(), points.Select(p => (double)p.S["fitness"]!).ToArray(), "evaluated subnets", 4);
+            var onFront = points.Where(p => front.Contains((string)p.S["key"]!)).OrderBy(p => p.C).ToList();
+            Charts.Line(plot, onFront.Select(p => p.C!.Value).ToArray(), onFront.Select(p => (double)p.S["fitness"]!).ToArray(), "Pareto front");
+            var won = points.Where(p => winners.Contains((string)p.S["key"]!)).ToList();
+            Charts.Points(plot, won.Select(p => p.C!.Value).ToArray(), won.Select(p => (double)p.S["fitness"]!).ToArray(), "winners", 12, MarkerShape.FilledDiamond);
+            Charts.Save(plot, Path.Combine(dir, file));
+            written.Add((file, $"Every subnet the search evaluated, the Pareto front (higher accuracy at lower {label}) and the three winners."));
+        }
+        return written;
+    }
+
+    private static string Markdown(List<Block> blocks)
+    {
+        var sb = new StringBuilder();
+        foreach (var b in blocks)
+            switch (b)
+            {
+                case Heading h: sb.AppendLine(sb.Length == 0 ? $"# {h.Text}" : $"\n## {h.Text}").AppendLine(); break;
+                case Paragraph p: sb.AppendLine(p.Text).AppendLine(); break;
+                case Image i: sb.AppendLine($"![{i.Caption}]({i.File})").AppendLine().AppendLine($"*{i.Caption}*").AppendLine(); break;
+                case Code c: sb.AppendLine("```").AppendLine(c.Text).AppendLine("```"); break;
+                case TableBlock t:
+                    sb.AppendLine("| " + string.Join(" | ", t.Header) + " |");
+                    sb.AppendLine("|" + string.Concat(t.Header.Select(_ => "---|")));
+                    foreach (var r in t.Rows) sb.AppendLine("| " + string.Join(" | ", r) + " |");
+                    sb.AppendLine();
+                    break;
+            }
+        return sb.ToString();
+    }
+
+    private static string Html(List<Block> blocks)
+    {
+        static string E(string s) => WebUtility.HtmlEncode(s);
+        var sb = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>ElasticViT quickstart report</title><style>body{font-family:sans-serif;max-width:980px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}img{max-width:100%}pre{background:#f4f4f4;padding:1em}</style></head><body>\n");
+        var first = true;
+        foreach (var b in blocks)
+            switch (b)
+            {
+                case Heading h: sb.Append(first ? $"<h1>{E(h.Text)}</h1>\n" : $"<h2>{E(h.Text)}</h2>\n"); first = false; break;
+                case Paragraph p: sb.Append($"<p>{E(p.Text)}</p>\n"); break;
+                case Image i: sb.Append($"<figure><img src=\"{E(i.File)}\" alt=\"{E(i.Caption)}\"><figcaption>{E(i.Caption)}</figcaption></figure>\n"); break;
+                case Code c: sb.Append($"<pre>{E(c.Text)}</pre>\n"); break;
+                case TableBlock t:
+                    sb.Append("<table><tr>").Append(string.Concat(t.Header.Select(x => $"<th>{E(x)}</th>"))).Append("</tr>\n");
+                    foreach (var r in t.Rows) sb.Append("<tr>").Append(string.Concat(r.Select(x => $"<td>{E(x)}</td>"))).Append("</tr>\n");
+                    sb.Append("</table>\n");
+                    break;
+            }
+        return sb.Append("</body></html>\n").ToString();
+    }
+
+    private static void WriteAtomic(string path, string text)
+    {
+        File.WriteAllText(path + ".tmp", text);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+}
