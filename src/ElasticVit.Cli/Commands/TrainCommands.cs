@@ -21,7 +21,7 @@ public static class TrainCommands
             new("epochs", "training epochs (fractions allowed)", "E", "1"),
             new("steps", "training steps (overrides --epochs)", "N"),
             new("batch-size", "images per step", "B", "64"),
-            new("lr", "peak learning rate per 512 images (scaled linearly with the batch)", "LR", "0.005"),
+            new("lr", "peak learning rate per 512 images, scaled linearly with the batch (the paper uses 5e-4 over 600 ImageNet epochs; short runs need more)", "LR", "0.005"),
             new("seed", "random seed", "S", "0"),
             new("threads", "CPU threads", "T", "2"),
             new("checkpoint-every", "steps between checkpoints", "N", "200"),
@@ -93,7 +93,7 @@ public static class TrainCommands
         };
         try
         {
-            trainer.Run(p => bar.Report(p.Step, $"loss {p.Loss:F3} level {p.LevelFlopsM:G3}M {p.ImagesPerSecond:F0} img/s"), cancel: cancel.Token);
+            trainer.Run(p => bar.Report(p.Step, $"loss {p.Loss:F3}{(double.IsNaN(p.LevelFlopsM) ? "" : $" level {p.LevelFlopsM:G3}M")} {p.ImagesPerSecond:F0} img/s"), cancel: cancel.Token);
         }
         catch (OperationCanceledException)
         {
