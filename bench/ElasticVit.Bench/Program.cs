@@ -9,6 +9,7 @@ public static class Program
         ("supernet", "elastic supernet vs extracted static model, ms per pass (args: [threads 2] [repeats 20])", SupernetBench.Run),
         ("train-step", "time split of a 4-subnet supernet training step (args: [threads 2] [steps 10])", TrainStepBench.Run),
         ("export-latency", "ONNX Runtime vs TorchSharp inference latency of exported subnets (args: [--budget-ms 2000] [--models fmnist:min,...] [--batches 1,32] [--threads 1,2])", ExportLatencyBench.Run),
+        ("train-memory", "live tensors and RSS over a long cas-pas run (args: [steps 1000] [batch 4])", TrainMemoryBench.Run),
         ("predict-speed", "latency predictions per second of the lookup-table predictor (args: [subnet count, default 10000])", LatencyPredictBench.Run),
     ];
 
