@@ -17,15 +17,18 @@ public static class OnnxExporter
     public const string InputName = "image";
     public const string OutputName = "logits";
 
-    public static byte[] Export(StaticModel model, ExportInfo info)
+    public static byte[] Export(StaticModel model, ExportInfo info) => Export(model, info, OnnxDim.Symbolic("batch"));
+
+    /// <summary>Exports with the given batch dimension: symbolic (<c>"batch"</c>, the default) or fixed.</summary>
+    public static byte[] Export(StaticModel model, ExportInfo info, OnnxDim batch)
     {
         info.Validate(model.Space);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var graph = new StaticModelGraph(model);
         var input = model.Space.Input;
-        var x = graph.G.Input(InputName, ["batch", input.Channels, input.NativeSize, input.NativeSize]);
-        graph.G.Output(graph.Forward(graph.Normalise(x, info)), ["batch", model.Space.Classes]);
+        var x = graph.G.Input(InputName, [batch, input.Channels, input.NativeSize, input.NativeSize]);
+        graph.G.Output(graph.Forward(graph.Normalise(x, info)), [batch, model.Space.Classes]);
         return graph.G.Build(ExportInfo.ProducerName, info.ProducerVersion, $"ElasticViT subnet {model.Subnet.Key}", Metadata(model, info));
     }
 

@@ -16,19 +16,20 @@ public static class OnnxLayerExporter
     public const string InputName = "x";
 
     /// <summary>Exports <paramref name="layer"/>, or a freshly initialised layer of <paramref name="spec"/> if none is given.</summary>
-    public static byte[] Export(SearchSpace space, LayerSpec spec, nn.Module<Tensor, Tensor>? layer = null)
+    public static byte[] Export(SearchSpace space, LayerSpec spec, nn.Module<Tensor, Tensor>? layer = null, OnnxDim? batch = null)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         layer ??= StandaloneLayer.Create(spec);
         var emit = new OnnxLayerEmitter(new OnnxGraphBuilder("elasticvit_layer"));
-        var x = emit.G.Input(InputName, [.. StandaloneLayer.InputShape(space, spec).Select(d => (OnnxDim)d)]);
+        OnnxDim[] Shape(long[] dims) => [batch ?? 1, .. dims.Skip(1).Select(d => (OnnxDim)d)];
+        var x = emit.G.Input(InputName, Shape(StandaloneLayer.InputShape(space, spec)));
         if (spec.Kind == LayerKind.Stem)
         {
             var plain = ExportInfo.Plain(space);
             x = emit.Preprocess(x, plain.Mean, plain.Std, space.Input.NativeSize, spec.InSize);
         }
-        emit.G.Output(emit.Layer(x, spec, layer), [.. StandaloneLayer.OutputShape(spec).Select(d => (OnnxDim)d)]);
+        emit.G.Output(emit.Layer(x, spec, layer), Shape(StandaloneLayer.OutputShape(spec)));
         return emit.G.Build(ExportInfo.ProducerName, ExportInfo.CurrentVersion, $"ElasticViT layer {spec.Key}",
             new Dictionary<string, string> { ["elasticvit.layer_key"] = spec.Key, [MetadataKeys.SpaceName] = space.Name });
     }
