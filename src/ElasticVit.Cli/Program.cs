@@ -8,6 +8,7 @@ CommandSpec[] commands =
     .. SpaceCommands.All,
     .. ArchCommands.All,
     .. TrainCommands.All,
+    .. LatencyCommands.All,
 ];
 
 return CliHost.Run(commands, args);
