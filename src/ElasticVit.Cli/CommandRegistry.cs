@@ -11,6 +11,7 @@ public static class CommandRegistry
         .. SpaceCommands.All,
         .. ArchCommands.All,
         .. TrainCommands.All,
+        .. LatencyCommands.All,
         .. ExportCommands.All,
         .. DeployCommands.All,
         .. ReportCommand.All,

@@ -75,6 +75,7 @@ public static partial class LatencyCsvImport
                 if (!m.Success) continue;
                 var key = m.Groups[1].Value;
                 if (!MetadataKeys.Contains(key)) throw Fail(i, $"unknown metadata '{key}' (known: {string.Join(", ", MetadataKeys)})");
+                if (m.Groups[2].Value.Trim().Length == 0) continue;   // a template's blank field: absent
                 if (!meta.TryAdd(key, (m.Groups[2].Value.Trim(), i))) throw Fail(i, $"metadata '{key}' is given twice");
             }
             return meta;

@@ -27,15 +27,13 @@ public sealed class StaticModel : nn.Module<Tensor, Tensor>
         var counters = new Dictionary<string, int>();
         foreach (var l in Plan)
         {
-            nn.Module<Tensor, Tensor> m = l.Kind switch
+            var name = l.Kind switch
             {
-                LayerKind.Stem => new StemLayer(l),
-                LayerKind.Stage0 => new Stage0Layer($"stage0_{stage0++}", l),
-                LayerKind.MbConv or LayerKind.Reduction => new MbConvLayer(Name(l, counters), l),
-                LayerKind.Transformer => new TransformerLayer(Name(l, counters), l),
-                LayerKind.Head => new HeadLayer(l) { Dropout = dropout },
-                _ => throw new InvalidOperationException(l.Kind.ToString()),
+                LayerKind.Stage0 => $"stage0_{stage0++}",
+                LayerKind.MbConv or LayerKind.Reduction or LayerKind.Transformer => Name(l, counters),
+                _ => null,
             };
+            var m = StandaloneLayer.Create(l, name, dropout);
             layers.Add(m);
         }
         RegisterComponents();

@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ElasticVit.Latency;
+using ElasticVit.Latency.Profiling;
+using ElasticVit.Spaces;
+
+namespace ElasticVit.Cli.Commands;
+
+/// <summary><c>latency profile|measure|predict|validate|export-layers|import</c>: lookup tables measured here or imported.</summary>
+public static class LatencyCommands
+{
+    private static readonly OptionSpec Device = new("device", "profiling backend: torch-cpu or ort-cpu", "BACKEND", Required: true);
+    private static readonly OptionSpec Threads = new("threads", "intra-op threads (1 thread is timed in thread CPU time, more in wall time)", "T", "1");
+    private static readonly OptionSpec Resolutions = new("resolutions", "only these input resolutions, comma-separated (default: all of the space)", "R,R");
+    private static readonly OptionSpec Lut = new("lut", "latency table JSON (from 'latency profile' or 'latency import')", "FILE", Required: true);
+    private static readonly OptionSpec Seed = new("seed", "random seed", "S", "0");
+    private static readonly OptionSpec Passes = new("passes", "interleaved timing rounds over the subnets", "P", "3");
+    private static readonly OptionSpec[] Protocol =
+    [
+        new("warmup", "untimed runs before timing", "N", "10"),
+        new("min-runs", "at least this many timed runs per layer or model", "N", "50"),
+        new("min-ms", "and at least this much timed time per layer or model", "MS", "500"),
+        new("quantile", "statistic of the runs inside 1.5 IQR: 0.5 is the median; 0.1 repeats far better on a shared machine (validate: the table's)", "Q"),
+    ];
+
+    public static IEnumerable<CommandSpec> All =>
+    [
+        new("latency profile", "measure every layer shape of a space on this machine into a lookup table (resumable)", [
+            ArchCommands.Space, Device, Threads,
+            new("out", "table JSON; an existing partial table is continued", "FILE", Required: true),
+            Resolutions,
+            new("calibration", "random subnets measured whole to fit the per-model constants", "N", "20"),
+            new("fit", "constants fitted on them: 'overhead' (median residual) or 'scale' (least-squares scale and overhead)", "KIND", "scale"),
+            new("limit", "measure at most N more layers, then save and stop (continue later)", "N"),
+            Seed, .. Protocol,
+        ], RunProfile),
+        new("latency measure", "measure the latency of one subnet on this machine", [
+            Device, Threads, ArchCommands.Space, ArchCommands.Arch, .. Protocol, ArchCommands.Json,
+        ], RunMeasure),
+        new("latency predict", "predict the latency of one subnet from a lookup table", [
+            Lut, new("space", "search space (default: the table's)", "NAME"), ArchCommands.Arch, ArchCommands.Json,
+        ], RunPredict),
+        new("latency validate", "measure random subnets and compare the lookup table with the FLOPs proxy", [
+            Lut, new("space", "search space (default: the table's)", "NAME"),
+            new("samples", "subnets to measure, spread over the FLOPs levels", "N", "100"),
+            Seed, Resolutions, Passes,
+            new("plot", "write a predicted-vs-measured scatter plot (PNG)", "FILE"),
+            new("save", "write the measured subnets as CSV (model_key,latency_ms)", "FILE"),
+            new("remeasure", "measure every subnet a second time (fresh sessions) and report that as a predictor: the noise floor", null),
+            .. Protocol, ArchCommands.Json,
+        ], RunValidate),
+        new("latency export-layers", "write every layer shape as its own ONNX file plus a CSV template, to measure on another device", [
+            ArchCommands.Space, new("out", "output folder", "DIR", Required: true), Resolutions,
+            new("models", "also export N whole subnets for the CSV's model section (overhead fit)", "N", "0"), Seed,
+        ], LatencyExportCommand.Run),
+        new("latency import", "turn a latency CSV measured elsewhere (docs/latency-csv.md) into a lookup table", [
+            new("csv", "CSV file", "FILE", Required: true),
+            new("device", "device name (default: the file's '# device:')", "NAME"),
+            new("out", "table JSON to write", "FILE", Required: true),
+            new("space", "search space (default: the file's '# space:')", "NAME"),
+        ], RunImport),
+    ];
+
+    public static IReadOnlyList<int>? ParseResolutions(ParsedArgs a)
+    {
+        if (a.String("resolutions") is not { } text) return null;
+        var values = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+            values.Add(int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var r) && r > 0
+                ? r : throw new UsageException($"--resolutions expects positive integers separated by commas, got '{text}'"));
+        return values;
+    }
+
+    private static TimingProtocol ParseProtocol(ParsedArgs a, int threads, double defaultQuantile = 0.5) => new()
+    {
+        Quantile = a.Double("quantile") ?? defaultQuantile,
+        WarmupRuns = a.Int("warmup", 0),
+        MinRuns = a.Int("min-runs", 1),
+        MinTotalMs = a.Double("min-ms") is double ms and >= 0 ? ms : throw new UsageException("--min-ms must be ≥ 0"),
+        Clock = TimingProtocol.ClockFor(threads),
+    };
+
+    private static string Ms(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+
+    private static int RunProfile(ParsedArgs a)
+    {
+        var space = SpaceLoader.Load(a.RequiredString("space"));
+        var threads = a.Int("threads", 1, 256);
+        var resolutions = ParseResolutions(a);
+        var layers = LatencyTable.RequiredLayers(space, resolutions);
+        var calibration = a.Int("calibration", 0);
+        var fit = a.Choice("fit", "overhead", "scale");
+        var seed = a.Int("seed", 0);
+        var protocol = ParseProtocol(a, threads);
+        var outPath = a.RequiredString("out");
+        using var backend = LatencyBackends.Create(a.RequiredString("device"), threads);
+        var profiler = new LatencyProfiler(backend, space, protocol);
+
+        var table = File.Exists(outPath) ? LatencyTable.Load(outPath) : new LatencyTable(profiler.NewDevice(), new Dictionary<string, LatencyEntry>());
+        if (File.Exists(outPath)) profiler.CheckCanContinue(table);
+        var pending = LatencyProfiler.Pending(table, layers, seed);
+        var clock = TimingProtocol.Describe(protocol.Clock);
+        Console.WriteLine($"{space.Name}: {layers.Count} layer shapes at resolutions {string.Join(",", resolutions ?? space.Resolutions)}; "
+            + $"{layers.Count - pending.Count} already in {outPath}, {pending.Count} to measure with {backend.DeviceName()} ({backend.RuntimeVersion}, {clock}); "
+            + $"load average {MachineInfo.LoadAverage() ?? "?"}");
+
+        var clockTime = Stopwatch.StartNew();
+        var callMs = profiler.CallOverheadMs();
+        Console.WriteLine($"per-call cost {Ms(callMs * 1000)} µs (subtracted from every layer)");
+        var stop = false;
+        ConsoleCancelEventHandler cancel = (_, e) => (e.Cancel, stop) = (true, true);
+        Console.CancelKeyPress += cancel;
+        try
+        {
+            var bar = new ProgressBar("layers", pending.Count);
+            var (done, lastSave) = (0, Stopwatch.StartNew());
+            table = profiler.MeasureLayers(table, pending, callMs, a.Has("limit") ? a.Int("limit", 0) : null, (t, layer) =>
+            {
+                bar.Report(++done, layer.Key);
+                if (lastSave.Elapsed.TotalSeconds >= 10 || stop)
+                {
+                    t.Save(outPath);
+                    lastSave.Restart();
+                }
+                if (stop) throw new OperationCanceledException($"interrupted after {done} layers; saved to {outPath}: run the same command again to continue");
+            });
+        }
+        finally
+        {
+            Console.CancelKeyPress -= cancel;
+        }
+        table.Save(outPath);
+        var missing = table.MissingKeys(space, resolutions).Count;
+        Console.WriteLine($"{table.Entries.Count} entries in {outPath} ({missing} of {layers.Count} still missing), measured in {ProgressBar.Format(clockTime.Elapsed)}");
+        if (missing > 0)
+        {
+            Console.WriteLine("stopped early (--limit): run the same command again to continue");
+            return 0;
+        }
+        if (calibration > 0)
+        {
+            var subnets = LatencySubnets.Spread(space, calibration, seed + 1, resolutions?.ToArray());
+            var bar = new ProgressBar("calibration", subnets.Count);
+            var measured = profiler.MeasureModels(subnets, progress: (phase, d, t) => bar.Report(phase == "timing" ? d : 0, phase));
+            table = fit == "overhead" || calibration < 2
+                ? LatencyCalibration.FitOverhead(table, space, measured)
+                : LatencyCalibration.FitScaleAndOverhead(table, space, measured);
+        }
+        table = table with
+        {
+            Device = table.Device with
+            {
+                Notes = $"{clock}, {protocol.StatisticName} of the runs inside 1.5 IQR ({protocol.WarmupRuns} warm-up runs, then ≥ {protocol.MinRuns} runs and ≥ {Ms(protocol.MinTotalMs)} ms per layer); "
+                    + $"entries net of a per-call cost of {Ms(callMs * 1000)} µs; "
+                    + (calibration == 0 ? "no calibration" : fit == "overhead" || calibration < 2
+                        ? $"overhead = median residual of {calibration} random subnets" : $"scale and overhead fitted by least squares on {calibration} random subnets")
+                    + $"; load average {MachineInfo.LoadAverage() ?? "?"}",
+            },
+        };
+        table.Save(outPath);
+        Console.WriteLine($"saved {outPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(clockTime.Elapsed)} in total");
+        return 0;
+    }
+
+    private static int RunMeasure(ParsedArgs a)
+    {
+        var space = SpaceLoader.Load(a.RequiredString("space"));
+        var subnet = space.Resolve(a.RequiredString("arch"));
+        var threads = a.Int("threads", 1, 256);
+        var protocol = ParseProtocol(a, threads);
+        using var backend = LatencyBackends.Create(a.RequiredString("device"), threads);
+        TimingResult r;
+        using (var model = backend.PrepareModel(space, subnet)) r = protocol.Measure(model.Run);
+        var json = new JsonObject
+        {
+            ["key"] = subnet.Key,
+            ["latency_ms"] = r.Ms,
+            ["iqr_ms"] = r.IqrMs,
+            ["runs"] = r.Runs,
+            ["rejected"] = r.Rejected,
+            ["device"] = backend.DeviceName(),
+            ["clock"] = TimingProtocol.Describe(protocol.Clock),
+            ["flops_m"] = Math.Round(Complexity.FlopsM(space, subnet), 4),
+            ["load_average"] = MachineInfo.LoadAverage(),
+        };
+        Console.WriteLine(a.Flag("json") ? json.ToJsonString()
+            : $"{subnet.Key}: {Ms(r.Ms)} ms (IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {json["clock"]}");
+        return 0;
+    }
+
+    private static (LatencyTable Table, SearchSpace Space) LoadTable(ParsedArgs a)
+    {
+        var table = LatencyTable.Load(a.RequiredString("lut"));
+        return (table, SpaceLoader.Load(a.String("space") ?? table.Device.Space));
+    }
+
+    private static int RunPredict(ParsedArgs a)
+    {
+        var (table, space) = LoadTable(a);
+        var subnet = space.Resolve(a.RequiredString("arch"));
+        var ms = new LookupTablePredictor(table, space).PredictMs(subnet);
+        Console.WriteLine(a.Flag("json")
+            ? new JsonObject { ["key"] = subnet.Key, ["latency_ms"] = ms, ["device"] = table.Device.Name }.ToJsonString()
+            : $"{subnet.Key}: {Ms(ms)} ms predicted on {table.Device.Name}");
+        return 0;
+    }
+
+    private static int RunValidate(ParsedArgs a)
+    {
+        var (table, space) = LoadTable(a);
+        var lut = new LookupTablePredictor(table, space);
+        var d = table.Device;
+        if (!LatencyBackends.Names.Contains(d.Backend) || d.Threads is not { } threads)
+            throw new LatencyException($"{table.Source} was measured with '{d.Backend}'; validate measures with the table's own backend, which must be one of {string.Join(", ", LatencyBackends.Names)}");
+        var resolutions = ParseResolutions(a);
+        var subnets = LatencySubnets.Spread(space, a.Int("samples", 2), a.Int("seed", 0), resolutions?.ToArray());
+        foreach (var s in subnets) lut.PredictMs(s);   // fail on a missing entry before measuring anything
+        var protocol = ParseProtocol(a, threads, TableQuantile(table));
+        using var backend = LatencyBackends.Create(d.Backend, threads);
+        var profiler = new LatencyProfiler(backend, space, protocol);
+        if (profiler.NewDevice().Machine != d.Machine)
+            Console.Error.WriteLine($"warning: {table.Source} was measured on '{d.Machine}', this is '{profiler.NewDevice().Machine}'");
+        var load = MachineInfo.LoadAverage();
+        IReadOnlyList<ModelMeasurement> Measure(string label)
+        {
+            var bar = new ProgressBar(label, subnets.Count);
+            return profiler.MeasureModels(subnets, a.Int("passes", 1), (phase, done, total) =>
+                bar.Report(phase == "loading" ? done : done * subnets.Count / total, phase));
+        }
+        var measured = Measure("subnets");
+        var remeasured = a.Flag("remeasure") ? Measure("again") : null;
+
+        var reports = LatencyValidation.Compare(lut, space, measured, remeasured);
+        if (a.String("save") is { } csv) LatencyValidation.SaveMeasurements(csv, d.Name, space, measured);
+        if (a.String("plot") is { } plot) ValidationPlot.Write(plot, $"{space.Name} on {d.Name}: {measured.Count} subnets", measured, reports);
+        if (a.Flag("json"))
+        {
+            Console.WriteLine(ValidationReport.ToJson(reports.Select(r => r.Report)));
+            return 0;
+        }
+        Console.WriteLine($"{measured.Count} subnets of {space.Name} measured on {backend.DeviceName()} ({TimingProtocol.Describe(protocol.Clock)}, {protocol.StatisticName}); load average {load} → {MachineInfo.LoadAverage()}");
+        Console.WriteLine($"{"predictor",-10} {"within10",9} {"within5",8} {"rmse_ms",9} {"mape_%",8} {"spearman",9}");
+        foreach (var (r, _) in reports)
+            Console.WriteLine($"{r.Predictor,-10} {r.Within10,9:P1} {r.Within5,8:P1} {r.RmseMs,9:F4} {r.MapePercent,8:F2} {r.Spearman,9:F4}");
+        return 0;
+    }
+
+    /// <summary>The statistic a profiled table's notes name ("p10 of the runs", "median of the runs"); the median if none.</summary>
+    private static double TableQuantile(LatencyTable table) =>
+        System.Text.RegularExpressions.Regex.Match(table.Device.Notes, @"\bp(\d+(?:\.\d+)?) of the runs") is { Success: true } m
+            ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) / 100 : 0.5;
+
+    private static int RunImport(ParsedArgs a)
+    {
+        var space = a.String("space") is { } name ? SpaceLoader.Load(name) : null;
+        var csv = LatencyCsvImport.Read(a.RequiredString("csv"), a.String("device"), space);
+        var outPath = a.RequiredString("out");
+        csv.Table.Save(outPath);
+        var required = LatencyTable.RequiredKeys(SpaceLoader.Load(csv.Table.Device.Space)).Count;
+        Console.WriteLine($"{outPath}: {csv.Table.Entries.Count} of {required} layer shapes of {csv.Table.Device.Space} for {csv.Table.Device.Name}, "
+            + (csv.Models.Count > 0 ? $"overhead {Ms(csv.Table.OverheadMs)} ms fitted on {csv.Models.Count} models" : "no models listed (overhead 0)"));
+        return 0;
+    }
+}

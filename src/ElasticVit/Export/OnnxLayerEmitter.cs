@@ -1,0 +1,143 @@
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ElasticVit.Export;
+
+/// <summary>
+/// Emits the eval-mode ONNX nodes of static layers (<see cref="StemLayer"/>, <see cref="Stage0Layer"/>,
+/// <see cref="MbConvLayer"/>, <see cref="TransformerLayer"/>, <see cref="HeadLayer"/>) into a graph, one layer at a
+/// time: BatchNorm folded into the conv before it, attention with its relative-position bias as a constant.
+/// Shared by whole-model exports (<see cref="OnnxExporter"/>) and single-layer exports (<see cref="OnnxLayerExporter"/>).
+/// </summary>
+internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g)
+{
+    public OnnxGraphBuilder G { get; } = g;
+
+    /// <summary>Raw images → <c>(x − mean) / std</c> per channel, bilinearly resized to <paramref name="resolution"/> if it differs from <paramref name="size"/>.</summary>
+    public string Preprocess(string x, IReadOnlyList<float> mean, IReadOnlyList<float> std, int size, int resolution)
+    {
+        long[] perChannel = [1, mean.Count, 1, 1];
+        x = G.Sub(x, G.Initializer("input.mean", [.. mean], perChannel), "input.centred");
+        x = G.Div(x, G.Initializer("input.std", [.. std], perChannel), "input.normalised");
+        return resolution == size ? x : G.ResizeBilinear(x, resolution, resolution, "input.resized");
+    }
+
+    /// <summary>The nodes of one layer: maps [B, C, H, W] in and out, tokens [B, N, C] for transformer layers, logits [B, classes] out of the head.</summary>
+    public string Layer(string x, LayerSpec spec, nn.Module<Tensor, Tensor> layer) => layer switch
+    {
+        StemLayer s => G.HardSwish(ConvBn(x, s.conv, s.bn, "stem.conv", spec.Stride)),
+        Stage0Layer s => Stage0(x, s),
+        MbConvLayer m => MbConv(x, m),
+        TransformerLayer t => Transformer(x, t),
+        HeadLayer h => Head(x, h),
+        _ => throw new NotSupportedException($"no ONNX export for layer {layer.GetType().Name}"),
+    };
+
+    /// <summary>[B, C, R, R] → [B, R·R, C].</summary>
+    public string ToTokens(string map, string next) => G.Transpose(G.Reshape(map, [0, 0, -1]), [0, 2, 1], $"{next}.tokens");
+
+    /// <summary>[B, N, C] → [B, C, R, R].</summary>
+    public string ToMap(string tokens, int grid, string next) =>
+        G.Reshape(G.Transpose(tokens, [0, 2, 1]), [0, -1, grid, grid], $"{next}.map");
+
+    private string Stage0(string x, Stage0Layer s)
+    {
+        var n = s.GetName();
+        var h = G.HardSwish(ConvBn(x, s.dw, s.bn1, $"{n}.dw"));
+        return G.Add(x, ConvBn(h, s.pw, s.bn2, $"{n}.pw"), $"{n}.out");
+    }
+
+    private string MbConv(string x, MbConvLayer m)
+    {
+        var (n, stride) = (m.GetName(), m.Spec.Stride);
+        var h = G.HardSwish(ConvBn(x, m.expand, m.bn1, $"{n}.expand"));
+        h = G.HardSwish(ConvBn(h, m.dw, m.bn2, $"{n}.dw", stride));
+        if (m.se is { } se)
+        {
+            var gate = G.GlobalAveragePool(h, $"{n}.se.pool");
+            gate = G.Relu(Conv(gate, se.reduce, $"{n}.se.reduce"));
+            gate = G.HardSigmoid(Conv(gate, se.expand, $"{n}.se.expand"));
+            h = G.Mul(h, gate, $"{n}.se.out");
+        }
+        h = ConvBn(h, m.project, m.bn3, $"{n}.project");
+        var shortcut = x;
+        if (m.shortcut is not null)
+        {
+            if (stride > 1) shortcut = G.AveragePool(x, stride, stride, countIncludePad: false, ceilMode: true, name: $"{n}.shortcut.pool");
+            shortcut = Conv(shortcut, m.shortcut, $"{n}.shortcut");
+        }
+        return G.Add(h, shortcut, $"{n}.out");
+    }
+
+    /// <summary>Tokens [B, N, C] → [B, N, C]: pre-norm attention with a depthwise conv on V, then a Hardswish MLP.</summary>
+    private string Transformer(string x, TransformerLayer t)
+    {
+        var n = t.GetName();
+        int heads = t.Spec.Heads, hd = t.Spec.HeadDim, vd = t.VDim, grid = t.Spec.InSize, tokens = grid * grid;
+        var h = LayerNorm(x, t.ln1, $"{n}.ln1");
+        // The 1/√d scale is folded into W_q (exact for the power-of-two head dims of the built-in spaces).
+        var q = G.MatMul(h, Init($"{n}.q.weight_t", t.q.weight!.t() * (1.0 / Math.Sqrt(hd))));
+        q = G.Transpose(G.Reshape(q, [0, tokens, heads, hd]), [0, 2, 1, 3], $"{n}.q.heads");               // [B, H, N, d]
+        var k = G.MatMul(h, Init($"{n}.k.weight_t", t.k.weight!.t()));
+        k = G.Transpose(G.Reshape(k, [0, tokens, heads, hd]), [0, 2, 3, 1], $"{n}.k.heads_t");             // [B, H, d, N]
+        var v = G.Transpose(G.MatMul(h, Init($"{n}.v.weight_t", t.v.weight!.t())), [0, 2, 1]);              // [B, H·vd, N]
+        v = G.Conv(G.Reshape(v, [0, heads * vd, grid, grid]), Init($"{n}.v_dw.weight", t.v_dw.weight!),
+            padding: 1, group: heads * vd, name: $"{n}.v_dw");
+        v = G.Transpose(G.Reshape(v, [0, heads, vd, tokens]), [0, 1, 3, 2], $"{n}.v.heads");             // [B, H, N, vd]
+        var scores = G.Add(G.MatMul(q, k), Init($"{n}.position_bias", t.PositionBias()), $"{n}.scores");   // [B, H, N, N]
+        var o = G.HardSwish(G.MatMul(G.Softmax(scores, -1), v));                                          // [B, H, N, vd]
+        o = G.Reshape(G.Transpose(o, [0, 2, 1, 3]), [0, tokens, heads * vd]);                             // [B, N, H·vd]
+        x = G.Add(x, Linear(o, t.proj, $"{n}.proj"), $"{n}.attention_out");
+        h = G.HardSwish(Linear(LayerNorm(x, t.ln2, $"{n}.ln2"), t.fc1, $"{n}.fc1"));
+        return G.Add(x, Linear(h, t.fc2, $"{n}.fc2"), $"{n}.out");
+    }
+
+    private string Head(string x, HeadLayer head)
+    {
+        var h = G.HardSwish(ConvBn(x, head.expand, head.bn, "head.expand"));
+        h = G.ReduceMean(h, [2, 3], keepDims: false, name: "head.pool");                                  // [B, C·mul]
+        h = G.HardSwish(Gemm(h, head.hidden, "head.hidden"));
+        return Gemm(h, head.classifier, OnnxExporter.OutputName);
+    }
+
+    // ---- building blocks ------------------------------------------------------------------------------------
+
+    /// <summary>A conv (padding k/2, as <see cref="StaticLayers.Conv"/>) with the BatchNorm after it folded in.</summary>
+    private string ConvBn(string x, Conv2d conv, BatchNorm2d bn, string name, int stride = 1)
+    {
+        var folded = BatchNormFolding.FoldIntoConv(Floats(conv.weight!), conv.bias is null ? null : Floats(conv.bias),
+            Floats(bn.weight!), Floats(bn.bias!), Floats(bn.running_mean!), Floats(bn.running_var!), Nn.ElasticBatchNorm2d.Eps);
+        var w = G.Initializer($"{name}.weight", folded.Weight, conv.weight!.shape);
+        var b = G.Initializer($"{name}.bias", folded.Bias, [folded.Bias.Length]);
+        return ConvNode(x, conv, w, b, name, stride);
+    }
+
+    private string Conv(string x, Conv2d conv, string name) =>
+        ConvNode(x, conv, Init($"{name}.weight", conv.weight!), conv.bias is null ? null : Init($"{name}.bias", conv.bias), name, 1);
+
+    private string ConvNode(string x, Conv2d conv, string weight, string? bias, string name, int stride)
+    {
+        var kernel = (int)conv.weight!.shape[2];                                                         // [out, in/group, k, k]
+        return G.Conv(x, weight, bias, stride, kernel / 2, (int)conv.groups, name: name);
+    }
+
+    private string LayerNorm(string x, LayerNorm ln, string name) =>
+        G.LayerNormalization(x, Init($"{name}.weight", ln.weight!), Init($"{name}.bias", ln.bias!), -1, (float)Nn.ElasticLayerNorm.Eps, name);
+
+    /// <summary>x · Wᵀ + b on [B, N, in] as MatMul with the transposed weight, then Add.</summary>
+    private string Linear(string x, Linear linear, string name)
+    {
+        var y = G.MatMul(x, Init($"{name}.weight_t", linear.weight!.t()));
+        return linear.bias is null ? y : G.Add(y, Init($"{name}.bias", linear.bias), name);
+    }
+
+    /// <summary>A Linear on 2-D [B, in] as one Gemm.</summary>
+    private string Gemm(string x, Linear linear, string name) =>
+        G.Gemm(x, Init($"{name}.weight", linear.weight!), Init($"{name}.bias", linear.bias!), transB: true, name: name);
+
+    private string Init(string name, Tensor t) => G.Initializer(name, Floats(t), t.shape);
+
+    private static float[] Floats(Tensor t) => t.detach().to(float32).cpu().contiguous().data<float>().ToArray();
+}

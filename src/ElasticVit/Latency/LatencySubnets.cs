@@ -1,0 +1,61 @@
+using ElasticVit.Sampling;
+using ElasticVit.Spaces;
+
+namespace ElasticVit.Latency;
+
+/// <summary>Subnets for calibrating and validating latency predictors, spread over a space's FLOPs range.</summary>
+public static class LatencySubnets
+{
+    private const int DrawsPerLevel = 50;
+
+    /// <summary>
+    /// <paramref name="count"/> distinct subnets: the min and max subnets (at the smallest and largest allowed resolution),
+    /// then draws round-robin over the space's FLOPs levels (<see cref="LevelSampler"/>). With <paramref name="resolutions"/>,
+    /// only subnets at those resolutions are kept, and levels that yield none are skipped; if no level does, subnets are
+    /// drawn uniformly at the allowed resolutions.
+    /// </summary>
+    public static IReadOnlyList<Subnet> Spread(SearchSpace space, int count, int seed = 0, IReadOnlyCollection<int>? resolutions = null)
+    {
+        if (count < 1) throw new LatencyException($"need at least one subnet, got {count}");
+        var allowed = (resolutions is { Count: > 0 } ? resolutions : space.Resolutions).Order().ToArray();
+        foreach (var r in allowed.Where(r => !space.Resolutions.Contains(r)))
+            throw new LatencyException($"resolution {r} is not one of {{{string.Join(", ", space.Resolutions)}}} of {space.Name}");
+        var rng = new Random(seed);
+        var chosen = new List<Subnet>();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        void Add(Subnet s)
+        {
+            if (chosen.Count < count && keys.Add(s.Key)) chosen.Add(s);
+        }
+
+        Add(At(space.MinSubnet, allowed[0]));
+        Add(At(space.MaxSubnet, allowed[^1]));
+        var levels = space.Levels.Select(l => LevelSampler.ForLevel(space, l.FlopsM)).ToList();
+        for (var misses = 0; chosen.Count < count && misses < 100 * count;)
+        {
+            var before = chosen.Count;
+            if (levels.Count == 0) Add(At(RandomSubnets.Draw(space, rng), allowed[rng.Next(allowed.Length)]));
+            for (var i = 0; i < levels.Count && chosen.Count < count; i++)
+            {
+                if (Draw(levels[i], allowed, rng) is { } s) Add(s);
+                else levels.RemoveAt(i--);
+            }
+            misses += chosen.Count == before ? 1 : 0;
+        }
+        return chosen;
+    }
+
+    private static Subnet? Draw(LevelSampler level, int[] allowed, Random rng)
+    {
+        for (var i = 0; i < DrawsPerLevel; i++)
+        {
+            Subnet s;
+            try { s = level.Draw(rng); }
+            catch (SamplingException) { return null; }
+            if (allowed.Contains(s.Resolution)) return s;
+        }
+        return null;
+    }
+
+    private static Subnet At(Subnet s, int resolution) => new(resolution, s.Stem, s.Stages);
+}

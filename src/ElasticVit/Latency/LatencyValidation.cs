@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text;
+using ElasticVit.Spaces;
+
+namespace ElasticVit.Latency;
+
+/// <summary>One predictor's report and its prediction for every measured subnet (same order).</summary>
+public sealed record PredictorComparison(ValidationReport Report, IReadOnlyList<double> PredictedMs);
+
+/// <summary>
+/// Compares predictors on measured subnets:
+/// <list type="bullet">
+/// <item><c>lut</c>: the lookup table as stored (its constants were fitted on its own calibration subnets);</item>
+/// <item><c>lut-loo</c>: the table's layer sums with scale and overhead refitted leave-one-out on the measured subnets;</item>
+/// <item><c>flops</c>: the FLOPs proxy, a line fitted leave-one-out on the measured subnets;</item>
+/// <item><c>remeasured</c> (optional): a second, independent measurement of the same subnets — the measurement's own
+/// repeatability, which bounds what any predictor can reach.</item>
+/// </list>
+/// Leave-one-out: each subnet is predicted by constants fitted on all the others, so no prediction has seen its own
+/// measurement; <c>lut-loo</c> and <c>flops</c> thus get the same two fitted constants from the same data.
+/// </summary>
+public static class LatencyValidation
+{
+    public static IReadOnlyList<PredictorComparison> Compare(LookupTablePredictor lut, SearchSpace space,
+        IReadOnlyList<ModelMeasurement> measured, IReadOnlyList<ModelMeasurement>? remeasured = null)
+    {
+        if (measured.Count < 3) throw new LatencyException($"validation needs at least 3 measured subnets, got {measured.Count}");
+        var actual = measured.Select(m => m.LatencyMs).ToArray();
+        PredictorComparison Row(string name, double[] predicted) => new(ValidationReport.Compute(name, predicted, actual), predicted);
+        var rows = new List<PredictorComparison>
+        {
+            Row("lut", measured.Select(m => lut.PredictMs(m.Subnet)).ToArray()),
+            Row("lut-loo", LeaveOneOut(measured, rest => new LookupTablePredictor(LatencyCalibration.FitScaleAndOverhead(lut.Table, space, rest), space))),
+            Row("flops", LeaveOneOut(measured, rest => FlopsProxyPredictor.Fit(space, lut.Device, rest))),
+        };
+        if (remeasured is not null)
+        {
+            if (!remeasured.Select(m => m.Subnet).SequenceEqual(measured.Select(m => m.Subnet)))
+                throw new LatencyException("the remeasured subnets differ from the measured ones");
+            rows.Add(Row("remeasured", remeasured.Select(m => m.LatencyMs).ToArray()));
+        }
+        return rows;
+    }
+
+    /// <summary>Predicts each measurement with a predictor fitted on all the other measurements.</summary>
+    public static double[] LeaveOneOut(IReadOnlyList<ModelMeasurement> measured, Func<IReadOnlyList<ModelMeasurement>, ILatencyPredictor> fit) =>
+        measured.Select((m, i) => fit(measured.Where((_, j) => j != i).ToArray()).PredictMs(m.Subnet)).ToArray();
+
+    /// <summary>Writes the measurements as the model section of a latency CSV (docs/latency-csv.md).</summary>
+    public static void SaveMeasurements(string path, string device, SearchSpace space, IEnumerable<ModelMeasurement> measured)
+    {
+        var text = new StringBuilder($"# device: {device}\n# space: {space.Name}\nmodel_key,latency_ms\n");
+        foreach (var m in measured) text.Append(CultureInfo.InvariantCulture, $"{m.Subnet.Key},{m.LatencyMs:R}\n");
+        AtomicFile.WriteAllText(path, text.ToString());
+    }
+}

@@ -1,0 +1,94 @@
+using System.Globalization;
+using ElasticVit.Spaces;
+
+namespace ElasticVit.Latency.Profiling;
+
+/// <summary>
+/// Builds a latency lookup table on this machine with one backend: every layer shape of the space is measured on its
+/// own (<see cref="TimingProtocol"/>), net of the backend's per-call cost (so a sum of entries counts that cost once,
+/// in the fitted per-model overhead, not once per layer); whole subnets are measured for calibration and validation.
+/// Layers are measured in a seeded random order so slow drifts of the machine's speed do not line up with one
+/// resolution or stage. A partial table can be continued: layers it already has are skipped.
+/// </summary>
+public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, TimingProtocol protocol)
+{
+    public ILatencyBackend Backend { get; } = backend;
+    public SearchSpace Space { get; } = space;
+    public TimingProtocol Protocol { get; } = protocol;
+
+    /// <summary>Metadata of a new table measured by this profiler.</summary>
+    public DeviceInfo NewDevice(string notes = "") => new(Backend.DeviceName(), Space.Name, Backend.Name, Backend.Threads,
+        Backend.RuntimeVersion, MachineInfo.Describe(), DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), notes);
+
+    /// <summary>Throws unless <paramref name="table"/> was measured with this backend, thread count, space and machine.</summary>
+    public void CheckCanContinue(LatencyTable table)
+    {
+        var (d, mine) = (table.Device, NewDevice());
+        if (d.Space != mine.Space || d.Backend != mine.Backend || d.Threads != mine.Threads || d.Machine != mine.Machine)
+            throw new LatencyException(
+                $"{table.Source} was measured for {d.Space} with {d.Backend} ({d.Threads?.ToString(CultureInfo.InvariantCulture) ?? "?"} threads) on '{d.Machine}', "
+                + $"not for {mine.Space} with {mine.Backend} ({mine.Threads} threads) on '{mine.Machine}': use another output file");
+    }
+
+    /// <summary>The median cost of a run that computes nothing (<see cref="ILatencyBackend.PrepareEmpty"/>).</summary>
+    public double CallOverheadMs()
+    {
+        using var empty = Backend.PrepareEmpty();
+        return Protocol.Measure(empty.Run).Ms;
+    }
+
+    public TimingResult MeasureLayer(LayerSpec layer)
+    {
+        using var workload = Backend.PrepareLayer(Space, layer);
+        return Protocol.Measure(workload.Run);
+    }
+
+    /// <summary>The layers of <paramref name="layers"/> that <paramref name="table"/> has no entry for, in the measuring order.</summary>
+    public static IReadOnlyList<LayerSpec> Pending(LatencyTable table, IEnumerable<LayerSpec> layers, int seed = 0)
+    {
+        var pending = layers.Where(l => !table.Entries.ContainsKey(l.Key)).ToArray();
+        new Random(seed).Shuffle(pending);
+        return pending;
+    }
+
+    /// <summary>
+    /// Measures up to <paramref name="limit"/> pending layers, each entry net of <paramref name="callOverheadMs"/>;
+    /// <paramref name="measured"/> sees the table after every layer (to save it, report progress or stop by throwing).
+    /// </summary>
+    public LatencyTable MeasureLayers(LatencyTable table, IReadOnlyList<LayerSpec> pending, double callOverheadMs,
+        int? limit = null, Action<LatencyTable, LayerSpec>? measured = null)
+    {
+        var entries = new Dictionary<string, LatencyEntry>(table.Entries, StringComparer.Ordinal);
+        foreach (var layer in pending.Take(limit ?? int.MaxValue))
+        {
+            var r = MeasureLayer(layer);
+            entries[layer.Key] = new LatencyEntry(Math.Round(Math.Max(0, r.Ms - callOverheadMs), 6), r.Runs, Math.Round(r.IqrMs, 6));
+            table = table with { Entries = new Dictionary<string, LatencyEntry>(entries, StringComparer.Ordinal) };
+            measured?.Invoke(table, layer);
+        }
+        return table;
+    }
+
+    /// <summary>
+    /// Whole-subnet latencies: every subnet is loaded first, then all are timed in <paramref name="passes"/> interleaved rounds.
+    /// <paramref name="progress"/> gets a phase ("loading", "timing") and counts.
+    /// </summary>
+    public IReadOnlyList<ModelMeasurement> MeasureModels(IReadOnlyList<Subnet> subnets, int passes = 1, Action<string, int, int>? progress = null)
+    {
+        var workloads = new List<IWorkload>();
+        try
+        {
+            foreach (var s in subnets)
+            {
+                workloads.Add(Backend.PrepareModel(Space, s));
+                progress?.Invoke("loading", workloads.Count, subnets.Count);
+            }
+            var results = Protocol.Measure(workloads.Select(w => (Action)w.Run).ToArray(), passes, (d, t) => progress?.Invoke("timing", d, t));
+            return subnets.Zip(results, (s, r) => new ModelMeasurement(s, r.Ms)).ToArray();
+        }
+        finally
+        {
+            foreach (var w in workloads) w.Dispose();
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ElasticVit.Latency.Profiling;
+
+/// <summary>
+/// TorchSharp (libtorch) on the CPU: freshly initialised static layers and models in eval mode under no_grad, float32,
+/// with <c>torch.set_num_threads(threads)</c> (process-wide). Each run frees its intermediate tensors.
+/// </summary>
+public sealed class TorchCpuBackend : ILatencyBackend
+{
+    public TorchCpuBackend(int threads)
+    {
+        Threads = threads;
+        set_num_threads(threads);
+    }
+
+    public string Name => "torch-cpu";
+    public int Threads { get; }
+    public string RuntimeVersion { get; } = $"TorchSharp {typeof(torch).Assembly.GetName().Version?.ToString(3)}";
+
+    public IWorkload PrepareLayer(SearchSpace space, LayerSpec layer)
+    {
+        var module = StandaloneLayer.Create(layer);
+        return new Forward(module, StandaloneLayer.InputShape(space, layer), x => StandaloneLayer.Forward(module, layer, x));
+    }
+
+    public IWorkload PrepareModel(SearchSpace space, Subnet subnet)
+    {
+        var model = new StaticModel(space, subnet);
+        var n = space.Input.NativeSize;
+        return new Forward(model, [1, space.Input.Channels, n, n], model.forward);
+    }
+
+    public IWorkload PrepareEmpty()
+    {
+        var module = nn.Identity();
+        return new Forward(module, [1], x => x.relu());
+    }
+
+    private sealed class Forward : IWorkload
+    {
+        private readonly nn.Module _module;
+        private readonly Tensor _input;
+        private readonly Func<Tensor, Tensor> _forward;
+
+        public Forward(nn.Module module, long[] inputShape, Func<Tensor, Tensor> forward)
+        {
+            (_module, _forward) = (module, forward);
+            module.eval();
+            _input = rand(inputShape);
+        }
+
+        public void Run()
+        {
+            using var grad = no_grad();
+            using var scope = NewDisposeScope();
+            _forward(_input);
+        }
+
+        public void Dispose()
+        {
+            _input.Dispose();
+            _module.Dispose();
+        }
+    }
+
+    public void Dispose() { }
+}

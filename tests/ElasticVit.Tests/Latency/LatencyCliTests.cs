@@ -1,0 +1,65 @@
+using System.Text.Json;
+using ElasticVit.Latency;
+
+namespace ElasticVit.Tests.Latency;
+
+public class LatencyCliTests
+{
+    [Fact]
+    public void An_interrupted_profile_continues_where_it_stopped_and_ends_with_every_key_and_an_overhead()
+    {
+        var dir = ProfilingTestData.TempDir();
+        var (space, lut) = (ProfilingTestData.WriteTiny(dir), Path.Combine(dir, "lut.json"));
+        string[] profile = ["latency", "profile", "--space", space, "--device", "ort-cpu", "--out", lut, "--calibration", "3", .. ProfilingTestData.QuickArgs];
+
+        var first = ProfilingTestData.Cli([.. profile, "--limit", "4"]);
+        Assert.True(first.ExitCode == 0, first.Error);
+        var partial = LatencyTable.Load(lut);
+        Assert.Equal(4, partial.Entries.Count);
+        Assert.Equal(0, partial.OverheadMs);
+
+        var second = ProfilingTestData.Cli(profile);
+        Assert.True(second.ExitCode == 0, second.Error);
+        Assert.Contains($"4 already in {lut}", second.Out);
+        var table = LatencyTable.Load(lut);
+        var required = LatencyTable.RequiredKeys(ProfilingTestData.Tiny);
+        Assert.Equal(required.Order(), table.Entries.Keys.Order());
+        foreach (var (key, e) in partial.Entries) Assert.Equal(e, table.Entries[key]);   // measured once, kept
+        Assert.Equal("ort-cpu-1t", table.Device.Name);
+        Assert.Equal(1, table.Device.Threads);
+        Assert.Contains("thread CPU time", table.Device.Notes);
+        Assert.NotEqual(0, table.OverheadMs);
+
+        var other = ProfilingTestData.Cli([.. profile[..4], "--device", "torch-cpu", "--out", lut]);
+        Assert.Equal(1, other.ExitCode);
+        Assert.Single(other.Error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Predict_json_has_the_key_and_the_predicted_latency()
+    {
+        var dir = ProfilingTestData.TempDir();
+        var lut = Path.Combine(dir, "lut.json");
+        LatencyTestData.RandomTable(LatencyTestData.Fmnist, seed: 1, overheadMs: 0.25).Save(lut);
+        var (code, stdout, error) = ProfilingTestData.Cli("latency", "predict", "--lut", lut, "--space", "elasticvit-fmnist", "--arch", "mid", "--json");
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(stdout);
+        var subnet = LatencyTestData.Fmnist.NamedModels["mid"];
+        Assert.Equal(subnet.Key, json.RootElement.GetProperty("key").GetString());
+        var expected = LatencyTestData.EntrySum(LatencyTable.Load(lut), LatencyTestData.Fmnist, subnet) + 0.25;
+        Assert.Equal(expected, json.RootElement.GetProperty("latency_ms").GetDouble(), 9);
+    }
+
+    [Theory]
+    [InlineData("latency", "measure", "--device", "gpu", "--space", "elasticvit-fmnist", "--arch", "min")]
+    [InlineData("latency", "profile", "--device", "ort-cpu", "--space", "elasticvit-fmnist", "--out", "x.json", "--resolutions", "99")]
+    [InlineData("latency", "predict", "--lut", "/nonexistent/lut.json", "--arch", "min")]
+    [InlineData("latency", "import", "--csv", "/nonexistent/a.csv", "--out", "x.json")]
+    public void Bad_inputs_fail_with_one_line(params string[] args)
+    {
+        var (code, _, error) = ProfilingTestData.Cli(args);
+        Assert.NotEqual(0, code);
+        Assert.StartsWith("error: ", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+}

@@ -1,0 +1,55 @@
+using ElasticVit.Export;
+using ElasticVit.Latency;
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using ElasticVit.Tests.Export;
+using static TorchSharp.torch;
+
+namespace ElasticVit.Tests.Latency;
+
+public class LayerExportTests
+{
+    [Fact]
+    public void Export_layers_writes_loadable_onnx_files_with_the_layers_output_shapes_and_a_csv_template()
+    {
+        var dir = ProfilingTestData.TempDir();
+        var space = ProfilingTestData.Tiny;
+        var (code, _, error) = ProfilingTestData.Cli("latency", "export-layers", "--space", ProfilingTestData.WriteTiny(dir),
+            "--out", Path.Combine(dir, "layers"), "--resolutions", "24", "--models", "2");
+        Assert.True(code == 0, error);
+        var layers = LatencyTable.RequiredLayers(space, [24]);
+        foreach (var layer in layers)
+        {
+            var file = Path.Combine(dir, "layers", LayerKeys.LayerFileName(layer.Key));
+            using var session = new OnnxTestSession(File.ReadAllBytes(file));
+            var output = session.RunSingle((OnnxLayerExporter.InputName, rand(StandaloneLayer.InputShape(space, layer))));
+            Assert.Equal(StandaloneLayer.OutputShape(layer), output.shape);
+        }
+        var template = Path.Combine(dir, "layers", "latency-template.csv");
+        var lines = File.ReadAllLines(template);
+        Assert.Equal(layers.Count, lines.Count(l => l.EndsWith(".onnx,,,", StringComparison.Ordinal)));
+        // Filled in, the template imports as a complete table with an overhead fitted on its two models.
+        var filled = lines.Select(l => l.EndsWith(",,,", StringComparison.Ordinal) ? l.Replace(",,,", ",0.5,,") : l.EndsWith(',') ? l + "9" : l);
+        File.WriteAllLines(template, filled);
+        var csv = LatencyCsvImport.Read(template, "phone", space);
+        Assert.Empty(csv.Table.MissingKeys(space, [24]));
+        Assert.Equal(2, csv.Models.Count);
+    }
+
+    [Fact]
+    public void A_layer_export_computes_what_the_layer_computes_stem_preprocessing_included()
+    {
+        var space = LatencyTestData.Fmnist;
+        using var _ = no_grad();
+        foreach (var layer in LayerPlan.Of(space, space.NamedModels["mid"]).DistinctBy(l => l.Kind))
+        {
+            using var module = StandaloneLayer.Create(layer);
+            module.eval();
+            var x = rand(StandaloneLayer.InputShape(space, layer));
+            var expected = StandaloneLayer.Forward(module, layer, x);
+            using var session = new OnnxTestSession(OnnxLayerExporter.Export(space, layer, module));
+            var actual = session.RunSingle((OnnxLayerExporter.InputName, x));
+            Assert.True(expected.allclose(actual, rtol: 1e-4, atol: 1e-4), $"{layer.Key}: max diff {(expected - actual).abs().max().item<float>()}");
+        }
+    }
+}
