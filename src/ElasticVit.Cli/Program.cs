@@ -8,6 +8,7 @@ CommandSpec[] commands =
     .. SpaceCommands.All,
     .. ArchCommands.All,
     .. TrainCommands.All,
+    .. SearchCommands.All,
 ];
 
 return CliHost.Run(commands, args);
