@@ -24,7 +24,7 @@ public static class SearchCommands
             new("predictor", "pre-screen children with a ridge-regression accuracy predictor: on or off", "on|off", "off"),
             new("fitness-images", "held-out images per class scored for fitness (0: the whole held-out split)", "N", "100"),
             new("calibration-batches", "batches of 64 training images for BN recalibration of each subnet", "N", "8"),
-            new("threads", "CPU threads", "T", "2"),
+            new("threads", "CPU threads: T subnets are evaluated at once, each single-threaded on its own supernet copy", "T", "2"),
         ], RunSearch),
     ];
 
@@ -34,8 +34,8 @@ public static class SearchCommands
         var evolution = (a.Flag("paper") ? EvolutionOptions.Paper : Defaults) with { Seed = a.Int("seed", 0), UsePredictor = a.Choice("predictor", "on", "off") == "on" };
         if (a.Has("population")) evolution = evolution with { Population = a.Int("population", 4, 100_000) };
         if (a.Has("generations")) evolution = evolution with { Generations = a.Int("generations", 0, 10_000) };
-        var fitnessOptions = new FitnessOptions { ImagesPerClass = a.Int("fitness-images", 0), CalibrationBatches = a.Int("calibration-batches", 1, 10_000) };
         var threads = a.Int("threads", 1, 256);
+        var fitnessOptions = new FitnessOptions { ImagesPerClass = a.Int("fitness-images", 0), CalibrationBatches = a.Int("calibration-batches", 1, 10_000), Workers = threads };
 
         // Everything that can fail cheaply fails before the supernet and the data are loaded.
         var runDir = new RunDirectory(a.RequiredString("run"));
@@ -46,7 +46,7 @@ public static class SearchCommands
         var alternatives = a.All("budget").Select(b => ParseBudget(b, space, luts)).ToList();
         foreach (var alternative in alternatives) alternative.EnsureFeasible(space);
 
-        using var run = TrainedRun.Open(runDir.Path, threads: threads);
+        using var run = TrainedRun.Open(runDir.Path, threads: 1);
         using var fitness = new SupernetFitness(run, fitnessOptions);
         var seeds = run.MemoryBankSubnets;
         AnsiConsole.MarkupLine(Markup.Escape(

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using ElasticVit.Data;
 using ElasticVit.Search;
 using ElasticVit.Spaces;
 using ElasticVit.Supernet;
+using TorchSharp;
 
 namespace ElasticVit.Training;
 
@@ -17,29 +19,40 @@ public sealed record FitnessOptions
 
     public int CalibrationBatchSize { get; init; } = 64;
 
-    /// <summary>Images per forward pass when scoring (eval mode, so the batch size does not change the result).</summary>
-    public int EvalBatchSize { get; init; } = 500;
+    /// <summary>
+    /// Images per forward pass when scoring (eval mode, so the batch size does not change the result). 100 measured faster
+    /// than 250 or 500 on 2 cores: the activations of a batch stay in cache (bench/results/search.md).
+    /// </summary>
+    public int EvalBatchSize { get; init; } = 100;
+
+    /// <summary>
+    /// Subnets evaluated at once, each on its own copy of the supernet. Meant for single-threaded torch ops
+    /// (<c>torch.set_num_threads(1)</c>) with one worker per core: small CPU ops scale far better this way than with
+    /// intra-op threads.
+    /// </summary>
+    public int Workers { get; init; } = 1;
 
     internal void Validate()
     {
         if (ImagesPerClass < 0) throw new SearchException($"fitness images per class must be ≥ 0 (0: the whole held-out split), got {ImagesPerClass}");
-        if (CalibrationBatches < 1 || CalibrationBatchSize < 2 || EvalBatchSize < 1)
-            throw new SearchException($"fitness needs ≥ 1 calibration batch of ≥ 2 images and an eval batch ≥ 1 (got {CalibrationBatches}×{CalibrationBatchSize}, {EvalBatchSize})");
+        if (CalibrationBatches < 1 || CalibrationBatchSize < 2 || EvalBatchSize < 1 || Workers < 1)
+            throw new SearchException($"fitness needs ≥ 1 calibration batch of ≥ 2 images, an eval batch ≥ 1 and ≥ 1 worker (got {CalibrationBatches}×{CalibrationBatchSize}, {EvalBatchSize}, {Workers})");
     }
 }
 
 /// <summary>
 /// Search fitness from a trained supernet (METHOD.md §8): top-1 after BN recalibration on a fixed, class-balanced subset of
-/// the held-out split. Calibration and scoring batches are prepared once, so a subnet's fitness is deterministic.
+/// the held-out split. Calibration and scoring batches are prepared once, so a subnet's fitness is deterministic; with
+/// several <see cref="FitnessOptions.Workers"/> the subnets of a batch are spread over identical supernet copies.
 /// The test set is never used for fitness: <see cref="Report"/> scores it for the winners only.
 /// </summary>
 public sealed class SupernetFitness : ISubnetEvaluator, IDisposable
 {
     private const string FitnessSet = "fitness", HeldOutSet = "heldout", TestSet = "test";
-    private readonly SubnetEvaluator _evaluator;
+    private readonly SubnetEvaluator[] _workers;
+    private readonly List<ElasticSupernet> _replicas = [];
     private readonly RunData _data;
     private readonly Stopwatch _clock = new();
-    private readonly int _evalBatchSize;
     private bool _reportSetsAdded;
 
     public SupernetFitness(ElasticSupernet net, RunData data, FitnessOptions? options = null, int seed = 0)
@@ -47,11 +60,15 @@ public sealed class SupernetFitness : ISubnetEvaluator, IDisposable
         Options = options ?? new FitnessOptions();
         Options.Validate();
         _data = data;
-        _evalBatchSize = Options.EvalBatchSize;
-        _evaluator = new SubnetEvaluator(net, data.Train, data.Normalization, Options.CalibrationBatches, Options.CalibrationBatchSize, seed);
         var subset = Options.ImagesPerClass == 0 ? data.HeldOut : FirstPerClass(data.HeldOut, Options.ImagesPerClass);
         FitnessImages = subset.Count;
-        _evaluator.AddEvalSet(FitnessSet, subset, data.Normalization, _evalBatchSize);
+        _workers = new SubnetEvaluator[Options.Workers];
+        for (var w = 0; w < _workers.Length; w++)
+        {
+            var model = w == 0 ? net : Replica(net);
+            _workers[w] = new SubnetEvaluator(model, data.Train, data.Normalization, Options.CalibrationBatches, Options.CalibrationBatchSize, seed);
+            _workers[w].AddEvalSet(FitnessSet, subset, data.Normalization, Options.EvalBatchSize);
+        }
     }
 
     /// <summary>Fitness of subnets of a trained run's supernet (its EMA weights, as opened), with the run's seed.</summary>
@@ -62,9 +79,9 @@ public sealed class SupernetFitness : ISubnetEvaluator, IDisposable
     /// <summary>Held-out images each subnet is scored on.</summary>
     public int FitnessImages { get; }
 
-    public int CalibrationImages => _evaluator.CalibrationImages;
+    public int CalibrationImages => _workers[0].CalibrationImages;
 
-    /// <summary>Subnets scored so far (fitness only, not <see cref="Report"/>), and the time spent on them.</summary>
+    /// <summary>Subnets scored so far (fitness only, not <see cref="Report"/>), and the wall time spent on them.</summary>
     public int Evaluations { get; private set; }
 
     public TimeSpan Elapsed => _clock.Elapsed;
@@ -74,31 +91,43 @@ public sealed class SupernetFitness : ISubnetEvaluator, IDisposable
     public double[] Evaluate(IReadOnlyList<Subnet> subnets)
     {
         var scores = new double[subnets.Count];
+        var next = -1;
+        void Work(SubnetEvaluator evaluator)
+        {
+            for (int i; (i = Interlocked.Increment(ref next)) < scores.Length;)
+            {
+                evaluator.Recalibrate(subnets[i]);
+                scores[i] = evaluator.Accuracy(FitnessSet);
+            }
+        }
         _clock.Start();
         try
         {
-            for (var i = 0; i < scores.Length; i++)
+            if (_workers.Length == 1 || scores.Length == 1) Work(_workers[0]);
+            else
             {
-                _evaluator.Recalibrate(subnets[i]);
-                scores[i] = _evaluator.Accuracy(FitnessSet);
-                Evaluations++;
+                var tasks = _workers.Take(scores.Length).Select(w => Task.Factory.StartNew(() => Work(w), TaskCreationOptions.LongRunning)).ToArray();
+                try { Task.WaitAll(tasks); }
+                catch (AggregateException e) { ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]); }
             }
         }
         finally { _clock.Stop(); }
+        Evaluations += scores.Length;
         return scores;
     }
 
     /// <summary>For reporting a winner: top-1 on the whole held-out split and on the test set, after the same recalibration.</summary>
     public (double HeldOut, double Test) Report(Subnet subnet)
     {
+        var evaluator = _workers[0];
         if (!_reportSetsAdded)
         {
-            _evaluator.AddEvalSet(HeldOutSet, _data.HeldOut, _data.Normalization, _evalBatchSize);
-            _evaluator.AddEvalSet(TestSet, _data.Test, _data.Normalization, _evalBatchSize);
+            evaluator.AddEvalSet(HeldOutSet, _data.HeldOut, _data.Normalization, Options.EvalBatchSize);
+            evaluator.AddEvalSet(TestSet, _data.Test, _data.Normalization, Options.EvalBatchSize);
             _reportSetsAdded = true;
         }
-        _evaluator.Recalibrate(subnet);
-        return (_evaluator.Accuracy(HeldOutSet), _evaluator.Accuracy(TestSet));
+        evaluator.Recalibrate(subnet);
+        return (evaluator.Accuracy(HeldOutSet), evaluator.Accuracy(TestSet));
     }
 
     /// <summary>The first <paramref name="perClass"/> images of every class (all of a smaller class), in the split's order.</summary>
@@ -111,5 +140,20 @@ public sealed class SupernetFitness : ISubnetEvaluator, IDisposable
         return images.Subset(indices.ToArray());
     }
 
-    public void Dispose() => _evaluator.Dispose();
+    /// <summary>An identical copy of the supernet (weights and BN buffers) on the same device, for another worker.</summary>
+    private ElasticSupernet Replica(ElasticSupernet net)
+    {
+        var copy = new ElasticSupernet(net.Space);
+        copy.to(net.stem.conv.Weight.device);
+        copy.load_state_dict(net.state_dict());
+        copy.eval();
+        _replicas.Add(copy);
+        return copy;
+    }
+
+    public void Dispose()
+    {
+        foreach (var w in _workers) w.Dispose();
+        foreach (var r in _replicas) r.Dispose();
+    }
 }
