@@ -42,20 +42,23 @@ public sealed class TrainedRun : IDisposable
     }
 
     /// <summary>
-    /// The memory-bank subnets in a checkpoint header: <c>sampler_state.banks[].entries[].key</c>, as written by the
-    /// cas-pas sampler's GetState; distinct, in bank order.
+    /// The memory-bank subnets in a checkpoint header (<c>sampler_state.banks[].entries[]</c>, as written by the cas-pas
+    /// sampler's GetState), distinct, taken round-robin over the levels with each bank's best score first, so any prefix
+    /// covers every level.
     /// </summary>
     public static IReadOnlyList<Subnet> BankSubnets(JsonObject header, SearchSpace space, string source)
     {
         if (header["sampler_state"] is not JsonObject state || state["banks"] is not JsonArray banks) return [];
         try
         {
-            return banks.OfType<JsonObject>()
-                .SelectMany(b => b["entries"] as JsonArray ?? [])
-                .Select(e => (string?)e?["key"] ?? throw new CheckpointException($"{source}: a memory-bank entry has no key"))
-                .Distinct(StringComparer.Ordinal)
-                .Select(key => Subnet.Parse(key, space))
+            var levels = banks.OfType<JsonObject>()
+                .Select(b => (b["entries"] as JsonArray ?? []).OfType<JsonObject>()
+                    .OrderByDescending(e => (double?)e["score"] ?? double.NegativeInfinity)
+                    .Select(e => (string?)e["key"] ?? throw new CheckpointException($"{source}: a memory-bank entry has no key"))
+                    .ToList())
                 .ToList();
+            var order = Enumerable.Range(0, levels.Count == 0 ? 0 : levels.Max(l => l.Count)).SelectMany(i => levels.Where(l => i < l.Count).Select(l => l[i]));
+            return order.Distinct(StringComparer.Ordinal).Select(key => Subnet.Parse(key, space)).ToList();
         }
         catch (SpaceException e) { throw new CheckpointException($"{source}: memory bank: {e.Message}"); }
     }

@@ -54,15 +54,16 @@ public class SupernetFitnessTests(TinyRun tiny) : IClassFixture<TinyRun>
     public void BankSubnets_ReadsTheMemoryBanksOfACasPasCheckpoint()
     {
         var space = TestSpaces.Tiny;
-        string[] keys = ["r24-s8x1k3-C1:16x1e3k3-T1:32x1m2v2", "r28-s16x2k3-C1:24x2e6k5-T1:48x2m4v4"];
+        string[] keys = ["r24-s8x1k3-C1:16x1e3k3-T1:32x1m2v2", "r28-s16x2k3-C1:24x2e6k5-T1:48x2m4v4", "r32-s16x2k3-C1:24x2e6k5-T1:48x2m4v4"];
         var header = JsonNode.Parse($$$"""
             {"sampler_state": {"sampler": "cas-pas", "banks": [
-              {"level_flops_m": 1, "entries": [{"key": "{{{keys[0]}}}", "score": 0.5}, {"key": "{{{keys[1]}}}", "score": 0.4}]},
-              {"level_flops_m": 2, "entries": [{"key": "{{{keys[1]}}}", "score": 0.3}]}]}}
+              {"level_flops_m": 1, "entries": [{"key": "{{{keys[1]}}}", "score": -0.4}, {"key": "{{{keys[0]}}}", "score": -0.2}]},
+              {"level_flops_m": 2, "entries": [{"key": "{{{keys[2]}}}", "score": -0.3}, {"key": "{{{keys[1]}}}", "score": -0.5}]}]}}
             """)!.AsObject();
-        Assert.Equal(keys, TrainedRun.BankSubnets(header, space, "ckpt").Select(s => s.Key));
+        // Round-robin over the levels, best (highest) score first within each; duplicates once.
+        Assert.Equal([keys[0], keys[2], keys[1]], TrainedRun.BankSubnets(header, space, "ckpt").Select(s => s.Key));
         Assert.Empty(TrainedRun.BankSubnets(JsonNode.Parse("""{"sampler_state": {"sampler": "uniform"}}""")!.AsObject(), space, "ckpt"));
-        header["sampler_state"]!["banks"]![0]!["entries"]![0]!["key"] = "r99-nonsense";
+        header["sampler_state"]!["banks"]![0]!["entries"]![1]!["key"] = "r99-nonsense";
         Assert.Throws<CheckpointException>(() => TrainedRun.BankSubnets(header, space, "ckpt"));
     }
 
