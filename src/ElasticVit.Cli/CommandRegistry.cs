@@ -12,6 +12,7 @@ public static class CommandRegistry
         .. ArchCommands.All,
         .. TrainCommands.All,
         .. LatencyCommands.All,
+        .. SearchCommands.All,
         .. ExportCommands.All,
         .. DeployCommands.All,
         .. ReportCommand.All,

@@ -48,8 +48,8 @@ public sealed class Evolution
     }
 
     /// <summary>
-    /// Runs one search. <paramref name="seeds"/> (e.g. memory-bank subnets) join the initial population when they meet
-    /// the budget. Throws <see cref="SearchException"/> at once when the budget is infeasible.
+    /// Runs one search. <paramref name="seeds"/> (e.g. memory-bank subnets) join the initial population in order when they
+    /// meet the budget, up to <see cref="EvolutionOptions.MaxSeeds"/>. Throws <see cref="SearchException"/> at once when the budget is infeasible.
     /// </summary>
     public static EvolutionResult Run(SearchSpace space, BudgetSet budgets, FitnessCache cache, EvolutionOptions options,
         IReadOnlyList<Subnet>? seeds = null, Action<GenerationProgress>? progress = null, CancellationToken cancel = default)
@@ -86,7 +86,7 @@ public sealed class Evolution
     }
 
     /// <summary>
-    /// Seeds that meet the budget, then random draws. A draw over budget is shrunk towards the feasible anchor one
+    /// Seeds that meet the budget (at most <see cref="EvolutionOptions.MaxSeeds"/>), then random draws. A draw over budget is shrunk towards the feasible anchor one
     /// step at a time until it fits, so tight budgets still fill the population with distinct subnets near the limit.
     /// </summary>
     private List<Subnet> InitialPopulation(Subnet anchor, IReadOnlyList<Subnet> seeds, CancellationToken cancel)
@@ -95,7 +95,7 @@ public sealed class Evolution
         var taken = new HashSet<string>(StringComparer.Ordinal);
         foreach (var seed in seeds)
         {
-            if (population.Count == _options.Population) break;
+            if (population.Count == _options.MaxSeeds) break;
             _space.Validate(seed);
             if (!_budgets.Allows(seed)) _rejections++;
             else if (taken.Add(seed.Key)) population.Add(seed);

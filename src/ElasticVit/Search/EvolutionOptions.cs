@@ -17,6 +17,12 @@ public sealed record EvolutionOptions
 
     public int Seed { get; init; }
 
+    /// <summary>
+    /// Share of the initial population that seeds (e.g. memory-bank subnets) may fill at most; random subnets fill the rest,
+    /// so a small population does not start as a copy of one bank.
+    /// </summary>
+    public double MaxSeedShare { get; init; } = 0.5;
+
     /// <summary>Random draws allowed per initial subnet before the population is left smaller (the feasible region is exhausted).</summary>
     public int MaxInitTries { get; init; } = 1000;
 
@@ -41,6 +47,7 @@ public sealed record EvolutionOptions
     public static EvolutionOptions Quick { get; } = new() { Population = 64, Generations = 10 };
 
     public int Parents => Population / 2;
+    public int MaxSeeds => (int)(Population * MaxSeedShare);
     public int Mutants => Population / 4;
     public int Crossovers => Population - Parents - Mutants;
 
@@ -50,6 +57,7 @@ public sealed record EvolutionOptions
         if (Generations < 0) throw new SearchException($"generations {Generations} must not be negative");
         if (MutationProb is < 0 or > 1 || DepthResampleProb is < 0 or > 1)
             throw new SearchException($"mutation probabilities {MutationProb}, {DepthResampleProb} must lie in [0, 1]");
+        if (MaxSeedShare is < 0 or > 1) throw new SearchException($"seed share {MaxSeedShare} must lie in [0, 1]");
         if (MaxInitTries < 1 || MaxChildTries < 1) throw new SearchException("retry bounds must be positive");
         if (PredictorOversample < 1 || PredictorMinSamples < 2 || !(RidgeLambda > 0))
             throw new SearchException("predictor settings: oversample ≥ 1, min samples ≥ 2 and a positive ridge lambda");

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using ElasticVit.Spaces;
 using ElasticVit.Supernet;
 using TorchSharp;
@@ -14,8 +15,11 @@ public sealed class TrainedRun : IDisposable
     public RunData Data { get; }
     public ElasticSupernet Supernet { get; }
 
-    private TrainedRun(RunDirectory dir, TrainOptions options, SearchSpace space, RunData data, ElasticSupernet net) =>
-        (Directory, Options, Space, Data, Supernet) = (dir, options, space, data, net);
+    /// <summary>The subnets in the sampler's memory banks at the checkpoint (cas-pas runs; empty otherwise), lowest level first.</summary>
+    public IReadOnlyList<Subnet> MemoryBankSubnets { get; }
+
+    private TrainedRun(RunDirectory dir, TrainOptions options, SearchSpace space, RunData data, ElasticSupernet net, IReadOnlyList<Subnet> banks) =>
+        (Directory, Options, Space, Data, Supernet, MemoryBankSubnets) = (dir, options, space, data, net, banks);
 
     public static TrainedRun Open(string path, bool ema = true, int? threads = null)
     {
@@ -34,7 +38,29 @@ public sealed class TrainedRun : IDisposable
         foreach (var t in raw.Values.Concat(averaged.Values)) t.Dispose();
         net.to(RunDirectory.ParseDevice(options.Device));
         net.eval();
-        return new TrainedRun(dir, options, space, data, net);
+        return new TrainedRun(dir, options, space, data, net, BankSubnets(header, space, dir.CheckpointPath));
+    }
+
+    /// <summary>
+    /// The memory-bank subnets in a checkpoint header (<c>sampler_state.banks[].entries[]</c>, as written by the cas-pas
+    /// sampler's GetState), distinct, taken round-robin over the levels with each bank's best score first, so any prefix
+    /// covers every level.
+    /// </summary>
+    public static IReadOnlyList<Subnet> BankSubnets(JsonObject header, SearchSpace space, string source)
+    {
+        if (header["sampler_state"] is not JsonObject state || state["banks"] is not JsonArray banks) return [];
+        try
+        {
+            var levels = banks.OfType<JsonObject>()
+                .Select(b => (b["entries"] as JsonArray ?? []).OfType<JsonObject>()
+                    .OrderByDescending(e => (double?)e["score"] ?? double.NegativeInfinity)
+                    .Select(e => (string?)e["key"] ?? throw new CheckpointException($"{source}: a memory-bank entry has no key"))
+                    .ToList())
+                .ToList();
+            var order = Enumerable.Range(0, levels.Count == 0 ? 0 : levels.Max(l => l.Count)).SelectMany(i => levels.Where(l => i < l.Count).Select(l => l[i]));
+            return order.Distinct(StringComparer.Ordinal).Select(key => Subnet.Parse(key, space)).ToList();
+        }
+        catch (SpaceException e) { throw new CheckpointException($"{source}: memory bank: {e.Message}"); }
     }
 
     /// <summary>An evaluator with BN recalibration on un-augmented training images and the held-out and test sets registered.</summary>

@@ -146,6 +146,20 @@ public class EvolutionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Seeds_FillAtMostTheirShareOfTheInitialPopulation()
+    {
+        var budgets = BudgetSet.Parse("flops:30", Fmnist, NoLut);
+        var rng = new Random(5);
+        var seeds = Enumerable.Range(0, 200).Select(_ => ElasticVit.Sampling.RandomSubnets.Draw(Fmnist, rng)).Where(budgets.Allows).DistinctBy(s => s.Key).Take(40).ToList();
+        IReadOnlyList<Subnet>? initial = null;
+        var evaluator = new DelegateEvaluator(batch => { initial ??= batch; return batch.Select(s => 0.0).ToArray(); });
+        Evolution.Run(Fmnist, budgets, new FitnessCache(evaluator), Small with { Generations = 0 }, seeds);
+        Assert.Equal(Small.Population, initial!.Count);
+        Assert.Equal(seeds.Take(Small.Population / 2), initial.Take(Small.Population / 2));
+        Assert.DoesNotContain(seeds[Small.Population / 2], initial);
+    }
+
+    [Fact]
     public void Progress_IsReportedForEveryGeneration_WithTheBestSoFar()
     {
         var budgets = BudgetSet.Parse("flops:12", Fmnist, NoLut);

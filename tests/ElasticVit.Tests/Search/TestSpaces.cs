@@ -9,7 +9,9 @@ internal static class TestSpaces
     public static readonly SearchSpace Fmnist = SpaceLoader.Load("elasticvit-fmnist");
 
     /// <summary>4,608 subnets: small enough to brute-force.</summary>
-    public static readonly SearchSpace Tiny = SpaceLoader.Parse("""
+    public static readonly SearchSpace Tiny = SpaceLoader.Parse(TinyJson, "tiny.json");
+
+    public const string TinyJson = """
         {
           "name": "tiny", "description": "search tests", "input": {"channels": 1, "native_size": 28}, "classes": 10,
           "head_dim": 16, "classifier_mul": 6, "classifier_hidden": 64, "resolutions": [24, 28, 32],
@@ -21,7 +23,7 @@ internal static class TestSpaces
           "flops_bound_m": 100,
           "levels": [{"flops_m": 1, "min_subnet": "r24-s8x1k3-C1:16x1e3k3-T1:32x1m2v2"}]
         }
-        """, "tiny.json");
+        """;
 
     public static IEnumerable<Subnet> AllTiny()
     {

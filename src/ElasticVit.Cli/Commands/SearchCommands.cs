@@ -1,0 +1,113 @@
+using ElasticVit.Search;
+using ElasticVit.Spaces;
+using ElasticVit.Training;
+using Spectre.Console;
+
+namespace ElasticVit.Cli.Commands;
+
+/// <summary><c>search</c>: evolutionary search of a trained supernet under one or more alternative budgets.</summary>
+public static class SearchCommands
+{
+    /// <summary>Default search size: a few minutes on 2 cores for the Fashion-MNIST space (bench/results/search.md).</summary>
+    public static readonly EvolutionOptions Defaults = new() { Population = 48, Generations = 8 };
+
+    public static IEnumerable<CommandSpec> All =>
+    [
+        new("search", "evolutionary search of a trained supernet for the most accurate subnet under each budget", [
+            TrainCommands.Run,
+            new("budget", $"{BudgetSpec.Syntax}; ',' joins budgets that must all hold; each --budget is one alternative", "SPEC", Required: true, Repeatable: true),
+            new("out", "search report JSON; the Pareto plots go next to it as NAME-pareto-METRIC.png", "FILE", "search.json"),
+            new("population", $"subnets per generation (default {Defaults.Population}; --paper: {EvolutionOptions.Paper.Population})", "P"),
+            new("generations", $"generations after the initial population (default {Defaults.Generations}; --paper: {EvolutionOptions.Paper.Generations})", "G"),
+            new("paper", "the paper's search size: population 512, 40 generations", null),
+            new("seed", "random seed (alternative i uses S + i)", "S", "0"),
+            new("predictor", "pre-screen children with a ridge-regression accuracy predictor: on or off", "on|off", "off"),
+            new("fitness-images", "held-out images per class scored for fitness (0: the whole held-out split)", "N", "100"),
+            new("calibration-batches", "batches of 64 training images for BN recalibration of each subnet", "N", "8"),
+            new("threads", "CPU threads: T subnets are evaluated at once, each single-threaded on its own supernet copy", "T", "2"),
+        ], RunSearch),
+    ];
+
+    private static int RunSearch(ParsedArgs a)
+    {
+        var output = a.RequiredString("out");
+        var evolution = (a.Flag("paper") ? EvolutionOptions.Paper : Defaults) with { Seed = a.Int("seed", 0), UsePredictor = a.Choice("predictor", "on", "off") == "on" };
+        if (a.Has("population")) evolution = evolution with { Population = a.Int("population", 4, 100_000) };
+        if (a.Has("generations")) evolution = evolution with { Generations = a.Int("generations", 0, 10_000) };
+        var threads = a.Int("threads", 1, 256);
+        var fitnessOptions = new FitnessOptions { ImagesPerClass = a.Int("fitness-images", 0), CalibrationBatches = a.Int("calibration-batches", 1, 10_000), Workers = threads };
+
+        // Everything that can fail cheaply fails before the supernet and the data are loaded.
+        var runDir = new RunDirectory(a.RequiredString("run"));
+        var trainOptions = runDir.LoadOptions();
+        if (!runDir.HasCheckpoint) throw new TrainingException($"{runDir.Path}: the run has no checkpoint yet");
+        var space = SpaceLoader.Load(trainOptions.Space);
+        var luts = new LutLoader(space);
+        var alternatives = a.All("budget").Select(b => ParseBudget(b, space, luts)).ToList();
+        foreach (var alternative in alternatives) alternative.EnsureFeasible(space);
+
+        using var run = TrainedRun.Open(runDir.Path, threads: 1);
+        using var fitness = new SupernetFitness(run, fitnessOptions);
+        var seeds = run.MemoryBankSubnets;
+        AnsiConsole.MarkupLine(Markup.Escape(
+            $"searching {space.Name} ({runDir.Path}) for {alternatives.Count} budget(s): population {evolution.Population}, {evolution.Generations} generations, " +
+            $"fitness on {fitness.FitnessImages} held-out images after BN recalibration on {fitness.CalibrationImages} training images" +
+            (seeds.Count > 0 ? $", {seeds.Count} memory-bank subnets as seeds" : "")));
+
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        SearchReport report;
+        try { report = SearchRunner.Run(space, alternatives, fitness, evolution, Progress(alternatives, evolution, fitness), seeds, cancel.Token); }
+        finally { Console.CancelKeyPress -= onCancel; }
+
+        var winners = report.Alternatives.Select(r => r.Winner.Subnet).DistinctBy(s => s.Key)
+            .ToDictionary(s => s.Key, fitness.Report, StringComparer.Ordinal);
+        var context = new SearchOutput.Context(runDir.Path, space, evolution, fitness, seeds.Count);
+        var plots = SearchPlots.Write(report, output);
+        SearchOutput.Write(output, report, winners, context, plots);
+        PrintWinners(report, winners);
+        AnsiConsole.MarkupLine(Markup.Escape(
+            $"{report.Evaluations} evaluations ({fitness.EvaluationsPerMinute:F0}/min), {report.CacheHits} cache hits, {ProgressBar.Format(report.Elapsed)}; wrote {string.Join(", ", plots.Prepend(output))}"));
+        return 0;
+    }
+
+    private static BudgetSet ParseBudget(string text, SearchSpace space, LutLoader luts)
+    {
+        try { return BudgetSet.Parse(text, space, luts.Load); }
+        catch (SearchException e) { throw new UsageException($"--budget: {e.Message}"); }
+    }
+
+    /// <summary>One progress bar per alternative, advanced per generation, showing the best fitness so far.</summary>
+    private static Action<SearchProgress> Progress(IReadOnlyList<BudgetSet> alternatives, EvolutionOptions evolution, SupernetFitness fitness)
+    {
+        ProgressBar Start(int i)
+        {
+            var bar = new ProgressBar($"search {alternatives[i].Name}", evolution.Generations + 1);
+            bar.Report(0, "initial population");
+            return bar;
+        }
+        var current = Start(0);
+        return p =>
+        {
+            var g = p.Generation;
+            current.Report(g.Generation + 1, $"best {g.Best.Fitness:P2}, {g.Evaluations} evaluations, {fitness.EvaluationsPerMinute:F0}/min");
+            if (g.Generation == g.Generations && p.Alternative + 1 < p.Alternatives) current = Start(p.Alternative + 1);
+        };
+    }
+
+    private static void PrintWinners(SearchReport report, IReadOnlyDictionary<string, (double HeldOut, double Test)> accuracy)
+    {
+        var latencies = report.Metrics.Where(m => m.Name.StartsWith("latency:", StringComparison.Ordinal)).ToList();
+        var table = new Table().AddColumns(["budget", "winner", "FLOPs (M)", "params (M)", .. latencies.Select(m => $"{m.Name[8..]} (ms)"),
+            "fitness", "held-out top-1", "test top-1"]);
+        foreach (var r in report.Alternatives)
+        {
+            var w = r.Winner;
+            var acc = accuracy[w.Key];
+            table.AddRow([Markup.Escape(r.Budgets.Name), Markup.Escape(w.Key), $"{w.Costs["flops"]:F2}", $"{w.Costs["params"]:F3}",
+                .. latencies.Select(m => $"{w.Costs[m.Name]:F3}"), $"{w.Fitness:P2}", $"{acc.HeldOut:P2}", $"{acc.Test:P2}"]);
+        }
+        AnsiConsole.Write(table);
+    }
+}

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using ElasticVit.Data;
+using ElasticVit.Search;
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using TorchSharp;
+
+namespace ElasticVit.Training;
+
+/// <summary>How <see cref="SupernetFitness"/> scores a subnet.</summary>
+public sealed record FitnessOptions
+{
+    /// <summary>Held-out images per class scored (the official search: 100); 0 scores the whole held-out split.</summary>
+    public int ImagesPerClass { get; init; } = 100;
+
+    /// <summary>Training batches the BN statistics are re-estimated on, the same ones for every subnet.</summary>
+    public int CalibrationBatches { get; init; } = 8;
+
+    public int CalibrationBatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// Images per forward pass when scoring (eval mode, so the batch size does not change the result). 100 measured faster
+    /// than 250 or 500 on 2 cores: the activations of a batch stay in cache (bench/results/search.md).
+    /// </summary>
+    public int EvalBatchSize { get; init; } = 100;
+
+    /// <summary>
+    /// Subnets evaluated at once, each on its own copy of the supernet. Meant for single-threaded torch ops
+    /// (<c>torch.set_num_threads(1)</c>) with one worker per core: small CPU ops scale far better this way than with
+    /// intra-op threads.
+    /// </summary>
+    public int Workers { get; init; } = 1;
+
+    internal void Validate()
+    {
+        if (ImagesPerClass < 0) throw new SearchException($"fitness images per class must be ≥ 0 (0: the whole held-out split), got {ImagesPerClass}");
+        if (CalibrationBatches < 1 || CalibrationBatchSize < 2 || EvalBatchSize < 1 || Workers < 1)
+            throw new SearchException($"fitness needs ≥ 1 calibration batch of ≥ 2 images, an eval batch ≥ 1 and ≥ 1 worker (got {CalibrationBatches}×{CalibrationBatchSize}, {EvalBatchSize}, {Workers})");
+    }
+}
+
+/// <summary>
+/// Search fitness from a trained supernet (METHOD.md §8): top-1 after BN recalibration on a fixed, class-balanced subset of
+/// the held-out split. Calibration and scoring batches are prepared once, so a subnet's fitness is deterministic; with
+/// several <see cref="FitnessOptions.Workers"/> the subnets of a batch are spread over identical supernet copies.
+/// The test set is never used for fitness: <see cref="Report"/> scores it for the winners only.
+/// </summary>
+public sealed class SupernetFitness : ISubnetEvaluator, IDisposable
+{
+    private const string FitnessSet = "fitness", HeldOutSet = "heldout", TestSet = "test";
+    private readonly SubnetEvaluator[] _workers;
+    private readonly List<ElasticSupernet> _replicas = [];
+    private readonly RunData _data;
+    private readonly Stopwatch _clock = new();
+    private bool _reportSetsAdded;
+
+    public SupernetFitness(ElasticSupernet net, RunData data, FitnessOptions? options = null, int seed = 0)
+    {
+        Options = options ?? new FitnessOptions();
+        Options.Validate();
+        _data = data;
+        var subset = Options.ImagesPerClass == 0 ? data.HeldOut : FirstPerClass(data.HeldOut, Options.ImagesPerClass);
+        FitnessImages = subset.Count;
+        _workers = new SubnetEvaluator[Options.Workers];
+        for (var w = 0; w < _workers.Length; w++)
+        {
+            var model = w == 0 ? net : Replica(net);
+            _workers[w] = new SubnetEvaluator(model, data.Train, data.Normalization, Options.CalibrationBatches, Options.CalibrationBatchSize, seed);
+            _workers[w].AddEvalSet(FitnessSet, subset, data.Normalization, Options.EvalBatchSize);
+        }
+    }
+
+    /// <summary>Fitness of subnets of a trained run's supernet (its EMA weights, as opened), with the run's seed.</summary>
+    public SupernetFitness(TrainedRun run, FitnessOptions? options = null) : this(run.Supernet, run.Data, options, run.Options.Seed) { }
+
+    public FitnessOptions Options { get; }
+
+    /// <summary>Held-out images each subnet is scored on.</summary>
+    public int FitnessImages { get; }
+
+    public int CalibrationImages => _workers[0].CalibrationImages;
+
+    /// <summary>Subnets scored so far (fitness only, not <see cref="Report"/>), and the wall time spent on them.</summary>
+    public int Evaluations { get; private set; }
+
+    public TimeSpan Elapsed => _clock.Elapsed;
+    public double EvaluationsPerMinute => Evaluations == 0 ? 0 : Evaluations / Elapsed.TotalMinutes;
+
+    /// <summary>Held-out top-1 of each subnet (in [0, 1]) after recalibrating its BN statistics.</summary>
+    public double[] Evaluate(IReadOnlyList<Subnet> subnets)
+    {
+        var scores = new double[subnets.Count];
+        var next = -1;
+        void Work(SubnetEvaluator evaluator)
+        {
+            for (int i; (i = Interlocked.Increment(ref next)) < scores.Length;)
+            {
+                evaluator.Recalibrate(subnets[i]);
+                scores[i] = evaluator.Accuracy(FitnessSet);
+            }
+        }
+        _clock.Start();
+        try
+        {
+            if (_workers.Length == 1 || scores.Length == 1) Work(_workers[0]);
+            else
+            {
+                var tasks = _workers.Take(scores.Length).Select(w => Task.Factory.StartNew(() => Work(w), TaskCreationOptions.LongRunning)).ToArray();
+                try { Task.WaitAll(tasks); }
+                catch (AggregateException e) { ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]); }
+            }
+        }
+        finally { _clock.Stop(); }
+        Evaluations += scores.Length;
+        return scores;
+    }
+
+    /// <summary>For reporting a winner: top-1 on the whole held-out split and on the test set, after the same recalibration.</summary>
+    public (double HeldOut, double Test) Report(Subnet subnet)
+    {
+        var evaluator = _workers[0];
+        if (!_reportSetsAdded)
+        {
+            evaluator.AddEvalSet(HeldOutSet, _data.HeldOut, _data.Normalization, Options.EvalBatchSize);
+            evaluator.AddEvalSet(TestSet, _data.Test, _data.Normalization, Options.EvalBatchSize);
+            _reportSetsAdded = true;
+        }
+        evaluator.Recalibrate(subnet);
+        return (evaluator.Accuracy(HeldOutSet), evaluator.Accuracy(TestSet));
+    }
+
+    /// <summary>The first <paramref name="perClass"/> images of every class (all of a smaller class), in the split's order.</summary>
+    public static LabeledImages FirstPerClass(LabeledImages images, int perClass)
+    {
+        var taken = new int[images.ClassCount];
+        var indices = new List<int>();
+        for (var i = 0; i < images.Count; i++)
+            if (taken[images.Labels[i]]++ < perClass) indices.Add(i);
+        return images.Subset(indices.ToArray());
+    }
+
+    /// <summary>An identical copy of the supernet (weights and BN buffers) on the same device, for another worker.</summary>
+    private ElasticSupernet Replica(ElasticSupernet net)
+    {
+        var copy = new ElasticSupernet(net.Space);
+        copy.to(net.stem.conv.Weight.device);
+        copy.load_state_dict(net.state_dict());
+        copy.eval();
+        _replicas.Add(copy);
+        return copy;
+    }
+
+    public void Dispose()
+    {
+        foreach (var w in _workers) w.Dispose();
+        foreach (var r in _replicas) r.Dispose();
+    }
+}
