@@ -29,6 +29,7 @@ public static class TrainCommands
             new("heldout-per-class", "held-out images per class carved from the training set", "N", "500"),
             new("train-limit", "use only the first N training images (quick experiments, tests)", "N"),
             new("device", "cpu or cuda", "DEV", "cpu"),
+            new("teacher", "standalone subnet checkpoint (from 'extract') whose soft targets replace the labels for the level/max subnets", "FILE"),
             new("out", "run directory", "DIR", Required: true),
             new("resume", "continue the run in --out from its last checkpoint", null),
         ], RunTrain),
@@ -78,6 +79,7 @@ public static class TrainCommands
                 HeldOutPerClass = a.Int("heldout-per-class", 1),
                 TrainLimit = a.Has("train-limit") ? a.Int("train-limit", 1) : null,
                 Device = a.Choice("device", "cpu", "cuda"),
+                Teacher = a.String("teacher"),
             };
             SpaceLoader.Load(options.Space);
         }

@@ -34,6 +34,7 @@ public sealed class Trainer : IDisposable
     private readonly BatchLoader _plainLoader;
     private readonly CosineSchedule _schedule;
     private readonly Device _device;
+    private readonly StaticModel? _teacher;
     private long _step;
 
     public long TotalSteps { get; }
@@ -71,6 +72,15 @@ public sealed class Trainer : IDisposable
         _sampler = TrainingSamplers.Create(options.Sampler, _space, new SeededRandom(options.Seed), new SamplerOptions());
         _probeRng = new SeededRandom(options.Seed + 7919L);
 
+        if (options.Teacher is not null)
+        {
+            var (teacher, info) = Export.SubnetCheckpoint.Load(options.Teacher);
+            if (info.ClassNames.Count != _space.Classes)
+                throw new TrainingException($"teacher {options.Teacher} predicts {info.ClassNames.Count} classes; the space has {_space.Classes}");
+            _teacher = teacher;
+            _teacher.to(_device);
+            _teacher.eval();
+        }
         if (resume) LoadCheckpoint();
         else run.Initialise(options);
     }
@@ -161,6 +171,8 @@ public sealed class Trainer : IDisposable
             Tensor loss;
             if (distills && teacherProbs.Count > 0)
                 loss = Losses.AdaptiveAlphaDivergence(logits, stack(teacherProbs).mean([0]));
+            else if (_teacher is not null)
+                loss = Losses.SoftCrossEntropy(logits, TeacherProbs(x));
             else
                 loss = Losses.LabelSmoothedCrossEntropy(logits, y);
             loss.backward();
@@ -185,6 +197,13 @@ public sealed class Trainer : IDisposable
         record["subnet_flops_m"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)Math.Round(Complexity.FlopsM(_space, s.Subnet), 3)).ToArray());
         record["from_bank"] = plan.Subnets.Count(s => s.FromBank);
         return record;
+    }
+
+    /// <summary>The teacher's soft targets for the (normalised) batch; a standalone model trained on the same data and normalisation.</summary>
+    private Tensor TeacherProbs(Tensor x)
+    {
+        using var _ = no_grad();
+        return _teacher!.forward(x).softmax(-1);
     }
 
     public static string RoleName(SubnetRole role) => role switch
@@ -284,6 +303,7 @@ public sealed class Trainer : IDisposable
     {
         _net.Dispose();
         _ema.Dispose();
+        _teacher?.Dispose();
     }
 }
 
