@@ -151,8 +151,8 @@ public static class LatencyCommands
         {
             Device = table.Device with
             {
-                Notes = $"{clock}, {protocol.StatisticName} of the runs inside 1.5 IQR ({protocol.WarmupRuns} warm-up runs, then ≥ {protocol.MinRuns} runs and ≥ {Ms(protocol.MinTotalMs)} ms per layer); "
-                    + $"entries net of a per-call cost of {Ms(callMs * 1000)} µs; "
+                Notes = $"{clock}, {protocol.StatisticName} of the runs inside 1.5 IQR ({protocol.WarmupRuns} warm-up runs, then >= {protocol.MinRuns} runs and >= {Ms(protocol.MinTotalMs)} ms per layer); "
+                    + $"entries net of a per-call cost of {Ms(callMs * 1000)} us; "
                     + (calibration == 0 ? "no calibration" : fit == "overhead" || calibration < 2
                         ? $"overhead = median residual of {calibration} random subnets" : $"scale and overhead fitted by least squares on {calibration} random subnets")
                     + $"; load average {MachineInfo.LoadAverage() ?? "?"}",
@@ -181,11 +181,12 @@ public static class LatencyCommands
             ["rejected"] = r.Rejected,
             ["device"] = backend.DeviceName(),
             ["clock"] = TimingProtocol.Describe(protocol.Clock),
+            ["statistic"] = protocol.StatisticName,
             ["flops_m"] = Math.Round(Complexity.FlopsM(space, subnet), 4),
             ["load_average"] = MachineInfo.LoadAverage(),
         };
         Console.WriteLine(a.Flag("json") ? json.ToJsonString()
-            : $"{subnet.Key}: {Ms(r.Ms)} ms (IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {json["clock"]}");
+            : $"{subnet.Key}: {Ms(r.Ms)} ms ({protocol.StatisticName}; IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {json["clock"]}");
         return 0;
     }
 
