@@ -139,7 +139,8 @@ public static class LatencyCommands
             return 0;
         }
         var fitted = "no calibration";
-        if (calibration > 0)
+        if (calibration == 0) table = table with { OverheadMs = 0, Scale = 1 };
+        else
         {
             var subnets = LatencySubnets.Spread(space, calibration, seed + 1, resolutions?.ToArray());
             var bar = new ProgressBar("calibration", subnets.Count);
@@ -151,7 +152,7 @@ public static class LatencyCommands
             Device = table.Device with
             {
                 Notes = $"{clock}, {protocol.StatisticName} of the runs inside 1.5 IQR ({protocol.WarmupRuns} warm-up runs, then >= {protocol.MinRuns} runs and >= {Ms(protocol.MinTotalMs)} ms per layer); "
-                    + $"entries net of a per-call cost of {Ms(callMs * 1000)} us; "
+                    + $"entries net of the per-call cost ({Ms(callMs * 1000)} us in the last run); "
                     + fitted + $"; load average {MachineInfo.LoadAverage() ?? "?"}",
             },
         };
