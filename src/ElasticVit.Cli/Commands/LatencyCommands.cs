@@ -138,29 +138,43 @@ public static class LatencyCommands
             Console.WriteLine("stopped early (--limit): run the same command again to continue");
             return 0;
         }
-        if (calibration > 0)
+        var fitted = "no calibration";
+        if (calibration == 0) table = table with { OverheadMs = 0, Scale = 1 };
+        else
         {
             var subnets = LatencySubnets.Spread(space, calibration, seed + 1, resolutions?.ToArray());
             var bar = new ProgressBar("calibration", subnets.Count);
             var measured = profiler.MeasureModels(subnets, progress: (phase, d, t) => bar.Report(phase == "timing" ? d : 0, phase));
-            table = fit == "overhead" || calibration < 2
-                ? LatencyCalibration.FitOverhead(table, space, measured)
-                : LatencyCalibration.FitScaleAndOverhead(table, space, measured);
+            (table, fitted) = Calibrate(table, space, measured, fit);
         }
         table = table with
         {
             Device = table.Device with
             {
-                Notes = $"{clock}, {protocol.StatisticName} of the runs inside 1.5 IQR ({protocol.WarmupRuns} warm-up runs, then ≥ {protocol.MinRuns} runs and ≥ {Ms(protocol.MinTotalMs)} ms per layer); "
-                    + $"entries net of a per-call cost of {Ms(callMs * 1000)} µs; "
-                    + (calibration == 0 ? "no calibration" : fit == "overhead" || calibration < 2
-                        ? $"overhead = median residual of {calibration} random subnets" : $"scale and overhead fitted by least squares on {calibration} random subnets")
-                    + $"; load average {MachineInfo.LoadAverage() ?? "?"}",
+                Notes = $"{clock}, {protocol.StatisticName} of the runs inside 1.5 IQR ({protocol.WarmupRuns} warm-up runs, then >= {protocol.MinRuns} runs and >= {Ms(protocol.MinTotalMs)} ms per layer); "
+                    + $"entries net of the per-call cost ({Ms(callMs * 1000)} us in the last run); "
+                    + fitted + $"; load average {MachineInfo.LoadAverage() ?? "?"}",
             },
         };
         table.Save(outPath);
         Console.WriteLine($"saved {outPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(clockTime.Elapsed)} in total");
         return 0;
+    }
+
+    /// <summary>Fits the table's constants on the calibration subnets; a scale that comes out ≤ 0 (too few or too noisy subnets) falls back to the overhead alone.</summary>
+    private static (LatencyTable Table, string Description) Calibrate(LatencyTable table, SearchSpace space, IReadOnlyList<ModelMeasurement> measured, string fit)
+    {
+        var overheadOnly = $"overhead = median residual of {measured.Count} random subnets";
+        if (fit == "overhead" || measured.Count < 2) return (LatencyCalibration.FitOverhead(table, space, measured), overheadOnly);
+        try
+        {
+            return (LatencyCalibration.FitScaleAndOverhead(table, space, measured), $"scale and overhead fitted by least squares on {measured.Count} random subnets");
+        }
+        catch (LatencyException e)
+        {
+            Console.Error.WriteLine($"warning: {e.Message}; fitting the overhead only");
+            return (LatencyCalibration.FitOverhead(table, space, measured), overheadOnly);
+        }
     }
 
     private static int RunMeasure(ParsedArgs a)
@@ -181,11 +195,12 @@ public static class LatencyCommands
             ["rejected"] = r.Rejected,
             ["device"] = backend.DeviceName(),
             ["clock"] = TimingProtocol.Describe(protocol.Clock),
+            ["statistic"] = protocol.StatisticName,
             ["flops_m"] = Math.Round(Complexity.FlopsM(space, subnet), 4),
             ["load_average"] = MachineInfo.LoadAverage(),
         };
         Console.WriteLine(a.Flag("json") ? json.ToJsonString()
-            : $"{subnet.Key}: {Ms(r.Ms)} ms (IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {json["clock"]}");
+            : $"{subnet.Key}: {Ms(r.Ms)} ms ({protocol.StatisticName}; IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {json["clock"]}");
         return 0;
     }
 
@@ -257,7 +272,7 @@ public static class LatencyCommands
         var csv = LatencyCsvImport.Read(a.RequiredString("csv"), a.String("device"), space);
         var outPath = a.RequiredString("out");
         csv.Table.Save(outPath);
-        var required = LatencyTable.RequiredKeys(SpaceLoader.Load(csv.Table.Device.Space)).Count;
+        var required = LatencyTable.RequiredKeys(space ?? SpaceLoader.Load(csv.Table.Device.Space)).Count;
         Console.WriteLine($"{outPath}: {csv.Table.Entries.Count} of {required} layer shapes of {csv.Table.Device.Space} for {csv.Table.Device.Name}, "
             + (csv.Models.Count > 0 ? $"overhead {Ms(csv.Table.OverheadMs)} ms fitted on {csv.Models.Count} models" : "no models listed (overhead 0)"));
         return 0;

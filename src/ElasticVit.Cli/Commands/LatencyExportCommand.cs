@@ -1,7 +1,6 @@
 using System.Text;
 using ElasticVit.Export;
 using ElasticVit.Latency;
-using ElasticVit.Latency.Profiling;
 using ElasticVit.Spaces;
 using ElasticVit.Supernet;
 
@@ -26,7 +25,7 @@ public static class LatencyExportCommand
         Directory.CreateDirectory(dir);
 
         var csv = new StringBuilder();
-        csv.Append($"# device: \n# space: {space.Name}\n# backend: \n# threads: 1\n# runtime_version: \n# machine: {MachineInfo.Describe()}\n# date: \n# notes: \n");
+        csv.Append($"# device: \n# space: {space.Name}\n# backend: \n# threads: \n# runtime_version: \n# machine: \n# date: \n# notes: \n");
         csv.Append("# Fill in device and latency_ms (median milliseconds; runs and iqr_ms may stay empty), then: elasticvit latency import --csv THIS_FILE --out table.json\n");
         csv.Append("# Every layer file has one float input 'x' and one output: raw images [1, C, S, S] for the stem (it includes the model's\n");
         csv.Append("# input normalisation and resize), tokens [1, N, C] for transformer layers, maps [1, C, H, W] otherwise.\n");

@@ -78,7 +78,7 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g)
         int heads = t.Spec.Heads, hd = t.Spec.HeadDim, vd = t.VDim, grid = t.Spec.InSize, tokens = grid * grid;
         var h = LayerNorm(x, t.ln1, $"{n}.ln1");
         // The 1/√d scale is folded into W_q (exact for the power-of-two head dims of the built-in spaces).
-        var q = G.MatMul(h, Init($"{n}.q.weight_t", t.q.weight!.t() * (1.0 / Math.Sqrt(hd))));
+        var q = G.MatMul(h, Init($"{n}.q.weight_t", t.q.weight!.t(), (float)(1.0 / Math.Sqrt(hd))));
         q = G.Transpose(G.Reshape(q, [0, tokens, heads, hd]), [0, 2, 1, 3], $"{n}.q.heads");               // [B, H, N, d]
         var k = G.MatMul(h, Init($"{n}.k.weight_t", t.k.weight!.t()));
         k = G.Transpose(G.Reshape(k, [0, tokens, heads, hd]), [0, 2, 3, 1], $"{n}.k.heads_t");             // [B, H, d, N]
@@ -138,6 +138,12 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g)
         G.Gemm(x, Init($"{name}.weight", linear.weight!), Init($"{name}.bias", linear.bias!), transB: true, name: name);
 
     private string Init(string name, Tensor t) => G.Initializer(name, Floats(t), t.shape);
+
+    /// <summary>
+    /// An initializer of <paramref name="t"/> · <paramref name="scale"/>, multiplied here in float32 as torch would: a torch
+    /// <c>tensor * double</c> makes a temporary native Scalar that the GC can free while the call still uses it.
+    /// </summary>
+    private string Init(string name, Tensor t, float scale) => G.Initializer(name, [.. Floats(t).Select(v => v * scale)], t.shape);
 
     private static float[] Floats(Tensor t) => t.detach().to(float32).cpu().contiguous().data<float>().ToArray();
 }

@@ -11,8 +11,8 @@ public static class LatencySubnets
     /// <summary>
     /// <paramref name="count"/> distinct subnets: the min and max subnets (at the smallest and largest allowed resolution),
     /// then draws round-robin over the space's FLOPs levels (<see cref="LevelSampler"/>). With <paramref name="resolutions"/>,
-    /// only subnets at those resolutions are kept, and levels that yield none are skipped; if no level does, subnets are
-    /// drawn uniformly at the allowed resolutions.
+    /// only subnets at those resolutions are kept; a level that yields none is replaced in the round by a uniform draw
+    /// (<see cref="RandomSubnets"/>) at an allowed resolution, so the FLOPs range above the usable levels is covered too.
     /// </summary>
     public static IReadOnlyList<Subnet> Spread(SearchSpace space, int count, int seed = 0, IReadOnlyCollection<int>? resolutions = null)
     {
@@ -30,15 +30,21 @@ public static class LatencySubnets
 
         Add(At(space.MinSubnet, allowed[0]));
         Add(At(space.MaxSubnet, allowed[^1]));
-        var levels = space.Levels.Select(l => LevelSampler.ForLevel(space, l.FlopsM)).ToList();
+        Func<Subnet?> uniform = () => At(RandomSubnets.Draw(space, rng), allowed[rng.Next(allowed.Length)]);
+        var sources = space.Levels.Select(l => LevelSampler.ForLevel(space, l.FlopsM))
+            .Select(level => (Func<Subnet?>)(() => Draw(level, allowed, rng))).ToList();
+        if (sources.Count == 0) sources.Add(uniform);
         for (var misses = 0; chosen.Count < count && misses < 100 * count;)
         {
             var before = chosen.Count;
-            if (levels.Count == 0) Add(At(RandomSubnets.Draw(space, rng), allowed[rng.Next(allowed.Length)]));
-            for (var i = 0; i < levels.Count && chosen.Count < count; i++)
+            for (var i = 0; i < sources.Count && chosen.Count < count; i++)
             {
-                if (Draw(levels[i], allowed, rng) is { } s) Add(s);
-                else levels.RemoveAt(i--);
+                if (sources[i]() is { } s) Add(s);
+                else
+                {
+                    sources.RemoveAt(i--);
+                    if (!sources.Contains(uniform)) sources.Add(uniform);
+                }
             }
             misses += chosen.Count == before ? 1 : 0;
         }

@@ -31,9 +31,13 @@ public class LayerExportTests
         // Filled in, the template imports as a complete table with an overhead fitted on its two models.
         var filled = lines.Select(l => l.EndsWith(",,,", StringComparison.Ordinal) ? l.Replace(",,,", ",0.5,,") : l.EndsWith(',') ? l + "9" : l);
         File.WriteAllLines(template, filled);
-        var csv = LatencyCsvImport.Read(template, "phone", space);
-        Assert.Empty(csv.Table.MissingKeys(space, [24]));
-        Assert.Equal(2, csv.Models.Count);
+        var lut = Path.Combine(dir, "phone.json");
+        var import = ProfilingTestData.Cli("latency", "import", "--csv", template, "--device", "phone", "--out", lut, "--space", Path.Combine(dir, "latency-tiny.json"));
+        Assert.True(import.ExitCode == 0, import.Error);
+        Assert.Contains("fitted on 2 models", import.Out);
+        var table = LatencyTable.Load(lut);
+        Assert.Equal("phone", table.Device.Name);
+        Assert.Empty(table.MissingKeys(space, [24]));
     }
 
     [Fact]

@@ -1,0 +1,23 @@
+using ElasticVit.Latency;
+
+namespace ElasticVit.Tests.Latency;
+
+public class LatencyValidationTests
+{
+    [Fact]
+    public void Leave_one_out_refit_recovers_a_scaled_table_and_remeasurement_rows_compare_measurements()
+    {
+        var space = LatencyTestData.Fmnist;
+        var table = LatencyTestData.RandomTable(space, seed: 4);
+        var lut = new LookupTablePredictor(table, space);
+        var measured = LatencySubnets.Spread(space, 12, seed: 2)
+            .Select(s => new ModelMeasurement(s, 1.5 * lut.LayerSumMs(s) + 0.2)).ToArray();
+        var rows = LatencyValidation.Compare(lut, space, measured, measured);
+        Assert.Equal(["lut", "lut-loo", "flops", "remeasured"], rows.Select(r => r.Report.Predictor));
+        var loo = rows.Single(r => r.Report.Predictor == "lut-loo");
+        Assert.All(loo.PredictedMs.Zip(measured), p => Assert.Equal(p.Second.LatencyMs, p.First, 9));
+        Assert.Equal(1, rows.Single(r => r.Report.Predictor == "remeasured").Report.Within5);
+        Assert.True(rows[0].Report.Within10 < 1);   // the stored table has scale 1 and no overhead
+        Assert.Throws<LatencyException>(() => LatencyValidation.Compare(lut, space, measured, measured.Reverse().ToArray()));
+    }
+}
