@@ -49,21 +49,30 @@ public static class SearchPlots
         line.MarkerSize = 6;
         line.LegendText = $"Pareto front ({front.Count})";
 
-        var winners = report.Alternatives.Select(a => a.Winner).ToList();
-        var marks = plot.Add.ScatterPoints(winners.Select(X).ToArray(), winners.Select(Y).ToArray());
+        // One mark per distinct winner, labelled with every budget it wins.
+        var winners = report.Alternatives.GroupBy(a => a.Winner.Key).Select(g => (Winner: g.First().Winner, Label: string.Join(" | ", g.Select(a => a.Budgets.Name)))).ToList();
+        var marks = plot.Add.ScatterPoints(winners.Select(w => X(w.Winner)).ToArray(), winners.Select(w => Y(w.Winner)).ToArray());
         marks.Color = Colors.Crimson;
         marks.MarkerShape = MarkerShape.FilledDiamond;
         marks.MarkerSize = 12;
         marks.LegendText = "winners";
-        foreach (var (alternative, winner) in report.Alternatives.Zip(winners))
+        var middle = report.Evaluated.Count == 0 ? 0 : (report.Evaluated.Min(X) + report.Evaluated.Max(X)) / 2;
+        foreach (var (winner, text) in winners)
         {
-            var label = plot.Add.Text(alternative.Budgets.Name, X(winner), Y(winner));
-            label.LabelFontSize = 11;
+            var label = plot.Add.Text(text, X(winner), Y(winner));
+            label.LabelFontSize = 12;
             label.LabelFontColor = Colors.Crimson;
+            label.LabelAlignment = X(winner) > middle ? Alignment.LowerRight : Alignment.LowerLeft;
             label.OffsetY = -8;
         }
 
-        var name = metric.Name.StartsWith("latency:", StringComparison.Ordinal) ? $"predicted latency, {metric.Name["latency:".Length..]}" : metric.Name;
+        var name = metric.Name switch
+        {
+            "flops" => "FLOPs",
+            "params" => "parameters",
+            var m when m.StartsWith("latency:", StringComparison.Ordinal) => $"predicted latency, {Path.GetFileName(m["latency:".Length..])}",
+            var m => m,
+        };
         plot.Title($"Search: fitness vs {name}");
         plot.XLabel($"{name} ({metric.Unit})");
         plot.YLabel("fitness: held-out top-1 (%)");

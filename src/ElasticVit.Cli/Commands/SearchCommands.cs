@@ -96,18 +96,19 @@ public static class SearchCommands
         };
     }
 
+    /// <summary>A table of the winners' costs and accuracies, then their keys (too long for a table column).</summary>
     private static void PrintWinners(SearchReport report, IReadOnlyDictionary<string, (double HeldOut, double Test)> accuracy)
     {
         var latencies = report.Metrics.Where(m => m.Name.StartsWith("latency:", StringComparison.Ordinal)).ToList();
-        var table = new Table().AddColumns(["budget", "winner", "FLOPs (M)", "params (M)", .. latencies.Select(m => $"{m.Name[8..]} (ms)"),
+        var table = new Table().AddColumns(["#", "budget", "FLOPs (M)", "params (M)", .. latencies.Select(m => $"{Path.GetFileName(m.Name["latency:".Length..])} (ms)"),
             "fitness", "held-out top-1", "test top-1"]);
-        foreach (var r in report.Alternatives)
+        foreach (var (r, i) in report.Alternatives.Select((r, i) => (r, i + 1)))
         {
-            var w = r.Winner;
-            var acc = accuracy[w.Key];
-            table.AddRow([Markup.Escape(r.Budgets.Name), Markup.Escape(w.Key), $"{w.Costs["flops"]:F2}", $"{w.Costs["params"]:F3}",
+            var (w, acc) = (r.Winner, accuracy[r.Winner.Key]);
+            table.AddRow([$"{i}", Markup.Escape(r.Budgets.Name), $"{w.Costs["flops"]:F2}", $"{w.Costs["params"]:F3}",
                 .. latencies.Select(m => $"{w.Costs[m.Name]:F3}"), $"{w.Fitness:P2}", $"{acc.HeldOut:P2}", $"{acc.Test:P2}"]);
         }
         AnsiConsole.Write(table);
+        foreach (var (r, i) in report.Alternatives.Select((r, i) => (r, i + 1))) Console.WriteLine($"winner {i}: {r.Winner.Key}");
     }
 }

@@ -66,19 +66,30 @@ public sealed class SubnetEvaluator : IDisposable
     /// <summary>Top-1 accuracy of the active subnet on a registered set (eval mode, no grad).</summary>
     public double Accuracy(string set)
     {
+        var (correct, total) = Count(set);
+        return (double)correct / total;
+    }
+
+    /// <summary>
+    /// Correct top-1 predictions of the active subnet and images scored, over the batches <c>part</c>, <c>part + parts</c>,
+    /// … of a registered set: several evaluators holding the same subnet can share a large set this way.
+    /// </summary>
+    public (long Correct, long Total) Count(string set, int part = 0, int parts = 1)
+    {
         if (!_evalSets.TryGetValue(set, out var batches)) throw new ArgumentException($"unknown evaluation set '{set}'");
         var wasTraining = _net.training;
         _net.eval();
         long correct = 0, total = 0;
         using (no_grad())
-            foreach (var (x, y) in batches)
+            for (var i = part; i < batches.Count; i += parts)
             {
+                var (x, y) = batches[i];
                 using var scope = NewDisposeScope();
                 correct += _net.forward(x).argmax(1).eq(y).sum().item<long>();
                 total += y.shape[0];
             }
         _net.train(wasTraining);
-        return (double)correct / total;
+        return (correct, total);
     }
 
     /// <summary>Recalibrates and measures every requested set.</summary>

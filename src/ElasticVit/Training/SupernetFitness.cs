@@ -92,42 +92,60 @@ public sealed class SupernetFitness : ISubnetEvaluator, IDisposable
     {
         var scores = new double[subnets.Count];
         var next = -1;
-        void Work(SubnetEvaluator evaluator)
-        {
-            for (int i; (i = Interlocked.Increment(ref next)) < scores.Length;)
-            {
-                evaluator.Recalibrate(subnets[i]);
-                scores[i] = evaluator.Accuracy(FitnessSet);
-            }
-        }
         _clock.Start();
         try
         {
-            if (_workers.Length == 1 || scores.Length == 1) Work(_workers[0]);
-            else
+            Parallel(Math.Min(_workers.Length, scores.Length), w =>
             {
-                var tasks = _workers.Take(scores.Length).Select(w => Task.Factory.StartNew(() => Work(w), TaskCreationOptions.LongRunning)).ToArray();
-                try { Task.WaitAll(tasks); }
-                catch (AggregateException e) { ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]); }
-            }
+                for (int i; (i = Interlocked.Increment(ref next)) < scores.Length;)
+                {
+                    _workers[w].Recalibrate(subnets[i]);
+                    scores[i] = _workers[w].Accuracy(FitnessSet);
+                }
+            });
         }
         finally { _clock.Stop(); }
         Evaluations += scores.Length;
         return scores;
     }
 
-    /// <summary>For reporting a winner: top-1 on the whole held-out split and on the test set, after the same recalibration.</summary>
+    /// <summary>
+    /// For reporting a winner: top-1 on the whole held-out split and on the test set, after the same recalibration; the
+    /// batches are shared out between the workers.
+    /// </summary>
     public (double HeldOut, double Test) Report(Subnet subnet)
     {
-        var evaluator = _workers[0];
         if (!_reportSetsAdded)
         {
-            evaluator.AddEvalSet(HeldOutSet, _data.HeldOut, _data.Normalization, Options.EvalBatchSize);
-            evaluator.AddEvalSet(TestSet, _data.Test, _data.Normalization, Options.EvalBatchSize);
+            foreach (var w in _workers)
+            {
+                w.AddEvalSet(HeldOutSet, _data.HeldOut, _data.Normalization, Options.EvalBatchSize);
+                w.AddEvalSet(TestSet, _data.Test, _data.Normalization, Options.EvalBatchSize);
+            }
             _reportSetsAdded = true;
         }
-        evaluator.Recalibrate(subnet);
-        return (evaluator.Accuracy(HeldOutSet), evaluator.Accuracy(TestSet));
+        var counts = new (long Correct, long Total)[_workers.Length, 2];
+        Parallel(_workers.Length, w =>
+        {
+            _workers[w].Recalibrate(subnet);
+            counts[w, 0] = _workers[w].Count(HeldOutSet, w, _workers.Length);
+            counts[w, 1] = _workers[w].Count(TestSet, w, _workers.Length);
+        });
+        double Top1(int set) => Enumerable.Range(0, _workers.Length).Sum(w => counts[w, set].Correct) / (double)Enumerable.Range(0, _workers.Length).Sum(w => counts[w, set].Total);
+        return (Top1(0), Top1(1));
+    }
+
+    /// <summary>Runs <paramref name="work"/>(0 … n − 1) on n threads (inline when n is 1), rethrowing the first failure.</summary>
+    private static void Parallel(int n, Action<int> work)
+    {
+        if (n == 1)
+        {
+            work(0);
+            return;
+        }
+        var tasks = Enumerable.Range(0, n).Select(i => Task.Factory.StartNew(() => work(i), TaskCreationOptions.LongRunning)).ToArray();
+        try { Task.WaitAll(tasks); }
+        catch (AggregateException e) { ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]); }
     }
 
     /// <summary>The first <paramref name="perClass"/> images of every class (all of a smaller class), in the split's order.</summary>

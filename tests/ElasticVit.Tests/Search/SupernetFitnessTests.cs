@@ -17,6 +17,7 @@ public class SupernetFitnessTests(TinyRun tiny) : IClassFixture<TinyRun>
         var options = new FitnessOptions { ImagesPerClass = 5, CalibrationBatches = 2 };
 
         double[] first, again, fresh;
+        (double, double) report, freshReport;
         using (var fitness = new SupernetFitness(run, options))
         {
             Assert.Equal(50, fitness.FitnessImages);
@@ -24,18 +25,24 @@ public class SupernetFitnessTests(TinyRun tiny) : IClassFixture<TinyRun>
             first = fitness.Evaluate(subnets);
             again = fitness.Evaluate(subnets.AsEnumerable().Reverse().ToList()).Reverse().ToArray();
             Assert.Equal(8, fitness.Evaluations);
-            var (heldOut, test) = fitness.Report(subnets[0]);
+            report = fitness.Report(subnets[0]);
+            var (heldOut, test) = report;
             Assert.InRange(heldOut, 0, 1);
             Assert.InRange(test, 0, 1);
             Assert.Equal(8, fitness.Evaluations);
             Assert.True(fitness.EvaluationsPerMinute > 0);
         }
-        using (var fitness = new SupernetFitness(run, options with { Workers = 3 })) fresh = fitness.Evaluate(subnets);
+        using (var fitness = new SupernetFitness(run, options with { Workers = 3 }))
+        {
+            fresh = fitness.Evaluate(subnets);
+            freshReport = fitness.Report(subnets[0]);
+        }
 
         Assert.All(first, f => Assert.InRange(f, 0, 1));
         Assert.All(first, f => Assert.Equal(Math.Round(f * 50), f * 50, 9));   // a share of the 50 images
         Assert.Equal(first, again);
         Assert.Equal(first, fresh);
+        Assert.Equal(report, freshReport);
     }
 
     [Fact]
