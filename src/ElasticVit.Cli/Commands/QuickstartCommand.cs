@@ -135,7 +135,15 @@ public static class QuickstartCommand
         Console.SetOut(captured);
         try { Invoke(args); }
         finally { Console.SetOut(original); }
-        return JsonNode.Parse(captured.ToString().Trim().Split('\n')[^1])!.AsObject();
+        // The command's JSON is the last object it printed (single-line or indented).
+        var lines = captured.ToString().TrimEnd().Split('\n');
+        for (var i = lines.Length - 1; i >= 0; i--)
+        {
+            if (!lines[i].StartsWith('{')) continue;
+            try { return JsonNode.Parse(string.Join('\n', lines[i..]))!.AsObject(); }
+            catch (JsonException) { }
+        }
+        throw new QuickstartException($"'{string.Join(' ', args.Take(2))}' printed no JSON object");
     }
 
     private static bool IsCompleteTable(string lut)
