@@ -9,7 +9,7 @@ public static class Program
         ("supernet", "elastic supernet vs extracted static model, ms per pass (args: [threads 2] [repeats 20])", SupernetBench.Run),
         ("train-step", "time split of a 4-subnet supernet training step (args: [threads 2] [steps 10])", TrainStepBench.Run),
         ("export-latency", "ONNX Runtime vs TorchSharp inference latency of exported subnets (args: [--budget-ms 2000] [--models fmnist:min,...] [--batches 1,32] [--threads 1,2])", ExportLatencyBench.Run),
-        ("sampler-study", "evaluate the supernets of a sampler study on one fixed subnet set; tables, results.json, plot (args: OUT_DIR [--per-level 3] [--calibration-batches 16] [--threads 1] [--no-eval])", SamplerStudyBench.Run),
+        ("sampler-study", "evaluate the supernets of a sampler study on one fixed subnet set; tables, results.json, plot (args: OUT_DIR [--per-level 3] [--calibration-batches 16] [--threads 1] [--only RUN,RUN] [--no-eval])", SamplerStudyBench.Run),
         ("scratch-train", "inherited (BN-recalibrated) vs from-scratch test top-1 of one subnet of a supernet run (args: --run DIR (--subnet KEY | --best-at-level FLOPS_M) [--steps N] [--threads 1] [--out FILE])", ScratchTrainBench.Run),
         ("predict-speed", "latency predictions per second of the lookup-table predictor (args: [subnet count, default 10000])", LatencyPredictBench.Run),
     ];

@@ -49,7 +49,7 @@ public static class SamplerStudyBench
     {
         if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
         {
-            Console.Error.WriteLine("usage: sampler-study OUT_DIR [--per-level 3] [--calibration-batches 16] [--heldout-limit 2000] [--test-limit 5000] [--threads 1] [--no-eval]");
+            Console.Error.WriteLine("usage: sampler-study OUT_DIR [--per-level 3] [--calibration-batches 16] [--heldout-limit 2000] [--test-limit 5000] [--threads 1] [--only RUN,RUN] [--no-eval]");
             return 2;
         }
         var outDir = args[0];
@@ -61,7 +61,9 @@ public static class SamplerStudyBench
             int.Parse(Option(args, "--test-limit") ?? "5000", CultureInfo.InvariantCulture));
         var evaluate = !args.Contains("--no-eval");
 
-        var runDirs = Directory.GetDirectories(outDir).Where(d => File.Exists(Path.Combine(d, "summary.json"))).Order(StringComparer.Ordinal).ToList();
+        var only = Option(args, "--only")?.Split(',');
+        var runDirs = Directory.GetDirectories(outDir).Where(d => File.Exists(Path.Combine(d, "summary.json")))
+            .Where(d => only is null || only.Contains(Path.GetFileName(d))).Order(StringComparer.Ordinal).ToList();
         if (runDirs.Count == 0)
         {
             Console.Error.WriteLine($"error: no completed run (a directory with summary.json) in {outDir}");
