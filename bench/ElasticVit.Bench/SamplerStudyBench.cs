@@ -251,6 +251,7 @@ public static class SamplerStudyBench
         foreach (var g in BySampler(runs))
             sb.AppendLine($"| {g.Key} | " + string.Join(" | ", Enumerable.Range(0, space.Levels.Count).Select(i => Spread(g.Select(x => x.LevelTest(i))))) + " |");
         sb.AppendLine();
+        AppendPaired(sb, runs);
         sb.AppendLine("Per run:");
         sb.AppendLine();
         sb.AppendLine("| run | test (all) | held-out (all) | probes | grad cos mean | min vs 2 up | final loss by role | train s (sum of steps) |");
@@ -267,6 +268,37 @@ public static class SamplerStudyBench
             sb.AppendLine($"| {f.LevelFlopsM:G} | {f.Role} | {f.FlopsM:F2} | `{f.Subnet.Key}` | "
                 + string.Join(" | ", runs.Select(r => r.Results.TryGetValue(f.Subnet.Key, out var v) ? (v.Test * 100).ToString("F2", CultureInfo.InvariantCulture) : "–")) + " |");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Paired comparisons on the same subnets: per subnet, test top-1 averaged over each sampler's seeds; the mean difference
+    /// and how often each side wins. For samplers with several seeds, the same statistics between two of its seeds show the
+    /// run-to-run noise the sampler differences have to beat.
+    /// </summary>
+    private static void AppendPaired(StringBuilder sb, List<RunResult> runs)
+    {
+        var keys = runs[0].Set.Select(f => f.Subnet.Key).Distinct().Where(k => runs.All(r => r.Results.ContainsKey(k))).ToList();
+        if (keys.Count == 0) return;
+        var groups = BySampler(runs).ToList();
+        double Acc(IEnumerable<RunResult> g, string key) => g.Average(r => r.Results[key].Test) * 100;
+        sb.AppendLine($"Paired differences in test top-1 over the {keys.Count} subnets evaluated in every run (A − B, percentage points; per subnet averaged over each side's seeds):");
+        sb.AppendLine();
+        sb.AppendLine("| A | B | mean A − B | A better / B better / tie | largest |A − B| |");
+        sb.AppendLine("| --- | --- | ---: | --- | ---: |");
+        void Row(string a, IEnumerable<RunResult> ga, string b, IEnumerable<RunResult> gb)
+        {
+            var d = keys.Select(k => Acc(ga, k) - Acc(gb, k)).ToList();
+            sb.AppendLine($"| {a} | {b} | {d.Average():+0.00;-0.00} | {d.Count(x => x > 1e-9)} / {d.Count(x => x < -1e-9)} / {d.Count(x => Math.Abs(x) <= 1e-9)} | {d.Max(Math.Abs):F2} |");
+        }
+        for (var i = groups.Count - 1; i >= 0; i--)
+            for (var j = i - 1; j >= 0; j--)
+                Row(groups[i].Key, groups[i], groups[j].Key, groups[j]);
+        foreach (var g in groups.Where(g => g.Count() > 1))
+        {
+            var seeds = g.OrderBy(r => r.Options.Seed).ToList();
+            Row($"{g.Key} seed {seeds[1].Options.Seed}", [seeds[1]], $"{g.Key} seed {seeds[0].Options.Seed}", [seeds[0]]);
+        }
+        sb.AppendLine();
     }
 
     private static string Limit(int limit) => limit <= 0 ? "all" : $"at most {limit}";
