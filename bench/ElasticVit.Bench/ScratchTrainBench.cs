@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ElasticVit.Data;
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using ElasticVit.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ElasticVit.Bench;
+
+/// <summary>
+/// Inherited vs from scratch: one subnet of a trained supernet run is (1) evaluated with its inherited EMA weights after BN
+/// recalibration, and (2) trained from scratch as a standalone <see cref="StaticModel"/> on the run's data pipeline —
+/// same augmentation, label-smoothed CE, AdamW with the trainer's decay groups, cosine schedule with 5% warm-up, adaptive
+/// gradient clipping, EMA (window 5% of the run), batch 64 — for <c>--steps</c> steps (default: the supernet run's
+/// steps × its subnets per step, i.e. as many forward/backward passes as the whole supernet run made), then evaluated the
+/// same way (EMA weights, BN recalibrated on the same calibration batches). Accuracy on the full held-out and test sets.
+/// </summary>
+public static class ScratchTrainBench
+{
+    public static int Run(string[] args)
+    {
+        var runPath = SamplerStudyBench.Option(args, "--run");
+        if (runPath is null)
+        {
+            Console.Error.WriteLine("usage: scratch-train --run RUN_DIR (--subnet KEY | --best-at-level FLOPS_M) [--steps N] [--threads 1] [--calibration-batches 16] [--out FILE.json]");
+            return 2;
+        }
+        var threads = int.Parse(SamplerStudyBench.Option(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
+        var calibration = int.Parse(SamplerStudyBench.Option(args, "--calibration-batches") ?? "16", CultureInfo.InvariantCulture);
+        var outPath = SamplerStudyBench.Option(args, "--out");
+        var dir = new RunDirectory(runPath);
+        var options = dir.LoadOptions();
+        var space = SpaceLoader.Load(options.Space);
+        var (subnet, selection) = Choose(args, runPath, space);
+        const int passesPerStep = 4;   // every sampler of the study trains 4 subnets per step
+        var steps = long.Parse(SamplerStudyBench.Option(args, "--steps") ?? ((options.Steps ?? 0) * passesPerStep).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        if (steps < 1) throw new ArgumentException("--steps: give the number of steps (the run's config has no step count)");
+        var flops = Complexity.FlopsM(space, subnet);
+        Console.Error.WriteLine($"subnet {subnet.Key} ({flops:F2} MFLOPs; {selection}); scratch budget {steps} steps × batch {options.BatchSize}; load {LoadAverage()}");
+
+        // (1) Inherited weights.
+        var clock = Stopwatch.StartNew();
+        Dictionary<string, double> inherited;
+        RunData data;
+        using (var run = TrainedRun.Open(runPath, ema: true, threads: threads))
+        using (var evaluator = run.Evaluator(calibration))
+        {
+            inherited = evaluator.Evaluate(subnet, "heldout", "test");
+            data = run.Data;
+        }
+        Console.Error.WriteLine($"inherited: held-out {inherited["heldout"]:P2} test {inherited["test"]:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
+
+        // (2) From scratch.
+        torch.set_num_threads(threads);
+        random.manual_seed(options.Seed);
+        using var model = new StaticModel(space, subnet);
+        using var ema = new StaticModel(space, subnet);
+        var emaUpdater = new Ema(ema, model, options.EmaDecay ?? Ema.ForRun(steps));
+        emaUpdater.CopyFromSource();
+        var adam = new ElasticVit.Training.AdamW(ParameterGroups(model)) { WeightDecay = options.WeightDecay };
+        var schedule = new CosineSchedule(options.PeakLr, steps, (long)Math.Round(options.WarmupFraction * steps));
+        var loader = new BatchLoader(data.Train, data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, data.Augmentation));
+        clock.Restart();
+        var losses = new List<double>();
+        long step = 0;
+        model.train();
+        for (var epoch = 0; step < steps; epoch++)
+            foreach (var batch in loader.HostBatches(epoch))
+            {
+                if (step >= steps) break;
+                using var scope = NewDisposeScope();
+                var (x, y) = batch.ToTensors();
+                adam.ZeroGrad();
+                var loss = Losses.LabelSmoothedCrossEntropy(model.forward(x), y);
+                loss.backward();
+                AdaptiveGradientClipping.Apply(model.parameters(), options.ClipFactor);
+                adam.Step(schedule.At(step));
+                emaUpdater.Update();
+                losses.Add(loss.item<float>());
+                step++;
+                if (step % 100 == 0 || step == steps)
+                    Console.Error.WriteLine($"  step {step}/{steps} loss {losses.TakeLast(100).Average():F3} ({clock.Elapsed.TotalSeconds / step:F2} s/step, load {LoadAverage()})");
+            }
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+
+        var rawTest = StaticAccuracy.Measure(model, SamplerStudyBench.EvalSettings.Strided(data.Test, 2000), data.Normalization);   // a sanity check only
+        Recalibrate(ema, data, options, calibration);
+        var scratchHeldOut = StaticAccuracy.Measure(ema, data.HeldOut, data.Normalization);
+        var scratchTest = StaticAccuracy.Measure(ema, data.Test, data.Normalization);
+        Console.Error.WriteLine($"scratch: held-out {scratchHeldOut:P2} test {scratchTest:P2} (EMA, BN recalibrated); raw weights with running BN statistics: test {rawTest:P2} (2000 images); {trainSeconds:F0} s");
+
+        var result = new JsonObject
+        {
+            ["run"] = Path.GetFullPath(runPath), ["sampler"] = options.Sampler, ["run_seed"] = options.Seed, ["run_steps"] = options.Steps,
+            ["subnet"] = subnet.Key, ["flops_m"] = Math.Round(flops, 3), ["selection"] = selection,
+            ["calibration_batches"] = calibration, ["heldout_images"] = data.HeldOut.Count, ["test_images"] = data.Test.Count,
+            ["inherited"] = new JsonObject { ["heldout"] = inherited["heldout"], ["test"] = inherited["test"] },
+            ["scratch"] = new JsonObject
+            {
+                ["steps"] = steps, ["batch_size"] = options.BatchSize, ["peak_lr"] = options.PeakLr, ["seed"] = options.Seed,
+                ["heldout"] = scratchHeldOut, ["test"] = scratchTest, ["test_2000_raw_weights_running_bn"] = rawTest,
+                ["final_train_loss"] = Math.Round(losses.TakeLast(Math.Max(1, losses.Count / 10)).Average(), 5),
+                ["train_seconds"] = Math.Round(trainSeconds, 1),
+            },
+            ["load_average_end"] = LoadAverage(),
+        };
+        var json = result.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        if (outPath is not null) RunDirectory.WriteAtomic(outPath, json);
+        Console.WriteLine(json);
+        return 0;
+    }
+
+    /// <summary>The subnet: <c>--subnet KEY</c>, or the best by held-out top-1 among the sampler study's fixed subnets of a level (never by test).</summary>
+    private static (Subnet Subnet, string Selection) Choose(string[] args, string runPath, SearchSpace space)
+    {
+        if (SamplerStudyBench.Option(args, "--subnet") is { } key) return (space.Resolve(key), "given");
+        var levelText = SamplerStudyBench.Option(args, "--best-at-level") ?? throw new ArgumentException("give --subnet KEY or --best-at-level FLOPS_M");
+        var level = double.Parse(levelText, CultureInfo.InvariantCulture);
+        var evalPath = Path.Combine(runPath, SamplerStudyBench.EvalFile);
+        if (!File.Exists(evalPath)) throw new ArgumentException($"{evalPath} is missing: run the sampler-study evaluation first");
+        var o = JsonNode.Parse(File.ReadAllText(evalPath))!.AsObject();
+        var perLevel = (int)o["settings"]!["per_level"]!;
+        var results = o["subnets"]!.AsObject();
+        var candidates = SamplerStudyBench.FixedSet(space, perLevel).Where(f => f.LevelFlopsM == level && results.ContainsKey(f.Subnet.Key)).ToList();
+        if (candidates.Count == 0) throw new ArgumentException($"no evaluated fixed subnet at level {level}M in {evalPath}");
+        var best = candidates.MaxBy(f => (double)results[f.Subnet.Key]!["heldout"]!)!;
+        var heldOut = (double)results[best.Subnet.Key]!["heldout"]!;
+        return (best.Subnet, $"best held-out top-1 ({heldOut:P2}, {(int)o["settings"]!["heldout_limit"]!} images) of the {candidates.Count} fixed subnets at level {level:G}M ({best.Role})");
+    }
+
+    /// <summary>The trainer's decay groups for a static model: no weight decay on the stem, stage-0 and MBConv layers (incl. reductions), relative-position tables and 1-D parameters.</summary>
+    public static IEnumerable<(string Name, Parameter Param, bool Decay)> ParameterGroups(StaticModel model)
+    {
+        var noDecay = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, module) in model.named_modules())
+            if (module is StemLayer or Stage0Layer or MbConvLayer)
+                foreach (var (local, _) in module.named_parameters()) noDecay.Add($"{name}.{local}");
+        foreach (var (name, p) in model.named_parameters())
+            yield return (name, p, p.dim() > 1 && !noDecay.Contains(name) && !name.EndsWith("rel_pos", StringComparison.Ordinal));
+    }
+
+    /// <summary>BN recalibration as in <see cref="SubnetEvaluator"/>: reset, then a cumulative average over the same calibration batches.</summary>
+    private static void Recalibrate(StaticModel model, RunData data, TrainOptions options, int batches)
+    {
+        var norms = model.modules().OfType<BatchNorm2d>().ToArray();
+        var loader = new BatchLoader(data.Train, data.Normalization, LoaderOptions.Calibration(64, options.Seed));
+        using (no_grad())
+        {
+            foreach (var bn in norms)
+            {
+                bn.running_mean!.zero_();
+                bn.running_var!.fill_(1);
+            }
+            model.train();
+            var i = 0;
+            foreach (var batch in loader.HostBatches(0).Take(batches))
+            {
+                foreach (var bn in norms) bn.momentum = 1.0 / (i + 1);
+                using var scope = NewDisposeScope();
+                model.forward(batch.ToTensors().Images);
+                i++;
+            }
+        }
+        foreach (var bn in norms) bn.momentum = 0.1;
+        model.eval();
+    }
+
+    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+}
