@@ -23,7 +23,8 @@ public static class SearchCommands
             new("seed", "random seed (alternative i uses S + i)", "S", "0"),
             new("predictor", "pre-screen children with a ridge-regression accuracy predictor: on or off", "on|off", "off"),
             new("fitness-images", "held-out images per class scored for fitness (0: the whole held-out split)", "N", "100"),
-            new("calibration-batches", "batches of 64 training images for BN recalibration of each subnet", "N", "8"),
+            new("calibration-batches", "batches of 64 training images for BN recalibration of each subnet", "N", "4"),
+            new("fitness-engine", "what scores each recalibrated subnet: ort (ONNX Runtime, in memory), torch, or auto (ort on CPU)", "auto|ort|torch", "auto"),
             new("threads", "CPU threads: T subnets are evaluated at once, each single-threaded on its own supernet copy", "T", "2"),
         ], RunSearch),
     ];
@@ -35,7 +36,8 @@ public static class SearchCommands
         if (a.Has("population")) evolution = evolution with { Population = a.Int("population", 4, 100_000) };
         if (a.Has("generations")) evolution = evolution with { Generations = a.Int("generations", 0, 10_000) };
         var threads = a.Int("threads", 1, 256);
-        var fitnessOptions = new FitnessOptions { ImagesPerClass = a.Int("fitness-images", 0), CalibrationBatches = a.Int("calibration-batches", 1, 10_000), Workers = threads };
+        var fitnessOptions = new FitnessOptions { ImagesPerClass = a.Int("fitness-images", 0), CalibrationBatches = a.Int("calibration-batches", 1, 10_000), Workers = threads,
+            Engine = a.Choice("fitness-engine", "auto", "ort", "torch") switch { "ort" => FitnessEngine.OnnxRuntime, "torch" => FitnessEngine.Torch, _ => FitnessEngine.Auto } };
 
         // Everything that can fail cheaply fails before the supernet and the data are loaded.
         var runDir = new RunDirectory(a.RequiredString("run"));
@@ -51,7 +53,7 @@ public static class SearchCommands
         var seeds = run.MemoryBankSubnets;
         AnsiConsole.MarkupLine(Markup.Escape(
             $"searching {space.Name} ({runDir.Path}) for {alternatives.Count} budget(s): population {evolution.Population}, {evolution.Generations} generations, " +
-            $"fitness on {fitness.FitnessImages} held-out images after BN recalibration on {fitness.CalibrationImages} training images" +
+            $"fitness on {fitness.FitnessImages} held-out images ({(fitness.UsesOnnxRuntime ? "ONNX Runtime" : "TorchSharp")}) after BN recalibration on {fitness.CalibrationImages} training images" +
             (seeds.Count > 0 ? $", {seeds.Count} memory-bank subnets as seeds" : "")));
 
         using var cancel = new CancellationTokenSource();
@@ -61,8 +63,9 @@ public static class SearchCommands
         try { report = SearchRunner.Run(space, alternatives, fitness, evolution, Progress(alternatives, evolution, fitness), seeds, cancel.Token); }
         finally { Console.CancelKeyPress -= onCancel; }
 
-        var winners = report.Alternatives.Select(r => r.Winner.Subnet).DistinctBy(s => s.Key)
-            .ToDictionary(s => s.Key, fitness.Report, StringComparer.Ordinal);
+        var distinct = report.Alternatives.Select(r => r.Winner.Subnet).DistinctBy(s => s.Key).ToList();
+        Console.Error.WriteLine($"scoring {distinct.Count} winner(s) on the whole held-out split ({run.Data.HeldOut.Count} images) and the test set ({run.Data.Test.Count}), for the report only");
+        var winners = distinct.ToDictionary(s => s.Key, fitness.Report, StringComparer.Ordinal);
         var context = new SearchOutput.Context(runDir.Path, space, evolution, fitness, seeds.Count);
         var plots = SearchPlots.Write(report, output);
         SearchOutput.Write(output, report, winners, context, plots);

@@ -51,7 +51,7 @@ public sealed class StemLayer : nn.Module<Tensor, Tensor>
         StaticLayers.CopyBn(bn, e.bn);
     }
 
-    public override Tensor forward(Tensor x) => nn.functional.hardswish(bn.forward(conv.forward(x)));
+    public override Tensor forward(Tensor x) => nn.functional.hardswish(bn.call(conv.call(x)));
 }
 
 public sealed class Stage0Layer : nn.Module<Tensor, Tensor>
@@ -78,7 +78,7 @@ public sealed class Stage0Layer : nn.Module<Tensor, Tensor>
         StaticLayers.CopyBn(bn2, e.bn2);
     }
 
-    public override Tensor forward(Tensor x) => x + bn2.forward(pw.forward(nn.functional.hardswish(bn1.forward(dw.forward(x)))));
+    public override Tensor forward(Tensor x) => x + bn2.call(pw.call(nn.functional.hardswish(bn1.call(dw.call(x)))));
 }
 
 public sealed class SeModule : nn.Module<Tensor, Tensor>
@@ -102,7 +102,7 @@ public sealed class SeModule : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor x) =>
-        x * nn.functional.hardsigmoid(expand.forward(nn.functional.relu(reduce.forward(x.mean([2, 3], keepdim: true)))));
+        x * nn.functional.hardsigmoid(expand.call(nn.functional.relu(reduce.call(x.mean([2, 3], keepdim: true)))));
 }
 
 /// <summary>A static MBConv (also the reduction block that opens each transformer stage).</summary>
@@ -150,12 +150,12 @@ public sealed class MbConvLayer : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var h = nn.functional.hardswish(bn1.forward(expand.forward(x)));
-        h = nn.functional.hardswish(bn2.forward(dw.forward(h)));
-        if (se is not null) h = se.forward(h);
-        h = bn3.forward(project.forward(h));
+        var h = nn.functional.hardswish(bn1.call(expand.call(x)));
+        h = nn.functional.hardswish(bn2.call(dw.call(h)));
+        if (se is not null) h = se.call(h);
+        h = bn3.call(project.call(h));
         if (shortcut is null) return h + x;
-        return h + shortcut.forward(Spec.Stride > 1 ? Blocks.ShortcutPool(x, Spec.Stride) : x);
+        return h + shortcut.call(Spec.Stride > 1 ? Blocks.ShortcutPool(x, Spec.Stride) : x);
     }
 }
 
@@ -223,15 +223,15 @@ public sealed class TransformerLayer : nn.Module<Tensor, Tensor>
     {
         int heads = Spec.Heads, hd = Spec.HeadDim, vd = VDim, grid = Spec.InSize;
         long b = x.shape[0], n = x.shape[1];
-        var h = ln1.forward(x);
-        var qh = q.forward(h).view(b, n, heads, hd).transpose(1, 2);
-        var kh = k.forward(h).view(b, n, heads, hd).transpose(1, 2);
-        var vmap = v.forward(h).transpose(1, 2).reshape(b, heads * vd, grid, grid);
-        var vh = v_dw.forward(vmap).reshape(b, heads, vd, n).permute(0, 1, 3, 2);
+        var h = ln1.call(x);
+        var qh = q.call(h).view(b, n, heads, hd).transpose(1, 2);
+        var kh = k.call(h).view(b, n, heads, hd).transpose(1, 2);
+        var vmap = v.call(h).transpose(1, 2).reshape(b, heads * vd, grid, grid);
+        var vh = v_dw.call(vmap).reshape(b, heads, vd, n).permute(0, 1, 3, 2);
         var attn = (qh.matmul(kh.transpose(-2, -1)) * (1.0 / Math.Sqrt(hd)) + PositionBias()).softmax(-1);
         var o = nn.functional.hardswish(attn.matmul(vh)).transpose(1, 2).reshape(b, n, heads * vd);
-        x = x + proj.forward(o);
-        return x + fc2.forward(nn.functional.hardswish(fc1.forward(ln2.forward(x))));
+        x = x + proj.call(o);
+        return x + fc2.call(nn.functional.hardswish(fc1.call(ln2.call(x))));
     }
 }
 
@@ -265,9 +265,9 @@ public sealed class HeadLayer : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor map)
     {
-        var h = nn.functional.hardswish(bn.forward(expand.forward(map))).mean([2, 3]);
-        h = nn.functional.hardswish(hidden.forward(h));
+        var h = nn.functional.hardswish(bn.call(expand.call(map))).mean([2, 3]);
+        h = nn.functional.hardswish(hidden.call(h));
         if (Dropout > 0) h = nn.functional.dropout(h, Dropout, training);
-        return classifier.forward(h);
+        return classifier.call(h);
     }
 }

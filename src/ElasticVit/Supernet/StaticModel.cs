@@ -90,7 +90,7 @@ public sealed class StaticModel : nn.Module<Tensor, Tensor>
             {
                 (x, tokens) = (Blocks.ToMap(x, grid), false);
             }
-            x = layer.forward(x);
+            x = layer.call(x);
         }
         return x;
     }

@@ -27,6 +27,9 @@ public sealed class SubnetEvaluator : IDisposable
         if (_calibration.Count == 0) throw new ArgumentException("no calibration batches: the calibration set is smaller than one batch");
     }
 
+    /// <summary>The supernet evaluated (its active subnet is the last one recalibrated).</summary>
+    public ElasticSupernet Supernet => _net;
+
     public int CalibrationImages => _calibration.Sum(b => (int)b.X.shape[0]);
 
     /// <summary>Registers an evaluation set (e.g. "heldout", "test"), prepared once.</summary>

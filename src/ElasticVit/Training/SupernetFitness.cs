@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using ElasticVit.Data;
+using ElasticVit.Export;
 using ElasticVit.Search;
 using ElasticVit.Spaces;
 using ElasticVit.Supernet;
@@ -15,7 +16,7 @@ public sealed record FitnessOptions
     public int ImagesPerClass { get; init; } = 100;
 
     /// <summary>Training batches the BN statistics are re-estimated on, the same ones for every subnet.</summary>
-    public int CalibrationBatches { get; init; } = 8;
+    public int CalibrationBatches { get; init; } = 4;
 
     public int CalibrationBatchSize { get; init; } = 64;
 
@@ -24,6 +25,13 @@ public sealed record FitnessOptions
     /// than 250 or 500 on 2 cores: the activations of a batch stay in cache (bench/results/search.md).
     /// </summary>
     public int EvalBatchSize { get; init; } = 100;
+
+    /// <summary>
+    /// What scores the recalibrated subnet: <see cref="FitnessEngine.Auto"/> is ONNX Runtime on CPU (the subnet is extracted
+    /// and exported in memory; scoring is about 2× faster than TorchSharp's eval forward, bench/results/search.md) and the
+    /// supernet itself on a GPU. Both give the same top-1 up to float rounding.
+    /// </summary>
+    public FitnessEngine Engine { get; init; } = FitnessEngine.Auto;
 
     /// <summary>
     /// Subnets evaluated at once, each on its own copy of the supernet. Meant for single-threaded torch ops
@@ -40,6 +48,19 @@ public sealed record FitnessOptions
     }
 }
 
+/// <summary>How a fitness evaluation scores the recalibrated subnet on the held-out images.</summary>
+public enum FitnessEngine
+{
+    /// <summary>ONNX Runtime when the supernet is on the CPU, TorchSharp otherwise.</summary>
+    Auto,
+
+    /// <summary>The supernet's own eval forward (TorchSharp).</summary>
+    Torch,
+
+    /// <summary>The extracted static subnet exported to ONNX in memory and run by ONNX Runtime, one thread per worker.</summary>
+    OnnxRuntime,
+}
+
 /// <summary>
 /// Search fitness from a trained supernet (METHOD.md §8): top-1 after BN recalibration on a fixed, class-balanced subset of
 /// the held-out split. Calibration and scoring batches are prepared once, so a subnet's fitness is deterministic; with
@@ -52,6 +73,8 @@ public sealed class SupernetFitness : ISubnetEvaluator, IDisposable
     private readonly SubnetEvaluator[] _workers;
     private readonly List<ElasticSupernet> _replicas = [];
     private readonly RunData _data;
+    private readonly LabeledImages _fitnessImages;
+    private readonly ExportInfo _exportInfo;
     private readonly Stopwatch _clock = new();
     private bool _reportSetsAdded;
 
@@ -60,16 +83,21 @@ public sealed class SupernetFitness : ISubnetEvaluator, IDisposable
         Options = options ?? new FitnessOptions();
         Options.Validate();
         _data = data;
-        var subset = Options.ImagesPerClass == 0 ? data.HeldOut : FirstPerClass(data.HeldOut, Options.ImagesPerClass);
-        FitnessImages = subset.Count;
+        _fitnessImages = Options.ImagesPerClass == 0 ? data.HeldOut : FirstPerClass(data.HeldOut, Options.ImagesPerClass);
+        FitnessImages = _fitnessImages.Count;
+        UsesOnnxRuntime = Options.Engine == FitnessEngine.OnnxRuntime || (Options.Engine == FitnessEngine.Auto && net.stem.conv.Weight.device.type == DeviceType.CPU);
+        _exportInfo = new ExportInfo(data.Train.ClassNames, data.Normalization.Mean, data.Normalization.Std);
         _workers = new SubnetEvaluator[Options.Workers];
         for (var w = 0; w < _workers.Length; w++)
         {
             var model = w == 0 ? net : Replica(net);
             _workers[w] = new SubnetEvaluator(model, data.Train, data.Normalization, Options.CalibrationBatches, Options.CalibrationBatchSize, seed);
-            _workers[w].AddEvalSet(FitnessSet, subset, data.Normalization, Options.EvalBatchSize);
+            if (!UsesOnnxRuntime) _workers[w].AddEvalSet(FitnessSet, _fitnessImages, data.Normalization, Options.EvalBatchSize);
         }
     }
+
+    /// <summary>Whether fitness is scored by ONNX Runtime (see <see cref="FitnessOptions.Engine"/>).</summary>
+    public bool UsesOnnxRuntime { get; }
 
     /// <summary>Fitness of subnets of a trained run's supernet (its EMA weights, as opened), with the run's seed.</summary>
     public SupernetFitness(TrainedRun run, FitnessOptions? options = null) : this(run.Supernet, run.Data, options, run.Options.Seed) { }
@@ -100,7 +128,7 @@ public sealed class SupernetFitness : ISubnetEvaluator, IDisposable
                 for (int i; (i = Interlocked.Increment(ref next)) < scores.Length;)
                 {
                     _workers[w].Recalibrate(subnets[i]);
-                    scores[i] = _workers[w].Accuracy(FitnessSet);
+                    scores[i] = UsesOnnxRuntime ? OnnxRuntimeTop1(_workers[w].Supernet, subnets[i]) : _workers[w].Accuracy(FitnessSet);
                 }
             });
         }
@@ -133,6 +161,19 @@ public sealed class SupernetFitness : ISubnetEvaluator, IDisposable
         });
         double Top1(int set) => Enumerable.Range(0, _workers.Length).Sum(w => counts[w, set].Correct) / (double)Enumerable.Range(0, _workers.Length).Sum(w => counts[w, set].Total);
         return (Top1(0), Top1(1));
+    }
+
+    /// <summary>Top-1 on the fitness images of the active, recalibrated subnet, extracted and run in ONNX Runtime (one thread).</summary>
+    private double OnnxRuntimeTop1(ElasticSupernet net, Subnet subnet)
+    {
+        byte[] onnx;
+        using (var model = StaticModel.Extract(net, subnet))
+        {
+            model.eval();
+            onnx = OnnxExporter.Export(model, _exportInfo);
+        }
+        using var session = OnnxClassifier.Load(onnx, threads: 1, source: subnet.Key);
+        return OnnxAccuracy.Measure(session, _fitnessImages, Options.EvalBatchSize);
     }
 
     /// <summary>Runs <paramref name="work"/>(0 … n − 1) on n threads (inline when n is 1), rethrowing the first failure.</summary>

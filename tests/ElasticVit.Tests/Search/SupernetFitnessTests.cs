@@ -22,6 +22,7 @@ public class SupernetFitnessTests(TinyRun tiny) : IClassFixture<TinyRun>
         {
             Assert.Equal(50, fitness.FitnessImages);
             Assert.Equal(128, fitness.CalibrationImages);
+            Assert.True(fitness.UsesOnnxRuntime);
             first = fitness.Evaluate(subnets);
             again = fitness.Evaluate(subnets.AsEnumerable().Reverse().ToList()).Reverse().ToArray();
             Assert.Equal(8, fitness.Evaluations);
@@ -38,6 +39,15 @@ public class SupernetFitnessTests(TinyRun tiny) : IClassFixture<TinyRun>
             freshReport = fitness.Report(subnets[0]);
         }
 
+        double[] torchScores;
+        using (var fitness = new SupernetFitness(run, options with { Engine = FitnessEngine.Torch }))
+        {
+            Assert.False(fitness.UsesOnnxRuntime);
+            torchScores = fitness.Evaluate(subnets);
+        }
+
+        // On CPU the default scores in ONNX Runtime; the supernet's own forward agrees up to a rare float-rounding flip.
+        Assert.All(first.Zip(torchScores), p => Assert.True(Math.Abs(p.First - p.Second) <= 1.0 / 50 + 1e-12, $"ORT {p.First} vs torch {p.Second}"));
         Assert.All(first, f => Assert.InRange(f, 0, 1));
         Assert.All(first, f => Assert.Equal(Math.Round(f * 50), f * 50, 9));   // a share of the 50 images
         Assert.Equal(first, again);
