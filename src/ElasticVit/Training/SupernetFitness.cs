@@ -27,9 +27,10 @@ public sealed record FitnessOptions
     public int EvalBatchSize { get; init; } = 100;
 
     /// <summary>
-    /// What scores the recalibrated subnet: <see cref="FitnessEngine.Auto"/> is ONNX Runtime on CPU (the subnet is extracted
-    /// and exported in memory; scoring is about 2× faster than TorchSharp's eval forward, bench/results/search.md) and the
-    /// supernet itself on a GPU. Both give the same top-1 up to float rounding.
+    /// What scores each recalibrated subnet: <see cref="FitnessEngine.Auto"/> is ONNX Runtime on CPU (the subnet is extracted
+    /// and exported in memory; scoring runs about 2× faster than TorchSharp's eval forward, bench/results/search.md) and the
+    /// supernet itself on a GPU. Both give the same top-1 up to float rounding. BN recalibration is TorchSharp's either way
+    /// (measured faster than a training-mode graph in ONNX Runtime, whose export and session cost more than they save).
     /// </summary>
     public FitnessEngine Engine { get; init; } = FitnessEngine.Auto;
 
@@ -57,7 +58,7 @@ public enum FitnessEngine
     /// <summary>The supernet's own eval forward (TorchSharp).</summary>
     Torch,
 
-    /// <summary>The extracted static subnet exported to ONNX in memory and run by ONNX Runtime, one thread per worker.</summary>
+    /// <summary>The extracted static subnet exported to ONNX in memory and scored by ONNX Runtime, one thread per worker.</summary>
     OnnxRuntime,
 }
 
@@ -163,7 +164,7 @@ public sealed class SupernetFitness : ISubnetEvaluator, IDisposable
         return (Top1(0), Top1(1));
     }
 
-    /// <summary>Top-1 on the fitness images of the active, recalibrated subnet, extracted and run in ONNX Runtime (one thread).</summary>
+    /// <summary>Top-1 on the fitness images of the active, recalibrated subnet of <paramref name="net"/>, extracted and scored in ONNX Runtime (one thread).</summary>
     private double OnnxRuntimeTop1(ElasticSupernet net, Subnet subnet)
     {
         byte[] onnx;
