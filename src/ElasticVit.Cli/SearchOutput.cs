@@ -40,6 +40,7 @@ public static class SearchOutput
             ["fitness_images_per_class"] = c.Fitness.Options.ImagesPerClass,
             ["fitness_images"] = c.Fitness.FitnessImages,
             ["calibration_images"] = c.Fitness.CalibrationImages,
+            ["fitness_engine"] = c.Fitness.UsesOnnxRuntime ? "onnxruntime" : "torch",
             ["memory_bank_seeds"] = c.MemoryBankSeeds,
         },
         ["metrics"] = new JsonArray(report.Metrics.Select(m => (JsonNode)new JsonObject { ["name"] = m.Name, ["unit"] = m.Unit }).ToArray()),

@@ -31,7 +31,7 @@ public static class LatencyCommands
             new("out", "table JSON; an existing partial table is continued", "FILE", Required: true),
             Resolutions,
             new("calibration", "random subnets measured whole to fit the per-model constants", "N", "20"),
-            new("fit", "constants fitted on them: 'overhead' (median residual) or 'scale' (least-squares scale and overhead)", "KIND", "scale"),
+            new("fit", "constants fitted on them: 'overhead' (median residual), 'scale' (least-squares scale and overhead) or 'weights' (also a term per million parameters)", "KIND", "weights"),
             new("limit", "measure at most N more layers, then save and stop (continue later)", "N"),
             Seed, .. Protocol,
         ], RunProfile),
@@ -90,7 +90,7 @@ public static class LatencyCommands
         var resolutions = ParseResolutions(a);
         var layers = LatencyTable.RequiredLayers(space, resolutions);
         var calibration = a.Int("calibration", 0);
-        var fit = a.Choice("fit", "overhead", "scale");
+        var fit = a.Choice("fit", "overhead", "scale", "weights");
         var seed = a.Int("seed", 0);
         var protocol = ParseProtocol(a, threads);
         var outPath = a.RequiredString("out");
@@ -139,7 +139,7 @@ public static class LatencyCommands
             return 0;
         }
         var fitted = "no calibration";
-        if (calibration == 0) table = table with { OverheadMs = 0, Scale = 1 };
+        if (calibration == 0) table = table with { OverheadMs = 0, Scale = 1, MsPerMParam = 0 };
         else
         {
             var subnets = LatencySubnets.Spread(space, calibration, seed + 1, resolutions?.ToArray());
@@ -157,7 +157,7 @@ public static class LatencyCommands
             },
         };
         table.Save(outPath);
-        Console.WriteLine($"saved {outPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(clockTime.Elapsed)} in total");
+        Console.WriteLine($"saved {outPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, {Ms(table.MsPerMParam)} ms per M params, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(clockTime.Elapsed)} in total");
         return 0;
     }
 
@@ -168,6 +168,13 @@ public static class LatencyCommands
         if (fit == "overhead" || measured.Count < 2) return (LatencyCalibration.FitOverhead(table, space, measured), overheadOnly);
         try
         {
+            if (fit == "weights")
+            {
+                var fitted = LatencyCalibration.FitWithWeights(table, space, measured);
+                return (fitted, fitted.MsPerMParam > 0
+                    ? $"scale, ms per M params and overhead fitted by least squares on {measured.Count} random subnets"
+                    : $"scale and overhead fitted by least squares on {measured.Count} random subnets (no positive weight term)");
+            }
             return (LatencyCalibration.FitScaleAndOverhead(table, space, measured), $"scale and overhead fitted by least squares on {measured.Count} random subnets");
         }
         catch (LatencyException e)

@@ -36,6 +36,7 @@ public static class QuickstartCommand
     {
         var dir = Path.GetFullPath(a.RequiredString("out"));
         Directory.CreateDirectory(dir);
+        _commandsLog = Path.Combine(dir, CommandsFile);
         var threads = a.Int("threads", 1, 256).ToString(CultureInfo.InvariantCulture);
         var seed = a.Int("seed", 0).ToString(CultureInfo.InvariantCulture);
         var clock = Stopwatch.StartNew();
@@ -49,14 +50,17 @@ public static class QuickstartCommand
                 ? ["train", "--out", run, "--resume"]
                 : ["train", "--space", Space, "--sampler", "cas-pas", "--steps", $"{plan.Steps}", "--seed", seed, "--threads", threads, "--checkpoint-every", "50", "--probe-every", "25", "--out", run]));
         Stage("2/5 profile the ort-cpu latency table (1 thread)", IsCompleteTable(lut), () =>
-            Invoke("latency", "profile", "--space", Space, "--device", "ort-cpu", "--threads", "1", "--out", lut));
+            // 200 ms of timed runs per layer instead of 500: the whole table in about 2 minutes on this project's machines.
+            Invoke("latency", "profile", "--space", Space, "--device", "ort-cpu", "--threads", "1", "--min-ms", "200", "--calibration", "30", "--out", lut));
         var validation = Path.Combine(dir, "latency-validation.json");
         Stage("2/5 validate the latency table on 30 random subnets", File.Exists(validation), () =>
             RunDirectory.WriteAtomic(validation, InvokeJson("latency", "validate", "--lut", lut, "--space", Space, "--samples", "30", "--seed", seed,
                 "--plot", Path.Combine(dir, "latency-validation.png"), "--json").ToJsonString()));
         var budgets = LatencyBudgets(lut);
         Stage($"3/5 search under latency budgets {string.Join(", ", budgets.Select(b => $"{b:F3} ms"))}", File.Exists(search), () =>
-            Invoke(["search", "--run", run, .. budgets.SelectMany(b => new[] { "--budget", FormattableString.Invariant($"latency:{lut}:{b:F4}") }), "--out", search, "--seed", seed, "--threads", threads]));
+            Invoke(["search", "--run", run, .. budgets.SelectMany(b => new[] { "--budget", FormattableString.Invariant($"latency:{lut}:{b:F4}") }), "--out", search, "--seed", seed, "--threads", threads,
+                // Three budgets share one fitness cache; a smaller evolution each keeps the stage to a few minutes.
+                "--population", "32", "--generations", "5"]));
         var results = Path.Combine(dir, "results.json");
         Stage("4/5 export the winners to ONNX and check them in ONNX Runtime", File.Exists(results), () => ExportWinners(dir, run, search, lut, results));
         Stage("5/5 write the report", false, () => QuickstartReport.Write(dir));
@@ -121,9 +125,16 @@ public static class QuickstartCommand
         action();
     }
 
+    /// <summary>File every command the quickstart runs is appended to (the report lists them as the commands to reproduce).</summary>
+    public const string CommandsFile = "commands.txt";
+
+    private static string? _commandsLog;
+
     /// <summary>Runs another command of this program in-process; a failure stops the quickstart with that command's exit code.</summary>
     private static void Invoke(params string[] args)
     {
+        if (_commandsLog is not null)
+            File.AppendAllText(_commandsLog, "./elasticvit " + string.Join(' ', args.Select(a => a.Contains(' ') ? $"'{a}'" : a)) + "\n");
         var code = CliHost.Run(CommandRegistry.All, args);
         if (code != 0) throw new QuickstartException($"'{string.Join(' ', args.Take(2))}' failed (exit code {code}); fix the cause and run quickstart again with the same --out to resume");
     }

@@ -73,7 +73,14 @@ public static class QuickstartReport
         }
 
         blocks.Add(new Heading("Reproduce"));
+        blocks.Add(new Paragraph("The whole run, then the report alone:"));
         blocks.Add(new Code($"./elasticvit quickstart --out {dir} --minutes {plan?["minutes"]}\n./elasticvit report --out {dir}"));
+        var commands = Path.Combine(dir, QuickstartCommand.CommandsFile);
+        if (File.Exists(commands))
+        {
+            blocks.Add(new Paragraph("The commands the quickstart ran, stage by stage (each can be run on its own):"));
+            blocks.Add(new Code(string.Join('\n', File.ReadAllLines(commands).Distinct())));
+        }
 
         var md = Path.Combine(dir, "report.md");
         WriteAtomic(md, Markdown(blocks));

@@ -17,7 +17,7 @@ public static class LatencyCalibration
         var predictor = new LookupTablePredictor(table, space);
         var residuals = calibration.Select(m => m.LatencyMs - table.Scale * predictor.LayerSumMs(m.Subnet)).ToArray();
         if (residuals.Length == 0) throw new LatencyException($"fitting the overhead of {table.Source} needs at least one whole-model measurement");
-        return table with { OverheadMs = estimate == OverheadEstimate.Median ? Median(residuals) : residuals.Average() };
+        return table with { OverheadMs = estimate == OverheadEstimate.Median ? Median(residuals) : residuals.Average(), MsPerMParam = 0 };
     }
 
     /// <summary>Least-squares fit of <c>measured ≈ Scale · Σ entries + OverheadMs</c>.</summary>
@@ -29,7 +29,28 @@ public static class LatencyCalibration
             measured.Select(m => predictor.LayerSumMs(m.Subnet)).ToArray(), measured.Select(m => m.LatencyMs).ToArray(),
             $"the scale of {table.Source}");
         if (scale <= 0) throw new LatencyException($"fitted scale {scale:G4} of {table.Source} is not positive; the calibration set does not fit the table");
-        return table with { Scale = scale, OverheadMs = overhead };
+        return table with { Scale = scale, OverheadMs = overhead, MsPerMParam = 0 };
+    }
+
+    /// <summary>
+    /// Least-squares fit of <c>measured ≈ Scale · Σ entries + MsPerMParam · params (M) + OverheadMs</c>: the weight term
+    /// models what whole models pay that separately timed layers do not (their weights coming in from memory). Falls back
+    /// to <see cref="FitScaleAndOverhead"/> when the weight term comes out negative or cannot be determined (e.g. every
+    /// calibration subnet has the same size).
+    /// </summary>
+    public static LatencyTable FitWithWeights(LatencyTable table, SearchSpace space, IEnumerable<ModelMeasurement> calibration)
+    {
+        var predictor = new LookupTablePredictor(table, space);
+        var measured = calibration.ToArray();
+        double[] w;
+        try
+        {
+            w = LeastSquares.Fit(measured.Select(m => new[] { predictor.LayerSumMs(m.Subnet), Complexity.Of(space, m.Subnet).ParamsM, 1 }).ToArray(),
+                measured.Select(m => m.LatencyMs).ToArray(), $"the constants of {table.Source}");
+        }
+        catch (LatencyException) { return FitScaleAndOverhead(table, space, measured); }
+        if (w[0] <= 0 || w[1] < 0) return FitScaleAndOverhead(table, space, measured);
+        return table with { Scale = w[0], MsPerMParam = w[1], OverheadMs = w[2] };
     }
 
     internal static double Median(IReadOnlyList<double> values)

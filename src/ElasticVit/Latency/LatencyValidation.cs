@@ -11,13 +11,14 @@ public sealed record PredictorComparison(ValidationReport Report, IReadOnlyList<
 /// Compares predictors on measured subnets:
 /// <list type="bullet">
 /// <item><c>lut</c>: the lookup table as stored (its constants were fitted on its own calibration subnets);</item>
-/// <item><c>lut-loo</c>: the table's layer sums with scale and overhead refitted leave-one-out on the measured subnets;</item>
+/// <item><c>lut-loo</c>: the table's layer sums with its per-model constants (scale, weight term, overhead) refitted
+/// leave-one-out on the measured subnets;</item>
 /// <item><c>flops</c>: the FLOPs proxy, a line fitted leave-one-out on the measured subnets;</item>
 /// <item><c>remeasured</c> (optional): a second, independent measurement of the same subnets — the measurement's own
 /// repeatability, which bounds what any predictor can reach.</item>
 /// </list>
 /// Leave-one-out: each subnet is predicted by constants fitted on all the others, so no prediction has seen its own
-/// measurement; <c>lut-loo</c> and <c>flops</c> thus get the same two fitted constants from the same data.
+/// measurement.
 /// </summary>
 public static class LatencyValidation
 {
@@ -30,7 +31,7 @@ public static class LatencyValidation
         var rows = new List<PredictorComparison>
         {
             Row("lut", measured.Select(m => lut.PredictMs(m.Subnet)).ToArray()),
-            Row("lut-loo", LeaveOneOut(measured, rest => new LookupTablePredictor(LatencyCalibration.FitScaleAndOverhead(lut.Table, space, rest), space))),
+            Row("lut-loo", LeaveOneOut(measured, rest => new LookupTablePredictor(LatencyCalibration.FitWithWeights(lut.Table, space, rest), space))),
             Row("flops", LeaveOneOut(measured, rest => FlopsProxyPredictor.Fit(space, lut.Device, rest))),
         };
         if (remeasured is not null)

@@ -3,13 +3,13 @@ using ElasticVit.Spaces;
 namespace ElasticVit.Latency;
 
 /// <summary>
-/// nn-Meter-style prediction: <c>Scale · Σ table[layer] + OverheadMs</c> over the layers of the subnet's
-/// <see cref="LayerPlan"/>. The table's string keys are interned once as <see cref="LayerSpec"/> records, so a
+/// nn-Meter-style prediction: <c>Scale · Σ table[layer] + MsPerMParam · params (M) + OverheadMs</c> over the layers of
+/// the subnet's <see cref="LayerPlan"/>. The table's string keys are interned once as <see cref="LayerSpec"/> records, so a
 /// prediction formats no strings: it builds the plan and does one hash lookup per layer. Immutable and thread-safe.
 /// </summary>
 public sealed class LookupTablePredictor : ILatencyPredictor
 {
-    private readonly Dictionary<LayerSpec, double> _layerMs = [];
+    private readonly Dictionary<LayerSpec, (double Ms, long Params)> _layers = [];
 
     public LatencyTable Table { get; }
     public SearchSpace Space { get; }
@@ -22,21 +22,28 @@ public sealed class LookupTablePredictor : ILatencyPredictor
         Table = table;
         Space = space;
         foreach (var layer in LatencyTable.RequiredLayers(space))
-            if (table.Entries.TryGetValue(layer.Key, out var entry)) _layerMs[layer] = entry.Ms;
+            if (table.Entries.TryGetValue(layer.Key, out var entry)) _layers[layer] = (entry.Ms, Complexity.Of(layer).Params);
     }
 
-    public double PredictMs(Subnet subnet) => Table.Scale * LayerSumMs(subnet) + Table.OverheadMs;
-
-    /// <summary>The plain sum of the subnet's table entries, in forward order (no scale, no overhead).</summary>
-    public double LayerSumMs(Subnet subnet)
+    public double PredictMs(Subnet subnet)
     {
-        var sum = 0.0;
+        var (sumMs, parameters) = Sum(subnet);
+        return Table.Scale * sumMs + Table.MsPerMParam * (parameters / 1e6) + Table.OverheadMs;
+    }
+
+    /// <summary>The plain sum of the subnet's table entries, in forward order (no per-model constants).</summary>
+    public double LayerSumMs(Subnet subnet) => Sum(subnet).Ms;
+
+    private (double Ms, long Params) Sum(Subnet subnet)
+    {
+        var (ms, parameters) = (0.0, 0L);
         foreach (var layer in LayerPlan.Of(Space, subnet))
         {
-            if (!_layerMs.TryGetValue(layer, out var ms))
+            if (!_layers.TryGetValue(layer, out var entry))
                 throw new LatencyException($"latency table {Table.Source} ({Device}) has no entry for layer '{layer.Key}' of subnet {subnet.Key}");
-            sum += ms;
+            ms += entry.Ms;
+            parameters += entry.Params;
         }
-        return sum;
+        return (ms, parameters);
     }
 }

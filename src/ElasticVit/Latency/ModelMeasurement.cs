@@ -5,8 +5,8 @@ namespace ElasticVit.Latency;
 /// <summary>The measured latency of a whole subnet on one device (median milliseconds).</summary>
 public sealed record ModelMeasurement(Subnet Subnet, double LatencyMs);
 
-/// <summary>Ordinary least squares for one explanatory variable.</summary>
-internal static class LeastSquares
+/// <summary>Ordinary least squares.</summary>
+public static class LeastSquares
 {
     /// <summary>The line <c>y ≈ slope · x + intercept</c> with the smallest squared error.</summary>
     public static (double Slope, double Intercept) Line(IReadOnlyList<double> x, IReadOnlyList<double> y, string what)
@@ -21,5 +21,36 @@ internal static class LeastSquares
         if (sxx == 0) throw new LatencyException($"fitting {what} needs measurements of at least 2 different sizes");
         var slope = sxy / sxx;
         return (slope, meanY - slope * meanX);
+    }
+
+    /// <summary>
+    /// The weights w minimising Σ (y − w·x)² over rows x of <paramref name="x"/> (add a constant 1 column for an intercept),
+    /// from the normal equations by Gaussian elimination with partial pivoting; fails when the columns are linearly dependent.
+    /// </summary>
+    public static double[] Fit(IReadOnlyList<double[]> x, IReadOnlyList<double> y, string what)
+    {
+        var n = x.Count == 0 ? 0 : x[0].Length;
+        if (x.Count < n || n == 0) throw new LatencyException($"fitting {what} needs at least {Math.Max(n, 1)} measurements, got {x.Count}");
+        var a = new double[n, n + 1];
+        for (var r = 0; r < x.Count; r++)
+            for (var i = 0; i < n; i++)
+            {
+                for (var j = 0; j < n; j++) a[i, j] += x[r][i] * x[r][j];
+                a[i, n] += x[r][i] * y[r];
+            }
+        var largest = Enumerable.Range(0, n).Max(i => Math.Abs(a[i, i]));
+        for (var c = 0; c < n; c++)
+        {
+            var pivot = Enumerable.Range(c, n - c).MaxBy(r => Math.Abs(a[r, c]));
+            if (!(Math.Abs(a[pivot, c]) > 1e-12 * largest)) throw new LatencyException($"fitting {what}: the measurements do not determine every constant");
+            for (var j = 0; j <= n; j++) (a[c, j], a[pivot, j]) = (a[pivot, j], a[c, j]);
+            for (var r = 0; r < n; r++)
+            {
+                if (r == c) continue;
+                var f = a[r, c] / a[c, c];
+                for (var j = c; j <= n; j++) a[r, j] -= f * a[c, j];
+            }
+        }
+        return Enumerable.Range(0, n).Select(i => a[i, n] / a[i, i]).ToArray();
     }
 }

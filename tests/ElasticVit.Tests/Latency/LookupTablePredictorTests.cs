@@ -1,4 +1,5 @@
 using ElasticVit.Latency;
+using ElasticVit.Spaces;
 using static ElasticVit.Tests.Latency.LatencyTestData;
 
 namespace ElasticVit.Tests.Latency;
@@ -59,6 +60,39 @@ public class LookupTablePredictorTests
         var fitted = LatencyCalibration.FitScaleAndOverhead(table, Fmnist, calibration);
         Assert.Equal(1.25, fitted.Scale, 10);
         Assert.Equal(0.75, fitted.OverheadMs, 10);
+    }
+
+    [Fact]
+    public void FitWithWeights_RecoversScaleWeightTermAndOverhead_AndPredictsWithThem()
+    {
+        var table = RandomTable(Fmnist, seed: 7);
+        double Truth(Subnet s) => 1.1 * EntrySum(table, Fmnist, s) + 0.08 * Complexity.Of(Fmnist, s).ParamsM + 0.05;
+        var calibration = RandomSubnets(Fmnist, 30, seed: 8).Select(s => new ModelMeasurement(s, Truth(s))).ToList();
+        var fitted = LatencyCalibration.FitWithWeights(table, Fmnist, calibration);
+        Assert.Equal(1.1, fitted.Scale, 8);
+        Assert.Equal(0.08, fitted.MsPerMParam, 8);
+        Assert.Equal(0.05, fitted.OverheadMs, 8);
+        var predictor = new LookupTablePredictor(fitted, Fmnist);
+        foreach (var s in RandomSubnets(Fmnist, 10, seed: 9)) Assert.Equal(Truth(s), predictor.PredictMs(s), 8);
+        // Saved and loaded, the weight term survives.
+        var path = Path.GetTempFileName();
+        try
+        {
+            fitted.Save(path);
+            Assert.Equal(0.08, LatencyTable.Load(path).MsPerMParam, 12);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void FitWithWeights_FallsBackToScaleAndOverhead_WhenTheWeightTermWouldBeNegative()
+    {
+        var table = RandomTable(Fmnist, seed: 10);
+        var calibration = RandomSubnets(Fmnist, 30, seed: 11)
+            .Select(s => new ModelMeasurement(s, 1.3 * EntrySum(table, Fmnist, s) - 0.2 * Complexity.Of(Fmnist, s).ParamsM + 0.5)).ToList();
+        var fitted = LatencyCalibration.FitWithWeights(table, Fmnist, calibration);
+        Assert.Equal(0, fitted.MsPerMParam);
+        Assert.Equal(LatencyCalibration.FitScaleAndOverhead(table, Fmnist, calibration).Scale, fitted.Scale, 12);
     }
 
     [Fact]
