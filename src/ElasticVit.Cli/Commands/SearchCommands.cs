@@ -75,6 +75,17 @@ public static class SearchCommands
         return 0;
     }
 
+    /// <summary>A budget as a table cell: "latency:/long/path/lut.json:1.2345,flops:20" → "lut ≤ 1.2345 ms, flops ≤ 20".</summary>
+    public static string ShortBudget(string budget) => string.Join(", ", budget.Split(',').Select(part =>
+    {
+        var (first, last) = (part.IndexOf(':'), part.LastIndexOf(':'));
+        if (first < 0) return part;
+        var kind = part[..first];
+        return kind == "latency" && last > first
+            ? $"{Path.GetFileNameWithoutExtension(part[(first + 1)..last])} ≤ {part[(last + 1)..]} ms"
+            : $"{kind} ≤ {part[(first + 1)..]}";
+    }));
+
     private static BudgetSet ParseBudget(string text, SearchSpace space, LutLoader luts)
     {
         try { return BudgetSet.Parse(text, space, luts.Load); }
@@ -108,7 +119,7 @@ public static class SearchCommands
         foreach (var (r, i) in report.Alternatives.Select((r, i) => (r, i + 1)))
         {
             var (w, acc) = (r.Winner, accuracy[r.Winner.Key]);
-            table.AddRow([$"{i}", Markup.Escape(r.Budgets.Name), $"{w.Costs["flops"]:F2}", $"{w.Costs["params"]:F3}",
+            table.AddRow([$"{i}", Markup.Escape(ShortBudget(r.Budgets.Name)), $"{w.Costs["flops"]:F2}", $"{w.Costs["params"]:F3}",
                 .. latencies.Select(m => $"{w.Costs[m.Name]:F3}"), $"{w.Fitness:P2}", $"{acc.HeldOut:P2}", $"{acc.Test:P2}"]);
         }
         AnsiConsole.Write(table);

@@ -35,7 +35,7 @@ public static class QuickstartReport
             blocks.Add(new TableBlock(["budget", "winner", "FLOPs (M)", "params (M)", "predicted ms", "measured ms", "held-out top-1", "test top-1 (ONNX Runtime)", "test top-1 (TorchSharp)"],
                 results.Select(r => new[]
                 {
-                    QuickstartCommand.ShortBudget((string)r!["budget"]!), (string)r["key"]!, $"{(double)r["flops_m"]!:F2}", $"{(double)r["params_m"]!:F3}",
+                    SearchCommands.ShortBudget((string)r!["budget"]!), (string)r["key"]!, $"{(double)r["flops_m"]!:F2}", $"{(double)r["params_m"]!:F3}",
                     $"{(double)r["predicted_ms"]!:F3}", $"{(double)r["measured_ms"]!:F3}", $"{(double?)r["heldout_top1"] ?? double.NaN:P2}",
                     $"{(double)r["test_top1_onnxruntime"]!:P2}", $"{(double)r["test_top1_torchsharp"]!:P2}",
                 }).ToList()));

@@ -145,4 +145,11 @@ public class SearchCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
             Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, File.ReadAllBytes(dir.File("out", (string)png!))[..4]);
         Assert.Empty(Directory.GetFiles(dir.File("out"), "*.tmp"));
     }
+
+    [Theory]
+    [InlineData("latency:/some/where/pixel7.json:2.5", "pixel7 ≤ 2.5 ms")]
+    [InlineData("flops:20,latency:lut.json:1.25", "flops ≤ 20, lut ≤ 1.25 ms")]
+    [InlineData("params:1.5", "params ≤ 1.5")]
+    public void ShortBudget_NamesTheTableByFileAndKeepsTheLimit(string budget, string expected) =>
+        Assert.Equal(expected, SearchCommands.ShortBudget(budget));
 }
