@@ -206,6 +206,7 @@ if [ -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then echo
 lib=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 / {print $NF; exit}')
 if grep -qa GLIBCXX_3.4.32 "$lib"; then echo "GLIBCXX_3.4.32 in $lib: present"; else echo "GLIBCXX_3.4.32 in $lib: missing"; fi
 if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import onnx' 2>/dev/null; then echo "python3 onnx: present"; else echo "python3 onnx: missing"; fi
+if compgen -G "/usr/lib/*/libfontconfig.so.1" >/dev/null; then echo "libfontconfig.so.1: present"; else echo "libfontconfig.so.1: missing"; fi
 echo "NuGet packages cached: $(ls /root/.nuget/packages 2>/dev/null | wc -l)"
 STATE
   in_chroot "bash /tmp/fresh-state.sh"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what ElasticViT for .NET needs on the machine, and nothing when it is already there:
-#   1. Debian's dataset-fashion-mnist (the built-in real dataset) and python3-onnx (an independent
-#      validator for the ONNX files the project writes: onnx.checker and shape inference);
+#   1. Debian's dataset-fashion-mnist (the built-in real dataset), python3-onnx (an independent
+#      validator for the ONNX files the project writes: onnx.checker and shape inference) and
+#      libfontconfig1 (SkiaSharp's native library needs it: plots, image-folder datasets);
 #   2. a libstdc++ that exports GLIBCXX_3.4.32 (TorchSharp-cpu 0.107's native shim needs it).
 # Idempotent: a second run does no apt work. The libstdc++ step is the last apt step on purpose
 # (after it, bookworm's -dev packages can no longer be installed).
@@ -32,6 +33,9 @@ need_pkgs=()
 # A file test instead of `/usr/bin/python3 -c 'import onnx'` keeps the no-op path fast; this is
 # the module Debian's python3-onnx installs for the system Python (/usr/bin/python3).
 [ -f /usr/lib/python3/dist-packages/onnx/__init__.py ] || need_pkgs+=(python3-onnx)
+# SkiaSharp's native library (PNG plots, image-folder datasets) links against fontconfig; its
+# package also brings a font for the plots' text.
+compgen -G "/usr/lib/*/libfontconfig.so.1" >/dev/null || compgen -G "/usr/lib/libfontconfig.so.1" >/dev/null || need_pkgs+=(libfontconfig1)
 if [ "${#need_pkgs[@]}" -gt 0 ] && ! command -v apt-get >/dev/null 2>&1; then
   # Without apt only the dataset is essential; the ONNX validator is optional.
   case " ${need_pkgs[*]} " in
