@@ -45,7 +45,7 @@ public static class LatencyCalibration
         double[] w;
         try
         {
-            w = LeastSquares.Fit(measured.Select(m => new[] { predictor.LayerSumMs(m.Subnet), Complexity.Of(space, m.Subnet).ParamsM, 1 }).ToArray(),
+            w = LeastSquares.Fit(measured.Select(m => predictor.LayerSums(m.Subnet)).Select(s => new[] { s.Ms, s.Params / 1e6, 1 }).ToArray(),
                 measured.Select(m => m.LatencyMs).ToArray(), $"the constants of {table.Source}");
         }
         catch (LatencyException) { return FitScaleAndOverhead(table, space, measured); }

@@ -27,14 +27,15 @@ public sealed class LookupTablePredictor : ILatencyPredictor
 
     public double PredictMs(Subnet subnet)
     {
-        var (sumMs, parameters) = Sum(subnet);
+        var (sumMs, parameters) = LayerSums(subnet);
         return Table.Scale * sumMs + Table.MsPerMParam * (parameters / 1e6) + Table.OverheadMs;
     }
 
     /// <summary>The plain sum of the subnet's table entries, in forward order (no per-model constants).</summary>
-    public double LayerSumMs(Subnet subnet) => Sum(subnet).Ms;
+    public double LayerSumMs(Subnet subnet) => LayerSums(subnet).Ms;
 
-    private (double Ms, long Params) Sum(Subnet subnet)
+    /// <summary>The subnet's table entries and parameters, each summed over its layers in one walk of the plan.</summary>
+    internal (double Ms, long Params) LayerSums(Subnet subnet)
     {
         var (ms, parameters) = (0.0, 0L);
         foreach (var layer in LayerPlan.Of(Space, subnet))
