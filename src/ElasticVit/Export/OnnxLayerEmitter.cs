@@ -145,5 +145,10 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g)
     /// </summary>
     private string Init(string name, Tensor t, float scale) => G.Initializer(name, [.. Floats(t).Select(v => v * scale)], t.shape);
 
-    private static float[] Floats(Tensor t) => t.detach().to(float32).cpu().contiguous().data<float>().ToArray();
+    /// <summary>The values of <paramref name="t"/> in row-major order, copied once from the tensor's memory.</summary>
+    private static float[] Floats(Tensor t)
+    {
+        using var flat = t.detach().to(float32).cpu().contiguous();
+        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(flat.bytes).ToArray();
+    }
 }

@@ -6,9 +6,8 @@ namespace ElasticVit.Export;
 /// </summary>
 internal static class OnnxModelEncoder
 {
-    public static byte[] Encode(OnnxModel model)
+    public static byte[] Encode(OnnxModel model) => ProtoWriter.Encode(writer =>
     {
-        var writer = new ProtoWriter();
         // ModelProto
         writer.WriteInt64(1, model.IrVersion);
         writer.WriteString(2, model.ProducerName);
@@ -28,8 +27,7 @@ internal static class OnnxModelEncoder
                 w.WriteString(1, key);
                 w.WriteString(2, value);
             });
-        return writer.ToArray();
-    }
+    });
 
     private static void WriteGraph(ProtoWriter w, OnnxGraph graph)
     {

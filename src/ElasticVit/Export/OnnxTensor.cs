@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace ElasticVit.Export;
 
@@ -24,9 +25,14 @@ public sealed record OnnxTensor
     public static OnnxTensor FromFloats(string name, ReadOnlySpan<float> data, long[] dims)
     {
         CheckLength(name, data.Length, dims);
-        var raw = new byte[data.Length * sizeof(float)];
-        for (int i = 0; i < data.Length; i++)
-            BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * sizeof(float)), data[i]);
+        byte[] raw;
+        if (BitConverter.IsLittleEndian) raw = MemoryMarshal.AsBytes(data).ToArray();
+        else
+        {
+            raw = new byte[data.Length * sizeof(float)];
+            for (int i = 0; i < data.Length; i++)
+                BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * sizeof(float)), data[i]);
+        }
         return new(name, OnnxElementType.Float, (long[])dims.Clone(), raw);
     }
 

@@ -7,6 +7,8 @@ namespace ElasticVit.Export;
 /// Minimal protocol-buffers wire-format writer: varints, fixed32 floats, length-delimited bytes,
 /// strings and nested messages. Enough for the proto2 subset of <c>onnx.proto</c> the exporter emits.
 /// Repeated scalars are written unpacked unless the caller asks for packed encoding.
+/// A nested message's length prefix comes from a counting pass over its body (a writer that only adds up sizes),
+/// so every byte, a model's megabytes of weights included, is written once into one buffer of the final size.
 /// </summary>
 internal sealed class ProtoWriter
 {
@@ -14,7 +16,24 @@ internal sealed class ProtoWriter
     private const int WireLengthDelimited = 2;
     private const int WireFixed32 = 5;
 
-    private readonly MemoryStream _buffer = new();
+    private byte[]? _buffer;   // null: a counting writer
+    private int _length;
+
+    private ProtoWriter(byte[]? buffer) => _buffer = buffer;
+
+    /// <summary>Bytes written (or counted) so far.</summary>
+    public int Length => _length;
+
+    /// <summary>The encoding of whatever <paramref name="writeBody"/> writes, in a buffer sized by a counting pass first.</summary>
+    public static byte[] Encode(Action<ProtoWriter> writeBody)
+    {
+        var counter = new ProtoWriter(null);
+        writeBody(counter);
+        var writer = new ProtoWriter(new byte[counter._length]);
+        writeBody(writer);
+        if (writer._length != counter._length) throw new InvalidOperationException($"protobuf body wrote {writer._length} bytes after counting {counter._length}");
+        return writer._buffer!;
+    }
 
     public void WriteInt64(int field, long value)
     {
@@ -25,9 +44,8 @@ internal sealed class ProtoWriter
     public void WriteFloat(int field, float value)
     {
         WriteTag(field, WireFixed32);
-        Span<byte> bytes = stackalloc byte[4];
-        BinaryPrimitives.WriteSingleLittleEndian(bytes, value);
-        _buffer.Write(bytes);
+        if (_buffer is not null) BinaryPrimitives.WriteSingleLittleEndian(_buffer.AsSpan(_length), value);
+        _length += 4;
     }
 
     public void WriteString(int field, string value) => WriteBytes(field, Encoding.UTF8.GetBytes(value));
@@ -36,15 +54,19 @@ internal sealed class ProtoWriter
     {
         WriteTag(field, WireLengthDelimited);
         WriteVarint((ulong)value.Length);
-        _buffer.Write(value);
+        if (_buffer is not null) value.CopyTo(_buffer.AsSpan(_length));
+        _length += value.Length;
     }
 
     /// <summary>Writes a nested message whose fields <paramref name="writeBody"/> writes.</summary>
     public void WriteMessage(int field, Action<ProtoWriter> writeBody)
     {
-        var nested = new ProtoWriter();
-        writeBody(nested);
-        WriteBytes(field, nested._buffer.GetBuffer().AsSpan(0, (int)nested._buffer.Length));
+        var counter = new ProtoWriter(null);
+        writeBody(counter);
+        WriteTag(field, WireLengthDelimited);
+        WriteVarint((ulong)counter._length);
+        if (_buffer is null) _length += counter._length;
+        else writeBody(this);
     }
 
     /// <summary>Writes each element as its own field entry (proto2 default for non-packed repeated fields).</summary>
@@ -58,8 +80,6 @@ internal sealed class ProtoWriter
         foreach (float value in values) WriteFloat(field, value);
     }
 
-    public byte[] ToArray() => _buffer.ToArray();
-
     private void WriteTag(int field, int wireType)
     {
         if (field <= 0) throw new ArgumentOutOfRangeException(nameof(field), field, "field numbers start at 1");
@@ -70,9 +90,15 @@ internal sealed class ProtoWriter
     {
         while (value >= 0x80)
         {
-            _buffer.WriteByte((byte)(value | 0x80));
+            WriteByte((byte)(value | 0x80));
             value >>= 7;
         }
-        _buffer.WriteByte((byte)value);
+        WriteByte((byte)value);
+    }
+
+    private void WriteByte(byte b)
+    {
+        if (_buffer is not null) _buffer[_length] = b;
+        _length++;
     }
 }

@@ -1,7 +1,7 @@
 namespace ElasticVit.Search;
 
 /// <summary>Spearman rank correlation: Pearson correlation of the ranks, ties given their average rank.</summary>
-internal static class Spearman
+public static class Spearman
 {
     /// <summary>NaN with fewer than 2 pairs or when either side is constant.</summary>
     public static double Of(IReadOnlyList<double> a, IReadOnlyList<double> b)

@@ -21,10 +21,11 @@ public sealed record FitnessOptions
     public int CalibrationBatchSize { get; init; } = 64;
 
     /// <summary>
-    /// Images per forward pass when scoring (eval mode, so the batch size does not change the result). 100 measured faster
-    /// than 250 or 500 on 2 cores: the activations of a batch stay in cache (bench/results/search.md).
+    /// Images per forward pass when scoring (eval mode, so the batch size does not change the result). 50 measured fastest
+    /// with two workers sharing the caches (7 % more evaluations per minute than 100, far more than 500; 20 is slower again:
+    /// bench/results/search.md).
     /// </summary>
-    public int EvalBatchSize { get; init; } = 100;
+    public int EvalBatchSize { get; init; } = 50;
 
     /// <summary>
     /// What scores each recalibrated subnet: <see cref="FitnessEngine.Auto"/> is ONNX Runtime on CPU (the subnet is extracted

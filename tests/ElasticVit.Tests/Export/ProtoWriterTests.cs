@@ -5,12 +5,7 @@ namespace ElasticVit.Tests.Export;
 /// <summary>Wire-format bytes from the protobuf encoding guide.</summary>
 public sealed class ProtoWriterTests
 {
-    private static byte[] Write(Action<ProtoWriter> write)
-    {
-        var writer = new ProtoWriter();
-        write(writer);
-        return writer.ToArray();
-    }
+    private static byte[] Write(Action<ProtoWriter> write) => ProtoWriter.Encode(write);
 
     [Fact]
     public void Varint_150_InField1() => Assert.Equal([0x08, 0x96, 0x01], Write(w => w.WriteInt64(1, 150)));
@@ -33,4 +28,15 @@ public sealed class ProtoWriterTests
     [Fact]
     public void LargeFieldNumber_UsesMultiByteTag() =>
         Assert.Equal([0xA0, 0x01, 0x07], Write(w => w.WriteInt64(20, 7)));
+
+    [Fact]
+    public void DeeplyNestedLongMessages_CarryTheirExactLengths()
+    {
+        var payload = Enumerable.Range(0, 300).Select(i => (byte)i).ToArray();
+        var bytes = Write(w => w.WriteMessage(1, a => a.WriteMessage(2, b => { b.WriteBytes(3, payload); b.WriteInt64(4, 1); })));
+        // innermost: tag 0x1A, length 300 (0xAC 0x02), payload, then 0x20 0x01 → 305 bytes; middle: 0x12, 305 (0xB1 0x02) → 308.
+        Assert.Equal([0x0A, 0xB4, 0x02, 0x12, 0xB1, 0x02, 0x1A, 0xAC, 0x02], bytes[..9]);
+        Assert.Equal(payload, bytes[9..309]);
+        Assert.Equal([0x20, 0x01], bytes[309..]);
+    }
 }
