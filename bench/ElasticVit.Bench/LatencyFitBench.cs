@@ -12,6 +12,7 @@ public static class LatencyFitBench
 {
     public static int Run(string[] args)
     {
+        if (args.Contains("--calibrate")) return CrossTime(args);
         var table = LatencyTable.Load(args[0]);
         var space = SpaceLoader.Load(table.Device.Space);
         var lut = new LookupTablePredictor(table, space);
@@ -53,6 +54,47 @@ public static class LatencyFitBench
             }
             Console.WriteLine($"| {name} | {errors.Count(e => e <= 0.10) * 100.0 / errors.Count:F0} % | {errors.Count(e => e <= 0.05) * 100.0 / errors.Count:F0} % | {errors.Average() * 100:F2} |");
         }
+        return 0;
+    }
+
+    /// <summary>
+    /// The table's fit as <c>latency profile</c> makes it (a few calibration subnets), judged on subnets measured at another
+    /// time: 30 subnets drawn 50 times from the --calibrate CSV, every subnet of the --validate CSV predicted. Ordinary
+    /// least squares against least squares of relative errors (each subnet weighted by 1/measured²).
+    /// </summary>
+    private static int CrossTime(string[] args)
+    {
+        string Arg(string name) => args.SkipWhile(a => a != name).Skip(1).First();
+        var table = LatencyTable.Load(args[0]);
+        var space = SpaceLoader.Load(table.Device.Space);
+        var lut = new LookupTablePredictor(table, space);
+        List<(double[] X, double Ms)> Read(string path) => File.ReadLines(path).Where(l => !l.StartsWith('#') && !l.StartsWith("model_key", StringComparison.Ordinal) && l.Contains(','))
+            .Select(l => l.Split(',')).Select(p => Subnet.Parse(p[0], space) is var s
+                ? (new[] { lut.LayerSumMs(s), Complexity.Of(space, s).ParamsM, 1 }, double.Parse(p[1], CultureInfo.InvariantCulture)) : default).ToList();
+        var calibration = Read(Arg("--calibrate"));
+        var validation = Read(Arg("--validate"));
+        var size = args.Contains("--size") ? int.Parse(Arg("--size")) : 30;
+        Console.WriteLine($"calibrate on {size} of {calibration.Count} subnets ({Arg("--calibrate")}), validate on {validation.Count} ({Arg("--validate")}), 50 draws");
+        Console.WriteLine("| fit | features | mean within ±10% | worst draw | mean MAPE % |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (var relative in new[] { false, true })
+            foreach (var (featureName, take) in new[] { ("Σ, 1", new[] { 0, 2 }), ("Σ, params, 1", new[] { 0, 1, 2 }) })
+            {
+                var rng = new Random(5);
+                var within = new List<double>();
+                var mape = new List<double>();
+                for (var draw = 0; draw < 50; draw++)
+                {
+                    var sample = calibration.OrderBy(_ => rng.Next()).Take(size).ToArray();
+                    var x = sample.Select(r => take.Select(i => r.X[i] / (relative ? r.Ms : 1)).ToArray()).ToArray();
+                    var y = sample.Select(r => relative ? 1.0 : r.Ms).ToArray();
+                    var w = LeastSquares.Fit(x, y, "cross-time fit");
+                    var errors = validation.Select(v => Math.Abs(take.Select((f, k) => v.X[f] * w[k]).Sum() - v.Ms) / v.Ms).ToArray();
+                    within.Add(errors.Count(e => e <= 0.10) * 100.0 / errors.Length);
+                    mape.Add(errors.Average() * 100);
+                }
+                Console.WriteLine($"| {(relative ? "relative errors" : "ordinary")} | {featureName} | {within.Average():F1} % | {within.Min():F0} % | {mape.Average():F2} |");
+            }
         return 0;
     }
 }

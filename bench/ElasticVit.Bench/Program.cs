@@ -13,6 +13,7 @@ public static class Program
         ("sampler-study", "evaluate the supernets of a sampler study on one fixed subnet set; tables, results.json, plot (args: OUT_DIR [--per-level 3] [--calibration-batches 16] [--threads 1] [--only RUN,RUN] [--no-eval])", SamplerStudyBench.Run),
         ("scratch-train", "inherited (BN-recalibrated) vs from-scratch test top-1 of one subnet of a supernet run (args: --run DIR (--subnet KEY | --best-at-level FLOPS_M) [--steps N] [--threads 1] [--out FILE])", ScratchTrainBench.Run),
         ("predict-speed", "latency predictions per second of the lookup-table predictor (args: [subnet count, default 10000])", LatencyPredictBench.Run),
+        ("latency-sessions", "does a subnet's latency depend on its ONNX Runtime session? sessions vs rounds (args: [sessions 4] [rounds 3])", LatencySessionsBench.Run),
         ("latency-fit", "leave-one-out accuracy of per-model corrections of a lookup table (args: LUT CSV [CSV...] from 'latency validate --save')", LatencyFitBench.Run),
         ("search", "search fitness evaluations/min on fmnist, and the default search's total time (args: [--run DIR] [--subnets 24] [--threads 2] [--budget flops:12] [--quick])", SearchBench.Run),
     ];

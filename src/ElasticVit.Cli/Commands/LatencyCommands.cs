@@ -15,6 +15,7 @@ public static class LatencyCommands
     private static readonly OptionSpec Resolutions = new("resolutions", "only these input resolutions, comma-separated (default: all of the space)", "R,R");
     private static readonly OptionSpec Lut = new("lut", "latency table JSON (from 'latency profile' or 'latency import')", "FILE", Required: true);
     private static readonly OptionSpec Seed = new("seed", "random seed", "S", "0");
+    private const int CalibrationRounds = 3;
     private static readonly OptionSpec Passes = new("passes", "interleaved timing rounds over the subnets", "P", "3");
     private static readonly OptionSpec[] Protocol =
     [
@@ -143,8 +144,9 @@ public static class LatencyCommands
         else
         {
             var subnets = LatencySubnets.Spread(space, calibration, seed + 1, resolutions?.ToArray());
-            var bar = new ProgressBar("calibration", subnets.Count);
-            var measured = profiler.MeasureModels(subnets, progress: (phase, d, t) => bar.Report(phase == "timing" ? d : 0, phase));
+            // Interleaved rounds, as validate times them: a burst of contention during one round does not move a subnet's median.
+            var bar = new ProgressBar("calibration", subnets.Count * CalibrationRounds);
+            var measured = profiler.MeasureModels(subnets, CalibrationRounds, (phase, d, t) => bar.Report(phase == "timing" ? d : 0, phase));
             (table, fitted) = Calibrate(table, space, measured, fit);
         }
         table = table with

@@ -20,20 +20,22 @@ public static class LatencyCalibration
         return table with { OverheadMs = estimate == OverheadEstimate.Median ? Median(residuals) : residuals.Average(), MsPerMParam = 0 };
     }
 
-    /// <summary>Least-squares fit of <c>measured ≈ Scale · Σ entries + OverheadMs</c>.</summary>
+    /// <summary>Least-squares fit (of relative errors, <see cref="LeastSquares.FitRelative"/>) of <c>measured ≈ Scale · Σ entries + OverheadMs</c>.</summary>
     public static LatencyTable FitScaleAndOverhead(LatencyTable table, SearchSpace space, IEnumerable<ModelMeasurement> calibration)
     {
         var predictor = new LookupTablePredictor(table, space);
         var measured = calibration.ToArray();
-        var (scale, overhead) = LeastSquares.Line(
-            measured.Select(m => predictor.LayerSumMs(m.Subnet)).ToArray(), measured.Select(m => m.LatencyMs).ToArray(),
-            $"the scale of {table.Source}");
+        if (measured.Length < 2) throw new LatencyException($"fitting the scale of {table.Source} needs at least 2 measurements, got {measured.Length}");
+        var sums = measured.Select(m => predictor.LayerSumMs(m.Subnet)).ToArray();
+        if (sums.Distinct().Count() < 2) throw new LatencyException($"fitting the scale of {table.Source} needs measurements of at least 2 different sizes");
+        var w = LeastSquares.FitRelative(sums.Select(v => new[] { v, 1 }).ToArray(), measured.Select(m => m.LatencyMs).ToArray(), $"the scale of {table.Source}");
+        var (scale, overhead) = (w[0], w[1]);
         if (scale <= 0) throw new LatencyException($"fitted scale {scale:G4} of {table.Source} is not positive; the calibration set does not fit the table");
         return table with { Scale = scale, OverheadMs = overhead, MsPerMParam = 0 };
     }
 
     /// <summary>
-    /// Least-squares fit of <c>measured ≈ Scale · Σ entries + MsPerMParam · params (M) + OverheadMs</c>: the weight term
+    /// Least-squares fit (of relative errors) of <c>measured ≈ Scale · Σ entries + MsPerMParam · params (M) + OverheadMs</c>: the weight term
     /// models what whole models pay that separately timed layers do not (their weights coming in from memory). Falls back
     /// to <see cref="FitScaleAndOverhead"/> when the weight term comes out negative or cannot be determined (e.g. every
     /// calibration subnet has the same size).
@@ -45,7 +47,7 @@ public static class LatencyCalibration
         double[] w;
         try
         {
-            w = LeastSquares.Fit(measured.Select(m => predictor.LayerSums(m.Subnet)).Select(s => new[] { s.Ms, s.Params / 1e6, 1 }).ToArray(),
+            w = LeastSquares.FitRelative(measured.Select(m => predictor.LayerSums(m.Subnet)).Select(s => new[] { s.Ms, s.Params / 1e6, 1 }).ToArray(),
                 measured.Select(m => m.LatencyMs).ToArray(), $"the constants of {table.Source}");
         }
         catch (LatencyException) { return FitScaleAndOverhead(table, space, measured); }

@@ -5,7 +5,7 @@ namespace ElasticVit.Latency;
 /// <summary>The measured latency of a whole subnet on one device (median milliseconds).</summary>
 public sealed record ModelMeasurement(Subnet Subnet, double LatencyMs);
 
-/// <summary>Ordinary least squares.</summary>
+/// <summary>Least squares: ordinary, and of relative errors.</summary>
 public static class LeastSquares
 {
     /// <summary>The line <c>y ≈ slope · x + intercept</c> with the smallest squared error.</summary>
@@ -52,5 +52,16 @@ public static class LeastSquares
             }
         }
         return Enumerable.Range(0, n).Select(i => a[i, n] / a[i, i]).ToArray();
+    }
+
+    /// <summary>
+    /// The weights w minimising Σ ((y − w·x) / y)², the squared <em>relative</em> errors: rows weighted by 1/y², so a large
+    /// model's latency, which also varies most in absolute terms, does not pull the fit away from the small ones. That is
+    /// the error a latency predictor is judged by (share within ±10 %). Every y must be positive.
+    /// </summary>
+    public static double[] FitRelative(IReadOnlyList<double[]> x, IReadOnlyList<double> y, string what)
+    {
+        if (y.Any(v => !(v > 0))) throw new LatencyException($"fitting {what} by relative errors needs positive measurements");
+        return Fit(x.Select((row, i) => row.Select(v => v / y[i]).ToArray()).ToArray(), y.Select(_ => 1.0).ToArray(), what);
     }
 }
