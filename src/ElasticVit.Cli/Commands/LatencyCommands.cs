@@ -145,8 +145,8 @@ public static class LatencyCommands
         {
             var subnets = LatencySubnets.Spread(space, calibration, seed + 1, resolutions?.ToArray());
             // Interleaved rounds, as validate times them: a burst of contention during one round does not move a subnet's median.
-            var bar = new ProgressBar("calibration", subnets.Count);
-            var measured = profiler.MeasureModels(subnets, CalibrationRounds, (phase, d, t) => bar.Report(d * subnets.Count / t, phase));
+            var bar = new ProgressBar("calibration", subnets.Count * CalibrationRounds);
+            var measured = profiler.MeasureModels(subnets, CalibrationRounds, (phase, d, t) => bar.Report(phase == "timing" ? d : 0, phase));
             (table, fitted) = Calibrate(table, space, measured, fit);
         }
         table = table with
@@ -174,10 +174,10 @@ public static class LatencyCommands
             {
                 var fitted = LatencyCalibration.FitWithWeights(table, space, measured);
                 return (fitted, fitted.MsPerMParam > 0
-                    ? $"scale, ms per M params and overhead fitted by least squares of relative errors on {measured.Count} random subnets"
-                    : $"scale and overhead fitted by least squares of relative errors on {measured.Count} random subnets (no positive weight term)");
+                    ? $"scale, ms per M params and overhead fitted by least squares on {measured.Count} random subnets"
+                    : $"scale and overhead fitted by least squares on {measured.Count} random subnets (no positive weight term)");
             }
-            return (LatencyCalibration.FitScaleAndOverhead(table, space, measured), $"scale and overhead fitted by least squares of relative errors on {measured.Count} random subnets");
+            return (LatencyCalibration.FitScaleAndOverhead(table, space, measured), $"scale and overhead fitted by least squares on {measured.Count} random subnets");
         }
         catch (LatencyException e)
         {
@@ -250,7 +250,7 @@ public static class LatencyCommands
         {
             var bar = new ProgressBar(label, subnets.Count);
             return profiler.MeasureModels(subnets, a.Int("passes", 1), (phase, done, total) =>
-                bar.Report(done * subnets.Count / total, phase));
+                bar.Report(phase == "loading" ? done : done * subnets.Count / total, phase));
         }
         var measured = Measure("subnets");
         var remeasured = a.Flag("remeasure") ? Measure("again") : null;

@@ -41,22 +41,6 @@ public class TimingProtocolTests
     }
 
     [Fact]
-    public void Rounds_can_run_on_workloads_made_afresh_and_pool_their_samples()
-    {
-        var order = new List<string>();
-        var rounds = new List<int>();
-        var results = new TimingProtocol { WarmupRuns = 0, MinRuns = 4, MinTotalMs = 0 }.Measure(2, passes: 2, round =>
-        {
-            rounds.Add(round);
-            return [() => order.Add($"a{round}"), () => order.Add($"b{round}")];
-        });
-        Assert.Equal([0, 1], rounds);
-        Assert.Equal(["a0", "a0", "b0", "b0", "a1", "a1", "b1", "b1"], order);
-        Assert.All(results, r => Assert.Equal(4, r.Runs));
-        Assert.Throws<ArgumentException>(() => new TimingProtocol { WarmupRuns = 0, MinRuns = 1, MinTotalMs = 0 }.Measure(2, 1, _ => [() => { }]));
-    }
-
-    [Fact]
     public void Invalid_protocols_fail_with_a_latency_exception()
     {
         Assert.Throws<LatencyException>(() => new TimingProtocol { MinRuns = 0 }.Measure(() => { }));

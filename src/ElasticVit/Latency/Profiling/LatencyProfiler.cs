@@ -70,33 +70,25 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
     }
 
     /// <summary>
-    /// Whole-subnet latencies, timed in <paramref name="passes"/> interleaved rounds; each round loads every subnet afresh
-    /// (a session of a large model can run 10–20 % slower than another of the same model for as long as it lives, as
-    /// where its memory lands decides: bench/results/latency.md), so a subnet's statistic pools several loads.
-    /// <paramref name="progress"/> gets a phase ("loading", "timing") and counts over all rounds.
+    /// Whole-subnet latencies: every subnet is loaded first, then all are timed in <paramref name="passes"/> interleaved rounds.
+    /// <paramref name="progress"/> gets a phase ("loading", "timing") and counts.
     /// </summary>
     public IReadOnlyList<ModelMeasurement> MeasureModels(IReadOnlyList<Subnet> subnets, int passes = 1, Action<string, int, int>? progress = null)
     {
         var workloads = new List<IWorkload>();
-        void Release()
-        {
-            foreach (var w in workloads) w.Dispose();
-            workloads.Clear();
-        }
         try
         {
-            var results = Protocol.Measure(subnets.Count, passes, pass =>
+            foreach (var s in subnets)
             {
-                Release();
-                foreach (var s in subnets)
-                {
-                    workloads.Add(Backend.PrepareModel(Space, s));
-                    progress?.Invoke("loading", pass * subnets.Count + workloads.Count, passes * subnets.Count);
-                }
-                return workloads.Select(w => (Action)w.Run).ToArray();
-            }, (d, t) => progress?.Invoke("timing", d, t));
+                workloads.Add(Backend.PrepareModel(Space, s));
+                progress?.Invoke("loading", workloads.Count, subnets.Count);
+            }
+            var results = Protocol.Measure(workloads.Select(w => (Action)w.Run).ToArray(), passes, (d, t) => progress?.Invoke("timing", d, t));
             return subnets.Zip(results, (s, r) => new ModelMeasurement(s, r.Ms)).ToArray();
         }
-        finally { Release(); }
+        finally
+        {
+            foreach (var w in workloads) w.Dispose();
+        }
     }
 }

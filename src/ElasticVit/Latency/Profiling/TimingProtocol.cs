@@ -63,30 +63,19 @@ public sealed record TimingProtocol
     /// Times several workloads in <paramref name="passes"/> interleaved rounds (each round gives every workload its warm-up
     /// and a 1/passes share of the runs and time), so slow changes of the machine's speed affect them alike.
     /// </summary>
-    public TimingResult[] Measure(IReadOnlyList<Action> runs, int passes = 1, Action<int, int>? progress = null) =>
-        Measure(runs.Count, passes, _ => runs, progress);
-
-    /// <summary>
-    /// As <see cref="Measure(IReadOnlyList{Action}, int, Action{int, int}?)"/>, with the <paramref name="count"/> workloads of
-    /// each round made by <paramref name="roundRuns"/>(round) — e.g. loaded afresh, so one unlucky load does not decide.
-    /// </summary>
-    public TimingResult[] Measure(int count, int passes, Func<int, IReadOnlyList<Action>> roundRuns, Action<int, int>? progress = null)
+    public TimingResult[] Measure(IReadOnlyList<Action> runs, int passes = 1, Action<int, int>? progress = null)
     {
         Validate();
         if (passes < 1) throw new LatencyException($"passes must be ≥ 1, got {passes}");
-        var samples = Enumerable.Range(0, count).Select(_ => new List<double>()).ToArray();
+        var samples = runs.Select(_ => new List<double>()).ToArray();
         int minRuns = (MinRuns + passes - 1) / passes, maxRuns = Math.Max(minRuns, MaxRuns / passes);
         var done = 0;
         for (var pass = 0; pass < passes; pass++)
-        {
-            var runs = roundRuns(pass);
-            if (runs.Count != count) throw new ArgumentException($"round {pass} has {runs.Count} workloads, expected {count}");
-            for (var i = 0; i < count; i++)
+            for (var i = 0; i < runs.Count; i++)
             {
                 Sample(runs[i], minRuns, MinTotalMs / passes, maxRuns, samples[i]);
-                progress?.Invoke(++done, passes * count);
+                progress?.Invoke(++done, passes * runs.Count);
             }
-        }
         return samples.Select(s => Summarise(s, OutlierIqrs, Quantile)).ToArray();
     }
 
