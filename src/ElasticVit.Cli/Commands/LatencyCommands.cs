@@ -174,10 +174,10 @@ public static class LatencyCommands
             {
                 var fitted = LatencyCalibration.FitWithWeights(table, space, measured);
                 return (fitted, fitted.MsPerMParam > 0
-                    ? $"scale, ms per M params and overhead fitted by least squares on {measured.Count} random subnets"
-                    : $"scale and overhead fitted by least squares on {measured.Count} random subnets (no positive weight term)");
+                    ? $"scale, ms per M params and overhead fitted by least squares of relative errors on {measured.Count} random subnets"
+                    : $"scale and overhead fitted by least squares of relative errors on {measured.Count} random subnets (no positive weight term)");
             }
-            return (LatencyCalibration.FitScaleAndOverhead(table, space, measured), $"scale and overhead fitted by least squares on {measured.Count} random subnets");
+            return (LatencyCalibration.FitScaleAndOverhead(table, space, measured), $"scale and overhead fitted by least squares of relative errors on {measured.Count} random subnets");
         }
         catch (LatencyException e)
         {
