@@ -21,9 +21,6 @@ internal sealed class ProtoWriter
 
     private ProtoWriter(byte[]? buffer) => _buffer = buffer;
 
-    /// <summary>Bytes written (or counted) so far.</summary>
-    public int Length => _length;
-
     /// <summary>The encoding of whatever <paramref name="writeBody"/> writes, in a buffer sized by a counting pass first.</summary>
     public static byte[] Encode(Action<ProtoWriter> writeBody)
     {

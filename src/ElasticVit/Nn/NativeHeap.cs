@@ -6,8 +6,9 @@ namespace ElasticVit.Nn;
 /// <summary>
 /// How glibc's allocator treats the large blocks libtorch allocates for activations. By default glibc serves every block
 /// above 32 MB with a fresh <c>mmap</c> and unmaps it on free, so such a tensor (64 images × 144 channels × 32×32 floats is
-/// 38 MB) is page-faulted in again by every op that writes one: a depthwise conv on it measured 5× slower than on half the
-/// batch, and supernet training and BN recalibration at batch 64 pay it on every large layer (bench/results/search.md).
+/// 38 MB) is page-faulted in again by every op that writes one: a depthwise conv on it measured 5× slower than with the
+/// block kept in the heap, and BN recalibration and TorchSharp scoring at batch 64 pay that on every large layer
+/// (bench/results/search.md).
 /// Keeping large blocks in the heap (no mmap, trim only above 256 MB) makes their cost proportional to their size again.
 /// Switched on when the library loads; a no-op where the C library is not glibc.
 /// </summary>

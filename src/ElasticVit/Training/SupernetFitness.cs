@@ -21,9 +21,9 @@ public sealed record FitnessOptions
     public int CalibrationBatchSize { get; init; } = 64;
 
     /// <summary>
-    /// Images per forward pass when scoring (eval mode, so the batch size does not change the result). 50 measured fastest
-    /// with two workers sharing the caches (7 % more evaluations per minute than 100, far more than 500; 20 is slower again:
-    /// bench/results/search.md).
+    /// Images per forward pass when scoring (eval mode, so the batch size does not change the result). With two workers
+    /// sharing the caches 50 measured 4–8 % faster than 100 in two back-to-back runs and level with it in a third, far
+    /// faster than 500; 20 is slower again (bench/results/search.md).
     /// </summary>
     public int EvalBatchSize { get; init; } = 50;
 
