@@ -22,8 +22,8 @@ public sealed record FitnessOptions
 
     /// <summary>
     /// Images per forward pass when scoring (eval mode, so the batch size does not change the result). With two workers
-    /// sharing the caches 50 measured 4–8 % faster than 100 in two back-to-back runs and level with it in a third, far
-    /// faster than 500; 20 is slower again (bench/results/search.md).
+    /// sharing the caches 50 measured 4–8 % faster than 100 in two back-to-back runs and 4 % slower in a third (run-to-run
+    /// noise here is about ±5 %), far faster than 500; 20 is slower again (bench/results/search.md).
     /// </summary>
     public int EvalBatchSize { get; init; } = 50;
 
