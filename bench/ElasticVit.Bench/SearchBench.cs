@@ -94,12 +94,9 @@ public static class SearchBench
     /// <summary>Where the time of one fitness evaluation goes, TorchSharp vs ONNX Runtime, one thread.</summary>
     private static void Engines(ElasticSupernet net, RunData data, IReadOnlyList<Subnet> subnets)
     {
-        torch.set_num_threads(1);
-        var o = new FitnessOptions();
-        var images = SupernetFitness.FirstPerClass(data.HeldOut, o.ImagesPerClass);
-        using var evaluator = new SubnetEvaluator(net, data.Train, data.Normalization, o.CalibrationBatches, o.CalibrationBatchSize);
+        var (o, images, evaluator, info) = OneThreadDefaults(net, data);
+        using var disposeEvaluator = evaluator;
         evaluator.AddEvalSet("fitness", images, data.Normalization, o.EvalBatchSize);
-        var info = new ElasticVit.Export.ExportInfo(data.Train.ClassNames, data.Normalization.Mean, data.Normalization.Std);
         Console.WriteLine("| subnet MFLOPs | recalibration ms | torch scoring ms | ORT extract ms | ORT export + session ms | ORT scoring ms | torch top-1 | ORT top-1 |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (var s in subnets)
@@ -124,14 +121,21 @@ public static class SearchBench
         }
     }
 
-    /// <summary>ONNX Runtime scoring of recalibrated subnets: export, session build and run time per session setting and batch size.</summary>
-    private static void Scoring(ElasticSupernet net, RunData data, IReadOnlyList<Subnet> subnets)
+    /// <summary>One thread, the default fitness options, their fitness images, an evaluator with their calibration batches and the export info.</summary>
+    private static (FitnessOptions Options, LabeledImages Images, SubnetEvaluator Evaluator, ElasticVit.Export.ExportInfo Info) OneThreadDefaults(ElasticSupernet net, RunData data)
     {
         torch.set_num_threads(1);
         var o = new FitnessOptions();
-        var images = SupernetFitness.FirstPerClass(data.HeldOut, o.ImagesPerClass);
-        using var evaluator = new SubnetEvaluator(net, data.Train, data.Normalization, o.CalibrationBatches, o.CalibrationBatchSize);
-        var info = new ElasticVit.Export.ExportInfo(data.Train.ClassNames, data.Normalization.Mean, data.Normalization.Std);
+        return (o, SupernetFitness.FirstPerClass(data.HeldOut, o.ImagesPerClass),
+            new SubnetEvaluator(net, data.Train, data.Normalization, o.CalibrationBatches, o.CalibrationBatchSize),
+            new ElasticVit.Export.ExportInfo(data.Train.ClassNames, data.Normalization.Mean, data.Normalization.Std));
+    }
+
+    /// <summary>ONNX Runtime scoring of recalibrated subnets: export, session build and run time per session setting and batch size.</summary>
+    private static void Scoring(ElasticSupernet net, RunData data, IReadOnlyList<Subnet> subnets)
+    {
+        var (_, images, evaluator, info) = OneThreadDefaults(net, data);
+        using var disposeEvaluator = evaluator;
         var settings = new (string Name, Action<SessionOptions> Set)[]
         {
             ("all", _ => { }),

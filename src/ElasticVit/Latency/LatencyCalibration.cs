@@ -25,9 +25,8 @@ public static class LatencyCalibration
     {
         var predictor = new LookupTablePredictor(table, space);
         var measured = calibration.ToArray();
-        if (measured.Length < 2) throw new LatencyException($"fitting the scale of {table.Source} needs at least 2 measurements, got {measured.Length}");
         var sums = measured.Select(m => predictor.LayerSumMs(m.Subnet)).ToArray();
-        if (sums.Distinct().Count() < 2) throw new LatencyException($"fitting the scale of {table.Source} needs measurements of at least 2 different sizes");
+        LeastSquares.RequireTwoSizes(sums, $"the scale of {table.Source}");
         var w = LeastSquares.FitRelative(sums.Select(v => new[] { v, 1 }).ToArray(), measured.Select(m => m.LatencyMs).ToArray(), $"the scale of {table.Source}");
         var (scale, overhead) = (w[0], w[1]);
         if (scale <= 0) throw new LatencyException($"fitted scale {scale:G4} of {table.Source} is not positive; the calibration set does not fit the table");

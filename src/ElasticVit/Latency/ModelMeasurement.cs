@@ -11,16 +11,22 @@ public static class LeastSquares
     /// <summary>The line <c>y ≈ slope · x + intercept</c> with the smallest squared error.</summary>
     public static (double Slope, double Intercept) Line(IReadOnlyList<double> x, IReadOnlyList<double> y, string what)
     {
-        if (x.Count < 2) throw new LatencyException($"fitting {what} needs at least 2 measurements, got {x.Count}");
+        RequireTwoSizes(x, what);
         double meanX = x.Average(), meanY = y.Average(), sxx = 0, sxy = 0;
         for (var i = 0; i < x.Count; i++)
         {
             sxx += (x[i] - meanX) * (x[i] - meanX);
             sxy += (x[i] - meanX) * (y[i] - meanY);
         }
-        if (sxx == 0) throw new LatencyException($"fitting {what} needs measurements of at least 2 different sizes");
         var slope = sxy / sxx;
         return (slope, meanY - slope * meanX);
+    }
+
+    /// <summary>A line through <paramref name="x"/> needs at least two measurements at two different sizes.</summary>
+    internal static void RequireTwoSizes(IReadOnlyList<double> x, string what)
+    {
+        if (x.Count < 2) throw new LatencyException($"fitting {what} needs at least 2 measurements, got {x.Count}");
+        if (x.All(v => v == x[0])) throw new LatencyException($"fitting {what} needs measurements of at least 2 different sizes");
     }
 
     /// <summary>
