@@ -128,7 +128,8 @@ public sealed class ElasticSupernet : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        x = stem.forward(Blocks.Resize(x, Active.Resolution));
+        // Channels-last from the stem on: the stem's input has one channel on fmnist, where the layout is ambiguous.
+        x = Blocks.ChannelsLast(stem.forward(Blocks.Resize(x, Active.Resolution)));
         for (var d = 0; d < _stage0Depth; d++) x = stage0[d].forward(x);
         foreach (var s in stages) x = s.forward(x);
         return head.forward(x);

@@ -57,6 +57,20 @@ public class SupernetTests
     }
 
     [Fact]
+    public void ChannelsLast_KeepsShapeAndValues_StoresChannelsInnermost()
+    {
+        using var scope = NewDisposeScope();
+        var x = arange(2 * 3 * 4 * 5, dtype: float32).reshape(2, 3, 4, 5);
+        var nhwc = Blocks.ChannelsLast(x);
+        Assert.Equal(x.shape, nhwc.shape);
+        Assert.Equal(new long[] { 4 * 5 * 3, 1, 5 * 3, 3 }, nhwc.stride());
+        Assert.True(nhwc.eq(x).all().item<bool>());
+        // A convolution keeps the layout, so one conversion after the stem serves the following layers.
+        var y = nn.functional.conv2d(nhwc, ones(6, 3, 1, 1));
+        Assert.Equal(new long[] { 4 * 5 * 6, 1, 5 * 6, 6 }, y.stride());
+    }
+
+    [Fact]
     public void ForwardWithActiveSubnet_ChangesNoParameterOrBuffer()
     {
         var net = Build(Fmnist);
