@@ -14,6 +14,7 @@ public static class Program
         ("scratch-train", "inherited (BN-recalibrated) vs from-scratch test top-1 of one subnet of a supernet run (args: --run DIR (--subnet KEY | --best-at-level FLOPS_M) [--steps N] [--threads 1] [--out FILE])", ScratchTrainBench.Run),
         ("predict-speed", "latency predictions per second of the lookup-table predictor (args: [subnet count, default 10000])", LatencyPredictBench.Run),
         ("latency-sessions", "does a subnet's latency depend on its ONNX Runtime session? sessions vs rounds (args: [sessions 4] [rounds 3])", LatencySessionsBench.Run),
+        ("latency-rounds", "pooled rounds vs the fastest round: the same timings, constants fitted and validated each way (args: TABLE [--calibration 30] [--samples 100] [--passes 3] [--repeats 3])", LatencyRoundsBench.Run),
         ("latency-fit", "leave-one-out accuracy of per-model corrections of a lookup table (args: LUT CSV [CSV...] from 'latency validate --save')", LatencyFitBench.Run),
         ("search", "search fitness evaluations/min on fmnist, and the default search's total time (args: [--run DIR] [--subnets 24] [--threads 2] [--budget flops:12] [--quick])", SearchBench.Run),
     ];

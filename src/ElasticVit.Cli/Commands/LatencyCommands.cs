@@ -15,8 +15,10 @@ public static class LatencyCommands
     private static readonly OptionSpec Resolutions = new("resolutions", "only these input resolutions, comma-separated (default: all of the space)", "R,R");
     private static readonly OptionSpec Lut = new("lut", "latency table JSON (from 'latency profile' or 'latency import')", "FILE", Required: true);
     private static readonly OptionSpec Seed = new("seed", "random seed", "S", "0");
-    private const int CalibrationRounds = 3;
-    private static readonly OptionSpec Passes = new("passes", "interleaved timing rounds over the subnets", "P", "3");
+    // Whole subnets are timed in many short interleaved rounds and each keeps its fastest round: a shared host's
+    // slow spells last seconds to minutes, and over 16 rounds nearly every subnet meets a quiet one (bench/results/latency.md).
+    private const int ModelRounds = 16;
+    private static readonly OptionSpec Passes = new("passes", "interleaved timing rounds over the subnets; each subnet's fastest round is its latency", "P", "16");
     private static readonly OptionSpec[] Protocol =
     [
         new("warmup", "untimed runs before timing", "N", "10"),
@@ -76,6 +78,7 @@ public static class LatencyCommands
     private static TimingProtocol ParseProtocol(ParsedArgs a, int threads, double defaultQuantile = 0.5) => new()
     {
         Quantile = a.Double("quantile") ?? defaultQuantile,
+        Combination = RoundCombination.Fastest,
         WarmupRuns = a.Int("warmup", 0),
         MinRuns = a.Int("min-runs", 1),
         MinTotalMs = a.Double("min-ms") is double ms and >= 0 ? ms : throw new UsageException("--min-ms must be ≥ 0"),
@@ -145,15 +148,21 @@ public static class LatencyCommands
         {
             var subnets = LatencySubnets.Spread(space, calibration, seed + 1, resolutions?.ToArray());
             // Interleaved rounds, as validate times them: a burst of contention during one round does not move a subnet's median.
-            var bar = new ProgressBar("calibration", subnets.Count * CalibrationRounds);
-            var measured = profiler.MeasureModels(subnets, CalibrationRounds, (phase, d, t) => bar.Report(phase == "timing" ? d : 0, phase));
+            var bar = new ProgressBar("calibration", subnets.Count * ModelRounds);
+            var measured = profiler.MeasureModels(subnets, ModelRounds, (phase, d, t) => bar.Report(phase == "timing" ? d : 0, phase));
             (table, fitted) = Calibrate(table, space, measured, fit);
+            var agreement = RoundAgreement.Of(measured);
+            fitted += $" ({agreement.Describe()})";
+            if (!agreement.Steady)
+                Console.Error.WriteLine($"warning: the machine was busy while timing the calibration subnets ({agreement.Describe()}); "
+                    + "the fitted constants may carry that: run the same command again when it is quieter (the layers are kept, only the calibration is redone)");
         }
         table = table with
         {
             Device = table.Device with
             {
                 Notes = $"{clock}, {protocol.StatisticName} of the runs inside 1.5 IQR ({protocol.WarmupRuns} warm-up runs, then >= {protocol.MinRuns} runs and >= {Ms(protocol.MinTotalMs)} ms per layer); "
+                    + $"whole models: the fastest of {ModelRounds} interleaved rounds; "
                     + $"entries net of the per-call cost ({Ms(callMs * 1000)} us in the last run); "
                     + fitted + $"; load average {MachineInfo.LoadAverage() ?? "?"}",
             },
@@ -256,14 +265,18 @@ public static class LatencyCommands
         var remeasured = a.Flag("remeasure") ? Measure("again") : null;
 
         var reports = LatencyValidation.Compare(lut, space, measured, remeasured);
+        var agreement = RoundAgreement.Of(measured);
+        if (!agreement.Steady)
+            Console.Error.WriteLine($"warning: the machine was busy while measuring ({agreement.Describe()}): "
+                + "other work on this machine or its host slowed most rounds, so these measurements may not repeat: validate again when it is quieter");
         if (a.String("save") is { } csv) LatencyValidation.SaveMeasurements(csv, d.Name, space, measured);
         if (a.String("plot") is { } plot) ValidationPlot.Write(plot, $"{space.Name} on {d.Name}: {measured.Count} subnets", measured, reports);
         if (a.Flag("json"))
         {
-            Console.WriteLine(ValidationReport.ToJson(reports.Select(r => r.Report)));
+            Console.WriteLine(ValidationReport.ToJson(reports.Select(r => r.Report), agreement));
             return 0;
         }
-        Console.WriteLine($"{measured.Count} subnets of {space.Name} measured on {backend.DeviceName()} ({TimingProtocol.Describe(protocol.Clock)}, {protocol.StatisticName}); load average {load} → {MachineInfo.LoadAverage()}");
+        Console.WriteLine($"{measured.Count} subnets of {space.Name} measured on {backend.DeviceName()} ({TimingProtocol.Describe(protocol.Clock)}, {protocol.StatisticName}, the fastest of {a.Int("passes", 1)} interleaved rounds); load average {load} → {MachineInfo.LoadAverage()}; {agreement.Describe()}");
         Console.WriteLine($"{"predictor",-10} {"within10",9} {"within5",8} {"rmse_ms",9} {"mape_%",8} {"spearman",9}");
         foreach (var (r, _) in reports)
             Console.WriteLine($"{r.Predictor,-10} {r.Within10,9:P1} {r.Within5,8:P1} {r.RmseMs,9:F4} {r.MapePercent,8:F2} {r.Spearman,9:F4}");

@@ -1,9 +1,38 @@
+using System.Globalization;
 using ElasticVit.Spaces;
 
 namespace ElasticVit.Latency;
 
-/// <summary>The measured latency of a whole subnet on one device (median milliseconds).</summary>
-public sealed record ModelMeasurement(Subnet Subnet, double LatencyMs);
+/// <summary>
+/// The measured latency of a whole subnet on one device (milliseconds), with the timing it came from when it was
+/// measured here (null when imported).
+/// </summary>
+public sealed record ModelMeasurement(Subnet Subnet, double LatencyMs, Profiling.TimingResult? Timing = null);
+
+/// <summary>
+/// How steady the machine was while a set of subnets was timed in interleaved rounds, over the subnets: the median
+/// and the largest round spread (slowest round over fastest), and the median number of quiet rounds (within 10 % of
+/// the subnet's fastest). On a quiet machine most rounds are quiet; when other tenants of a shared host slow it down,
+/// few are, and a latency taken as the fastest round rests on those few (bench/results/latency.md).
+/// </summary>
+public readonly record struct RoundAgreement(int Rounds, double MedianSpread, double WorstSpread, double MedianQuietRounds)
+{
+    /// <summary>Steady when the median subnet has at least a quarter of its rounds (and two) quiet.</summary>
+    public bool Steady => Rounds <= 1 || MedianQuietRounds >= Math.Max(2, Rounds / 4.0);
+
+    public static RoundAgreement Of(IReadOnlyList<ModelMeasurement> measured)
+    {
+        var timed = measured.Where(m => m.Timing is not null).Select(m => m.Timing!.Value).ToArray();
+        return timed.Length == 0
+            ? new RoundAgreement(1, 1, 1, 1)
+            : new RoundAgreement(timed.Max(t => t.Rounds), LatencyCalibration.Median(timed.Select(t => t.RoundSpread).ToArray()),
+                timed.Max(t => t.RoundSpread), LatencyCalibration.Median(timed.Select(t => (double)t.QuietRounds).ToArray()));
+    }
+
+    /// <summary>"median subnet: 9 of 16 rounds within 10 % of its fastest, slowest round +31.0 % (+120.0 % at worst)".</summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"median subnet: {MedianQuietRounds:0.#} of {Rounds} rounds within {(Profiling.TimingProtocol.QuietWithin - 1) * 100:0} % of its fastest, slowest round +{(MedianSpread - 1) * 100:F1} % (+{(WorstSpread - 1) * 100:F1} % at worst)");
+}
 
 /// <summary>Least squares: ordinary, and of relative errors.</summary>
 public static class LeastSquares

@@ -35,10 +35,19 @@ public sealed record ValidationReport(
 
     public string ToJson() => JsonSerializer.Serialize(this);
 
-    /// <summary>One JSON object with a report per predictor: <c>{"lut": {"within10": …}, "flops": {…}}</c>.</summary>
-    public static string ToJson(IEnumerable<ValidationReport> reports)
+    /// <summary>
+    /// One JSON object with a report per predictor, <c>{"lut": {"within10": …}, "flops": {…}}</c>, and with
+    /// <paramref name="agreement"/> how steady the machine was: <c>"measurement": {"round_spread_median": …}</c>.
+    /// </summary>
+    public static string ToJson(IEnumerable<ValidationReport> reports, RoundAgreement? agreement = null)
     {
         var root = new JsonObject();
+        if (agreement is { } a)
+            root["measurement"] = new JsonObject
+            {
+                ["rounds"] = a.Rounds, ["quiet_rounds_median"] = a.MedianQuietRounds,
+                ["round_spread_median"] = a.MedianSpread, ["round_spread_max"] = a.WorstSpread, ["steady"] = a.Steady,
+            };
         foreach (var r in reports)
         {
             var node = JsonSerializer.SerializeToNode(r)!.AsObject();

@@ -41,6 +41,30 @@ public class TimingProtocolTests
     }
 
     [Fact]
+    public void Rounds_combine_pooled_or_as_the_fastest_round()
+    {
+        double[][] rounds = [[1.0, 1.1, 1.2], [2.0, 2.1, 2.2, 2.3], [0.50, 0.52, 0.90], [0.55, 0.56, 0.57]];
+        var pooled = new TimingProtocol().Combine(rounds);
+        var fastest = new TimingProtocol { Combination = RoundCombination.Fastest }.Combine(rounds);
+        Assert.Equal(1.0, pooled.Ms, 12);                  // median of all 13 runs
+        Assert.Equal(0.52, fastest.Ms, 12);                // the third round's median
+        Assert.Equal(13, pooled.Runs);
+        Assert.Equal(pooled with { Ms = fastest.Ms }, fastest);   // runs, IQR, rejections and round figures are of all rounds either way
+        Assert.Equal(2.15 / 0.52, pooled.RoundSpread, 12);       // second round's median (of four runs) over the third's
+        Assert.Equal((4, 2), (pooled.Rounds, pooled.QuietRounds)); // 0.52 and 0.56 are within 10 % of the fastest
+        var single = new TimingProtocol { Combination = RoundCombination.Fastest }.Combine([[1.0, 2.0]]);
+        Assert.Equal((1.5, 1.0, 1, 1), (single.Ms, single.RoundSpread, single.Rounds, single.QuietRounds));
+    }
+
+    [Fact]
+    public void Raw_rounds_keep_every_workloads_runs_per_round()
+    {
+        var timings = new TimingProtocol { WarmupRuns = 0, MinRuns = 6, MinTotalMs = 0 }.MeasureRounds([() => { }, () => { }], passes: 3);
+        Assert.Equal(2, timings.Length);
+        Assert.All(timings, w => Assert.Equal([2, 2, 2], w.Select(r => r.Length)));
+    }
+
+    [Fact]
     public void Invalid_protocols_fail_with_a_latency_exception()
     {
         Assert.Throws<LatencyException>(() => new TimingProtocol { MinRuns = 0 }.Measure(() => { }));

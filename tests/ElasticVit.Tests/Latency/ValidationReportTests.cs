@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ElasticVit.Latency;
+using ElasticVit.Latency.Profiling;
 using static ElasticVit.Tests.Latency.LatencyTestData;
 
 namespace ElasticVit.Tests.Latency;
@@ -59,6 +60,23 @@ public class ValidationReportTests
         Assert.Equal(0.75, json["lut"]!["within10"]!.GetValue<double>());
         Assert.Null(json["flops"]!["spearman"]);
         Assert.Contains("\"within5\":0.5", lut.ToJson());
+    }
+
+    [Fact]
+    public void Json_CarriesHowSteadyTheMachineWas()
+    {
+        var subnets = RandomSubnets(Fmnist, 3, seed: 5).ToArray();
+        ModelMeasurement Timed(int i, double spread, int quiet) => new(subnets[i], 1, new TimingResult(1, 0, 160, 0, spread, 16, quiet));
+        var agreement = RoundAgreement.Of([Timed(0, 1.02, 16), Timed(1, 1.30, 3), Timed(2, 1.04, 12), new(subnets[0], 2)]);   // the untimed one is left out
+        Assert.Equal((16, 1.04, 1.30, 12.0, true), (agreement.Rounds, agreement.MedianSpread, agreement.WorstSpread, agreement.MedianQuietRounds, agreement.Steady));
+        Assert.False(RoundAgreement.Of([Timed(0, 1.5, 3), Timed(1, 1.6, 2)]).Steady);   // fewer than a quarter of the rounds quiet
+        Assert.True(RoundAgreement.Of([new(subnets[0], 2)]).Steady);                    // nothing timed here: nothing to judge
+        var json = JsonNode.Parse(ValidationReport.ToJson([ValidationReport.Compute("lut", Predicted, Measured)], agreement))!.AsObject();
+        Assert.Equal(["measurement", "lut"], json.Select(p => p.Key));
+        Assert.Equal(1.30, json["measurement"]!["round_spread_max"]!.GetValue<double>());
+        Assert.Equal(12.0, json["measurement"]!["quiet_rounds_median"]!.GetValue<double>());
+        Assert.True(json["measurement"]!["steady"]!.GetValue<bool>());
+        Assert.Equal("median subnet: 12 of 16 rounds within 10 % of its fastest, slowest round +4.0 % (+30.0 % at worst)", agreement.Describe());
     }
 
     [Fact]

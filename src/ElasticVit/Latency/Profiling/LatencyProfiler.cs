@@ -84,7 +84,7 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
                 progress?.Invoke("loading", workloads.Count, subnets.Count);
             }
             var results = Protocol.Measure(workloads.Select(w => (Action)w.Run).ToArray(), passes, (d, t) => progress?.Invoke("timing", d, t));
-            return subnets.Zip(results, (s, r) => new ModelMeasurement(s, r.Ms)).ToArray();
+            return subnets.Zip(results, (s, r) => new ModelMeasurement(s, r.Ms, r)).ToArray();
         }
         finally
         {

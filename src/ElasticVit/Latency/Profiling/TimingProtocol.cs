@@ -12,11 +12,28 @@ public enum TimingClock
     ThreadCpu,
 }
 
+/// <summary>How the rounds of an interleaved measurement (<see cref="TimingProtocol.Measure(IReadOnlyList{Action}, int, Action{int, int}?)"/>) make one latency.</summary>
+public enum RoundCombination
+{
+    /// <summary>The statistic of every round's runs taken together.</summary>
+    Pooled,
+
+    /// <summary>
+    /// The statistic of each round's runs, then the lowest of them. Other tenants of a shared host only ever slow a
+    /// model down, for stretches of seconds to minutes; with many short rounds spread over a minute or more, each
+    /// subnet's least disturbed round is close to its latency on a quiet machine (bench/results/latency.md).
+    /// </summary>
+    Fastest,
+}
+
 /// <summary>
 /// The summary of repeated timings: the protocol's quantile (the median by default) of the runs left after outlier
 /// rejection, the interquartile range of all runs, how many runs were timed and how many were rejected as outliers.
+/// A measurement in interleaved rounds adds how much the machine's speed moved meanwhile: the slowest round's
+/// statistic over the fastest's, and how many rounds came within <see cref="TimingProtocol.QuietWithin"/> of the
+/// fastest (all 1 for one round).
 /// </summary>
-public readonly record struct TimingResult(double Ms, double IqrMs, int Runs, int Rejected);
+public readonly record struct TimingResult(double Ms, double IqrMs, int Runs, int Rejected, double RoundSpread = 1, int Rounds = 1, int QuietRounds = 1);
 
 /// <summary>
 /// How one latency is measured: <see cref="WarmupRuns"/> untimed runs, then timed runs until there are at least
@@ -35,6 +52,12 @@ public sealed record TimingProtocol
     public double OutlierIqrs { get; init; } = 1.5;
     public double Quantile { get; init; } = 0.5;
     public TimingClock Clock { get; init; } = TimingClock.Wall;
+
+    /// <summary>How interleaved rounds combine (one round: no difference).</summary>
+    public RoundCombination Combination { get; init; } = RoundCombination.Pooled;
+
+    /// <summary>A round whose statistic is within 10 % of the fastest round's counts as quiet (<see cref="TimingResult.QuietRounds"/>).</summary>
+    public const double QuietWithin = 1.10;
 
     /// <summary>The clock for <paramref name="threads"/> threads: thread CPU time for one thread (where supported), wall time otherwise.</summary>
     public static TimingClock ClockFor(int threads) =>
@@ -61,22 +84,47 @@ public sealed record TimingProtocol
 
     /// <summary>
     /// Times several workloads in <paramref name="passes"/> interleaved rounds (each round gives every workload its warm-up
-    /// and a 1/passes share of the runs and time), so slow changes of the machine's speed affect them alike.
+    /// and a 1/passes share of the runs and time), so slow changes of the machine's speed affect them alike; the rounds
+    /// are combined as <see cref="Combination"/> says.
     /// </summary>
-    public TimingResult[] Measure(IReadOnlyList<Action> runs, int passes = 1, Action<int, int>? progress = null)
+    public TimingResult[] Measure(IReadOnlyList<Action> runs, int passes = 1, Action<int, int>? progress = null) =>
+        MeasureRounds(runs, passes, progress).Select(Combine).ToArray();
+
+    /// <summary>The raw timings of <see cref="Measure(IReadOnlyList{Action}, int, Action{int, int}?)"/>: [workload][round][run], in ms.</summary>
+    public double[][][] MeasureRounds(IReadOnlyList<Action> runs, int passes, Action<int, int>? progress = null)
     {
         Validate();
         if (passes < 1) throw new LatencyException($"passes must be ≥ 1, got {passes}");
-        var samples = runs.Select(_ => new List<double>()).ToArray();
+        var samples = runs.Select(_ => Enumerable.Range(0, passes).Select(_ => new List<double>()).ToArray()).ToArray();
         int minRuns = (MinRuns + passes - 1) / passes, maxRuns = Math.Max(minRuns, MaxRuns / passes);
         var done = 0;
         for (var pass = 0; pass < passes; pass++)
             for (var i = 0; i < runs.Count; i++)
             {
-                Sample(runs[i], minRuns, MinTotalMs / passes, maxRuns, samples[i]);
+                Sample(runs[i], minRuns, MinTotalMs / passes, maxRuns, samples[i][pass]);
                 progress?.Invoke(++done, passes * runs.Count);
             }
-        return samples.Select(s => Summarise(s, OutlierIqrs, Quantile)).ToArray();
+        return samples.Select(w => w.Select(r => r.ToArray()).ToArray()).ToArray();
+    }
+
+    /// <summary>
+    /// One workload's rounds as one result: runs, rejected runs and IQR always of all runs together; the latency as
+    /// <see cref="Combination"/> says (<see cref="RoundCombination.Fastest"/>: the lowest per-round statistic); round spread
+    /// and quiet rounds from the per-round statistics.
+    /// </summary>
+    public TimingResult Combine(double[][] rounds)
+    {
+        var all = Summarise(rounds.SelectMany(r => r).ToArray(), OutlierIqrs, Quantile);
+        if (rounds.Length == 1) return all;
+        var perRound = rounds.Select(r => Summarise(r, OutlierIqrs, Quantile).Ms).ToArray();
+        var fastest = perRound.Min();
+        return all with
+        {
+            Ms = Combination == RoundCombination.Fastest ? fastest : all.Ms,
+            RoundSpread = perRound.Max() / fastest,
+            Rounds = rounds.Length,
+            QuietRounds = perRound.Count(m => m <= fastest * QuietWithin),
+        };
     }
 
     private void Sample(Action run, int minRuns, double minTotalMs, int maxRuns, List<double> samples)
