@@ -48,7 +48,7 @@ public static class LatencyCommands
             Lut, new("space", "search space (default: the table's)", "NAME"),
             new("samples", "subnets to measure, spread over the FLOPs levels", "N", "100"),
             Seed, Resolutions, Passes,
-            new("plot", "write a predicted-vs-measured scatter plot (PNG)", "FILE"),
+            new("plot", "predicted-vs-measured scatter plot (PNG) to write (default: next to the table, TABLE-validation.png)", "FILE"),
             new("save", "write the measured subnets as CSV (model_key,latency_ms)", "FILE"),
             new("remeasure", "measure every subnet a second time (fresh sessions) and report that as a predictor: the noise floor", null),
             .. Protocol, ArchCommands.Json,
@@ -270,7 +270,9 @@ public static class LatencyCommands
             Console.Error.WriteLine($"warning: the machine was busy while measuring ({agreement.Describe()}): "
                 + "other work on this machine or its host slowed most rounds, so these measurements may not repeat: validate again when it is quieter");
         if (a.String("save") is { } csv) LatencyValidation.SaveMeasurements(csv, d.Name, space, measured);
-        if (a.String("plot") is { } plot) ValidationPlot.Write(plot, $"{space.Name} on {d.Name}: {measured.Count} subnets", measured, reports);
+        var plot = a.String("plot") ?? Path.ChangeExtension(table.Source, null) + "-validation.png";
+        ValidationPlot.Write(plot, $"{space.Name} on {d.Name}: {measured.Count} subnets", measured, reports);
+        Console.Error.WriteLine($"plot: {plot}");
         if (a.Flag("json"))
         {
             Console.WriteLine(ValidationReport.ToJson(reports.Select(r => r.Report), agreement));

@@ -27,8 +27,6 @@ public static class ValidationPlot
         plot.XLabel("measured latency (ms)");
         plot.YLabel("predicted latency (ms)");
         plot.ShowLegend(Alignment.UpperLeft);
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        plot.SavePng(full, 800, 800);
+        ElasticVit.Export.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(800, 800, ImageFormat.Png));
     }
 }

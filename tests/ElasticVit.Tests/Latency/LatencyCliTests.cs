@@ -50,6 +50,34 @@ public class LatencyCliTests
         Assert.Equal(expected, json.RootElement.GetProperty("latency_ms").GetDouble(), 9);
     }
 
+    [Fact]
+    public void Validate_json_reports_every_predictor_and_the_machines_steadiness_and_writes_a_plot_next_to_the_table()
+    {
+        var dir = ProfilingTestData.TempDir();
+        var (space, lut) = (ProfilingTestData.WriteTiny(dir), Path.Combine(dir, "lut.json"));
+        var profiled = ProfilingTestData.Cli(["latency", "profile", "--space", space, "--device", "ort-cpu", "--out", lut, "--calibration", "3", .. ProfilingTestData.QuickArgs]);
+        Assert.True(profiled.ExitCode == 0, profiled.Error);
+
+        var (code, stdout, error) = ProfilingTestData.Cli(["latency", "validate", "--lut", lut, "--space", space, "--samples", "4", "--passes", "2", "--json", .. ProfilingTestData.QuickArgs]);
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(stdout);
+        var measurement = json.RootElement.GetProperty("measurement");
+        Assert.Equal(2, measurement.GetProperty("rounds").GetInt32());
+        Assert.InRange(measurement.GetProperty("quiet_rounds_median").GetDouble(), 1, 2);
+        Assert.True(measurement.GetProperty("round_spread_max").GetDouble() >= 1);
+        foreach (var predictor in new[] { "lut", "lut-loo", "flops" })
+        {
+            var r = json.RootElement.GetProperty(predictor);
+            Assert.Equal(4, r.GetProperty("count").GetInt32());
+            Assert.InRange(r.GetProperty("within5").GetDouble(), 0, r.GetProperty("within10").GetDouble());
+            Assert.True(r.GetProperty("rmse_ms").GetDouble() >= 0 && r.GetProperty("mape").GetDouble() >= 0);
+            Assert.Equal(JsonValueKind.Number, r.GetProperty("spearman").ValueKind);
+        }
+        var plot = Path.Combine(dir, "lut-validation.png");
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(plot)[..4]);
+        Assert.Contains($"plot: {plot}", error);
+    }
+
     [Theory]
     [InlineData("latency", "measure", "--device", "gpu", "--space", "elasticvit-fmnist", "--arch", "min")]
     [InlineData("latency", "profile", "--device", "ort-cpu", "--space", "elasticvit-fmnist", "--out", "x.json", "--resolutions", "99")]
