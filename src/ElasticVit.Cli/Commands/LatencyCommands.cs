@@ -39,7 +39,7 @@ public static class LatencyCommands
             Seed, .. Protocol,
         ], RunProfile),
         new("latency measure", "measure the latency of one subnet on this machine", [
-            Device, Threads, ArchCommands.Space, ArchCommands.Arch, .. Protocol, ArchCommands.Json,
+            Device, Threads, ArchCommands.Space, ArchCommands.Arch, Passes, .. Protocol, ArchCommands.Json,
         ], RunMeasure),
         new("latency predict", "predict the latency of one subnet from a lookup table", [
             Lut, new("space", "search space (default: the table's)", "NAME"), ArchCommands.Arch, ArchCommands.Json,
@@ -202,8 +202,8 @@ public static class LatencyCommands
         var threads = a.Int("threads", 1, 256);
         var protocol = ParseProtocol(a, threads);
         using var backend = LatencyBackends.Create(a.RequiredString("device"), threads);
-        TimingResult r;
-        using (var model = backend.PrepareModel(space, subnet)) r = protocol.Measure(model.Run);
+        // The same rounds as a table's calibration and validate, so a measurement compares with their predictions.
+        var r = new LatencyProfiler(backend, space, protocol).MeasureModels([subnet], a.Int("passes", 1))[0].Timing!.Value;
         var json = new JsonObject
         {
             ["key"] = subnet.Key,
@@ -211,6 +211,8 @@ public static class LatencyCommands
             ["iqr_ms"] = r.IqrMs,
             ["runs"] = r.Runs,
             ["rejected"] = r.Rejected,
+            ["rounds"] = r.Rounds,
+            ["quiet_rounds"] = r.QuietRounds,
             ["device"] = backend.DeviceName(),
             ["clock"] = TimingProtocol.Describe(protocol.Clock),
             ["statistic"] = protocol.StatisticName,
@@ -218,7 +220,7 @@ public static class LatencyCommands
             ["load_average"] = MachineInfo.LoadAverage(),
         };
         Console.WriteLine(a.Flag("json") ? json.ToJsonString()
-            : $"{subnet.Key}: {Ms(r.Ms)} ms ({protocol.StatisticName}; IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {json["clock"]}");
+            : $"{subnet.Key}: {Ms(r.Ms)} ms ({protocol.StatisticName} of the fastest of {r.Rounds} rounds, {r.QuietRounds} of them within 10 %; IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {json["clock"]}");
         return 0;
     }
 

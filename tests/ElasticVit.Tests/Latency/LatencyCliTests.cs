@@ -51,6 +51,21 @@ public class LatencyCliTests
     }
 
     [Fact]
+    public void Measure_json_has_the_key_the_latency_and_its_rounds()
+    {
+        var dir = ProfilingTestData.TempDir();
+        var space = ProfilingTestData.WriteTiny(dir);
+        var (code, stdout, error) = ProfilingTestData.Cli(["latency", "measure", "--device", "ort-cpu", "--space", space, "--arch", ProfilingTestData.Tiny.MaxSubnet.Key, "--passes", "3", "--json", .. ProfilingTestData.QuickArgs]);
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(ProfilingTestData.Tiny.MaxSubnet.Key, json.RootElement.GetProperty("key").GetString());
+        Assert.True(json.RootElement.GetProperty("latency_ms").GetDouble() > 0);
+        Assert.Equal(3, json.RootElement.GetProperty("rounds").GetInt32());
+        Assert.InRange(json.RootElement.GetProperty("quiet_rounds").GetInt32(), 1, 3);
+        Assert.True(json.RootElement.GetProperty("runs").GetInt32() >= 3);
+    }
+
+    [Fact]
     public void Validate_json_reports_every_predictor_and_the_machines_steadiness_and_writes_a_plot_next_to_the_table()
     {
         var dir = ProfilingTestData.TempDir();
