@@ -18,7 +18,7 @@ public static class LatencyCommands
     // Whole subnets are timed in many short interleaved rounds and each keeps its fastest round: a shared host's
     // slow spells last seconds to minutes, and over 16 rounds nearly every subnet meets a quiet one (bench/results/latency.md).
     private const int ModelRounds = 16;
-    private static readonly OptionSpec Passes = new("passes", "interleaved timing rounds over the subnets; each subnet's fastest round is its latency", "P", "16");
+    private static readonly OptionSpec Passes = new("passes", "interleaved timing rounds over the subnets; each subnet's fastest round is its latency", "P", ModelRounds.ToString(CultureInfo.InvariantCulture));
     private static readonly OptionSpec[] Protocol =
     [
         new("warmup", "untimed runs before timing", "N", "10"),
@@ -147,7 +147,7 @@ public static class LatencyCommands
         else
         {
             var subnets = LatencySubnets.Spread(space, calibration, seed + 1, resolutions?.ToArray());
-            // Interleaved rounds, as validate times them: a burst of contention during one round does not move a subnet's median.
+            // Timed as validate times its subnets, so the fitted constants and the validation's measurements agree.
             var bar = new ProgressBar("calibration", subnets.Count * ModelRounds);
             var measured = profiler.MeasureModels(subnets, ModelRounds, (phase, d, t) => bar.Report(phase == "timing" ? d : 0, phase));
             (table, fitted) = Calibrate(table, space, measured, fit);
