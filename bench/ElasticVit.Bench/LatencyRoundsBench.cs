@@ -47,11 +47,15 @@ public static class LatencyRoundsBench
             {
                 foreach (var w in workloads) w.Dispose();
             }
-            var agreement = RoundAgreement.Of(all.Select((s, i) => new ModelMeasurement(s, 1, protocol.Combine(timings[i]))).ToArray());
             foreach (var rounds in new[] { RoundCombination.Pooled, RoundCombination.Fastest })
             {
                 var how = protocol with { Combination = rounds };
-                var measured = all.Select((s, i) => new ModelMeasurement(s, how.Combine(timings[i]).Ms)).ToArray();
+                var measured = all.Select((s, i) =>
+                {
+                    var r = how.Combine(timings[i]);
+                    return new ModelMeasurement(s, r.Ms, r);
+                }).ToArray();
+                var agreement = RoundAgreement.Of(measured);   // round figures are the same either way
                 var fitted = LatencyCalibration.FitWithWeights(table, space, measured.Take(calibration));
                 var lut = new LookupTablePredictor(fitted, space);
                 var validation = measured.Skip(calibration).ToArray();

@@ -220,7 +220,7 @@ public static class LatencyCommands
             ["load_average"] = MachineInfo.LoadAverage(),
         };
         Console.WriteLine(a.Flag("json") ? json.ToJsonString()
-            : $"{subnet.Key}: {Ms(r.Ms)} ms ({protocol.StatisticName} of the fastest of {r.Rounds} rounds, {r.QuietRounds} of them within 10 %; IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {json["clock"]}");
+            : $"{subnet.Key}: {Ms(r.Ms)} ms ({protocol.StatisticName} of the fastest of {r.Rounds} rounds, {r.QuietRounds} of them within {(TimingProtocol.QuietWithin - 1) * 100:0} %; IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {json["clock"]}");
         return 0;
     }
 
@@ -280,7 +280,7 @@ public static class LatencyCommands
             Console.WriteLine(ValidationReport.ToJson(reports.Select(r => r.Report), agreement));
             return 0;
         }
-        Console.WriteLine($"{measured.Count} subnets of {space.Name} measured on {backend.DeviceName()} ({TimingProtocol.Describe(protocol.Clock)}, {protocol.StatisticName}, the fastest of {a.Int("passes", 1)} interleaved rounds); load average {load} → {MachineInfo.LoadAverage()}; {agreement.Describe()}");
+        Console.WriteLine($"{measured.Count} subnets of {space.Name} measured on {backend.DeviceName()} ({TimingProtocol.Describe(protocol.Clock)}, {protocol.StatisticName}, the fastest of {agreement.Rounds} interleaved rounds); load average {load} → {MachineInfo.LoadAverage()}; {agreement.Describe()}");
         Console.WriteLine($"{"predictor",-10} {"within10",9} {"within5",8} {"rmse_ms",9} {"mape_%",8} {"spearman",9}");
         foreach (var (r, _) in reports)
             Console.WriteLine($"{r.Predictor,-10} {r.Within10,9:P1} {r.Within5,8:P1} {r.RmseMs,9:F4} {r.MapePercent,8:F2} {r.Spearman,9:F4}");
