@@ -94,7 +94,7 @@ public static class LatencyCommands
         var resolutions = ParseResolutions(a);
         var layers = LatencyTable.RequiredLayers(space, resolutions);
         var calibration = a.Int("calibration", 0);
-        var fit = a.Choice("fit", "overhead", "scale", "weights");
+        var fit = Enum.Parse<CalibrationFit>(a.Choice("fit", "overhead", "scale", "weights"), ignoreCase: true);
         var seed = a.Int("seed", 0);
         var protocol = ParseProtocol(a, threads);
         var outPath = a.RequiredString("out");
@@ -150,7 +150,7 @@ public static class LatencyCommands
             // Timed as validate times its subnets, so the fitted constants and the validation's measurements agree.
             var bar = new ProgressBar("calibration", subnets.Count * ModelRounds);
             var measured = profiler.MeasureModels(subnets, ModelRounds, (phase, d, t) => bar.Report(phase == "timing" ? d : 0, phase));
-            (table, fitted) = Calibrate(table, space, measured, fit);
+            (table, fitted) = LatencyCalibration.Fit(table, space, measured, fit);
             var agreement = RoundAgreement.Of(measured);
             fitted += $" ({agreement.Describe()})";
             if (!agreement.Steady)
@@ -170,29 +170,6 @@ public static class LatencyCommands
         table.Save(outPath);
         Console.WriteLine($"saved {outPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, {Ms(table.MsPerMParam)} ms per M params, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(clockTime.Elapsed)} in total");
         return 0;
-    }
-
-    /// <summary>Fits the table's constants on the calibration subnets; a scale that comes out ≤ 0 (too few or too noisy subnets) falls back to the overhead alone.</summary>
-    private static (LatencyTable Table, string Description) Calibrate(LatencyTable table, SearchSpace space, IReadOnlyList<ModelMeasurement> measured, string fit)
-    {
-        var overheadOnly = $"overhead = median residual of {measured.Count} random subnets";
-        if (fit == "overhead" || measured.Count < 2) return (LatencyCalibration.FitOverhead(table, space, measured), overheadOnly);
-        try
-        {
-            if (fit == "weights")
-            {
-                var fitted = LatencyCalibration.FitWithWeights(table, space, measured);
-                return (fitted, fitted.MsPerMParam > 0
-                    ? $"scale, ms per M params and overhead fitted by least squares of relative errors on {measured.Count} random subnets"
-                    : $"scale and overhead fitted by least squares of relative errors on {measured.Count} random subnets (no positive weight term)");
-            }
-            return (LatencyCalibration.FitScaleAndOverhead(table, space, measured), $"scale and overhead fitted by least squares of relative errors on {measured.Count} random subnets");
-        }
-        catch (LatencyException e)
-        {
-            Console.Error.WriteLine($"warning: {e.Message}; fitting the overhead only");
-            return (LatencyCalibration.FitOverhead(table, space, measured), overheadOnly);
-        }
     }
 
     private static int RunMeasure(ParsedArgs a)

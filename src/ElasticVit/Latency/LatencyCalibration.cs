@@ -4,6 +4,19 @@ namespace ElasticVit.Latency;
 
 public enum OverheadEstimate { Median, Mean }
 
+/// <summary>Which per-model constants a calibration fits (<see cref="LatencyCalibration.Fit"/>).</summary>
+public enum CalibrationFit
+{
+    /// <summary>The overhead alone: the median residual.</summary>
+    Overhead,
+
+    /// <summary>Scale and overhead.</summary>
+    Scale,
+
+    /// <summary>Scale, a term per million parameters and overhead.</summary>
+    Weights,
+}
+
 /// <summary>
 /// Fits the per-model constants of a <see cref="LatencyTable"/> from whole-model measurements (a calibration set),
 /// since a model is slower or faster than the sum of its separately timed layers.
@@ -52,6 +65,36 @@ public static class LatencyCalibration
         catch (LatencyException) { return FitScaleAndOverhead(table, space, measured); }
         if (w[0] <= 0 || w[1] < 0) return FitScaleAndOverhead(table, space, measured);
         return table with { Scale = w[0], MsPerMParam = w[1], OverheadMs = w[2] };
+    }
+
+    /// <summary>
+    /// Fits <paramref name="fit"/>'s constants, falling back to fewer constants where the measurements cannot carry them
+    /// (too few subnets, all of one size, or noise that makes the scale come out ≤ 0): weights → scale → overhead alone.
+    /// Never fails for one or more measurements, so a noisy machine degrades a fit instead of aborting a command.
+    /// Returns the table and a sentence saying what was fitted.
+    /// </summary>
+    public static (LatencyTable Table, string Description) Fit(LatencyTable table, SearchSpace space, IReadOnlyList<ModelMeasurement> measured, CalibrationFit fit)
+    {
+        var n = measured.Count;
+        if (fit != CalibrationFit.Overhead && n >= 2)
+        {
+            try
+            {
+                if (fit == CalibrationFit.Weights)
+                {
+                    var fitted = FitWithWeights(table, space, measured);
+                    return (fitted, fitted.MsPerMParam > 0
+                        ? $"scale, ms per M params and overhead fitted by least squares of relative errors on {n} random subnets"
+                        : $"scale and overhead fitted by least squares of relative errors on {n} random subnets (no positive weight term)");
+                }
+                return (FitScaleAndOverhead(table, space, measured), $"scale and overhead fitted by least squares of relative errors on {n} random subnets");
+            }
+            catch (LatencyException e)
+            {
+                return (FitOverhead(table, space, measured), $"overhead = median residual of {n} random subnets ({e.Message})");
+            }
+        }
+        return (FitOverhead(table, space, measured), $"overhead = median residual of {n} random subnets");
     }
 
     internal static double Median(IReadOnlyList<double> values)

@@ -26,8 +26,10 @@ public class TimingProtocolTests
         var r = new TimingProtocol { WarmupRuns = 2, MinRuns = 5, MinTotalMs = 0 }.Measure(() => calls++);
         Assert.Equal(5, r.Runs);
         Assert.Equal(7, calls);
-        var timed = new TimingProtocol { WarmupRuns = 0, MinRuns = 1, MinTotalMs = 20 }.Measure(() => Thread.SpinWait(2000));
-        Assert.True(timed.Runs > 1 && timed.Ms > 0);
+        var now = 0.0;   // a simulated clock: every run takes 3 ms
+        var timer = (Action run) => { var start = now; run(); return now - start; };
+        var timed = new TimingProtocol { WarmupRuns = 0, MinRuns = 1, MinTotalMs = 20, Timer = timer }.Measure(() => now += 3);
+        Assert.Equal((7, 3.0), (timed.Runs, timed.Ms));   // 7 × 3 ms is the first total ≥ 20 ms
     }
 
     [Fact]

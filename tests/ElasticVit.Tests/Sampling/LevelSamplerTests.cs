@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ElasticVit.Sampling;
 using ElasticVit.Spaces;
 
@@ -49,9 +48,7 @@ public class LevelSamplerTests
     public void InfeasibleLevel_FailsFast_WithAClearMessage()
     {
         var sampler = new LevelSampler(Fmnist, 1000, Fmnist.MinSubnet, maxTries: 100);
-        var watch = Stopwatch.StartNew();
         var e = Assert.Throws<SamplingException>(() => sampler.Draw(new SeededRandom(0)));
-        Assert.True(watch.ElapsedMilliseconds < 1000);
         Assert.Contains("[1000, 1002]M", e.Message);
         Assert.Contains("100 tries", e.Message);
         Assert.Contains("infeasible", e.Message);

@@ -53,6 +53,12 @@ public sealed record TimingProtocol
     public double Quantile { get; init; } = 0.5;
     public TimingClock Clock { get; init; } = TimingClock.Wall;
 
+    /// <summary>
+    /// Times one run and returns its milliseconds; null (the default) reads <see cref="Clock"/>. Tests put a simulated
+    /// clock here, so the fitting, calibration and validation logic is checked against latencies they know exactly.
+    /// </summary>
+    public Func<Action, double>? Timer { get; init; }
+
     /// <summary>How interleaved rounds combine (one round: no difference).</summary>
     public RoundCombination Combination { get; init; } = RoundCombination.Pooled;
 
@@ -75,7 +81,7 @@ public sealed record TimingProtocol
         if (!(MinTotalMs >= 0) || !double.IsFinite(MinTotalMs)) throw new LatencyException($"the minimum total time must be ≥ 0 ms, got {MinTotalMs}");
         if (!(OutlierIqrs > 0)) throw new LatencyException($"the outlier fence must be > 0 IQRs, got {OutlierIqrs}");
         if (!(Quantile is >= 0 and <= 1)) throw new LatencyException($"the quantile must be in [0, 1], got {Quantile}");
-        if (Clock == TimingClock.ThreadCpu && !ThreadCpuClock.IsSupported)
+        if (Timer is null && Clock == TimingClock.ThreadCpu && !ThreadCpuClock.IsSupported)
             throw new LatencyException("the thread CPU clock is not available on this system; measure wall time");
     }
 
@@ -133,7 +139,7 @@ public sealed record TimingProtocol
         var (count, total) = (0, 0.0);
         while (count < maxRuns && (count < minRuns || total < minTotalMs))
         {
-            var ms = Clock == TimingClock.ThreadCpu ? TimeCpu(run) : TimeWall(run);
+            var ms = Timer?.Invoke(run) ?? (Clock == TimingClock.ThreadCpu ? TimeCpu(run) : TimeWall(run));
             samples.Add(ms);
             (count, total) = (count + 1, total + ms);
         }

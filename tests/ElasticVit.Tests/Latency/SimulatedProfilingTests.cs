@@ -1,0 +1,88 @@
+using ElasticVit.Latency;
+using ElasticVit.Latency.Profiling;
+using ElasticVit.Spaces;
+
+namespace ElasticVit.Tests.Latency;
+
+/// <summary>Profiling, calibration and validation end to end on a backend with known latencies: independent of this machine.</summary>
+public class SimulatedProfilingTests
+{
+    private static readonly SearchSpace Space = ProfilingTestData.Tiny;
+
+    private static (LatencyProfiler Profiler, SimulatedBackend Backend) Profiler(SimulatedBackend? backend = null)
+    {
+        backend ??= new SimulatedBackend();
+        return (new LatencyProfiler(backend, Space, ProfilingTestData.Quick with { Timer = backend.Timer, Combination = RoundCombination.Fastest }), backend);
+    }
+
+    private static LatencyTable ProfileLayers(LatencyProfiler profiler)
+    {
+        var table = new LatencyTable(profiler.NewDevice(), new Dictionary<string, LatencyEntry>());
+        return profiler.MeasureLayers(table, LatencyProfiler.Pending(table, LatencyTable.RequiredLayers(Space, null)), profiler.CallOverheadMs());
+    }
+
+    [Fact]
+    public void Layer_entries_are_the_layers_latency_net_of_the_per_call_cost()
+    {
+        var (profiler, backend) = Profiler();
+        Assert.Equal(backend.CallMs, profiler.CallOverheadMs(), 12);
+        var table = ProfileLayers(profiler);
+        foreach (var layer in LatencyTable.RequiredLayers(Space, null))
+            Assert.Equal(SimulatedBackend.LayerMs(layer), table.Entries[layer.Key].Ms, 6);
+    }
+
+    [Theory]
+    [InlineData(CalibrationFit.Weights)]
+    [InlineData(CalibrationFit.Scale)]
+    public void Calibration_recovers_the_models_constants_and_the_table_then_predicts_unseen_subnets_exactly(CalibrationFit fit)
+    {
+        var (profiler, backend) = Profiler(new SimulatedBackend { MsPerMParam = 0 });
+        var table = ProfileLayers(profiler);
+        var calibration = profiler.MeasureModels(LatencySubnets.Spread(Space, 6, seed: 1), passes: 2);
+        var (fitted, description) = LatencyCalibration.Fit(table, Space, calibration, fit);
+        Assert.Equal(backend.Scale, fitted.Scale, 6);
+        Assert.Equal(backend.OverheadMs + backend.CallMs, fitted.OverheadMs, 6);   // a whole model pays the per-call cost once
+        Assert.Contains("scale", description);
+
+        var validation = profiler.MeasureModels(LatencySubnets.Spread(Space, 6, seed: 9), passes: 2);
+        var lut = LatencyValidation.Compare(new LookupTablePredictor(fitted, Space), Space, validation).Single(r => r.Report.Predictor == "lut");
+        Assert.Equal(1.0, lut.Report.Within5);
+        Assert.True(lut.Report.MapePercent < 1e-3, $"MAPE {lut.Report.MapePercent}");
+    }
+
+    [Fact]
+    public void Calibration_falls_back_to_the_overhead_when_noise_makes_the_scale_negative()
+    {
+        var table = ProfileLayers(Profiler().Profiler);
+        var lut = new LookupTablePredictor(table, Space);
+        var subnets = LatencySubnets.Spread(Space, 3, seed: 1).OrderBy(lut.LayerSumMs).ToArray();
+        // The larger subnets measured faster: a least-squares scale would be negative.
+        var measured = subnets.Select((s, i) => new ModelMeasurement(s, 1.0 - 0.1 * i)).ToArray();
+        var (fitted, description) = LatencyCalibration.Fit(table, Space, measured, CalibrationFit.Weights);
+        Assert.Equal(1, fitted.Scale);
+        Assert.Equal(0, fitted.MsPerMParam);
+        Assert.Equal(0.9 - lut.LayerSumMs(subnets[1]), fitted.OverheadMs, 9);   // the median residual
+        Assert.StartsWith("overhead = median residual", description);
+        Assert.Contains("not positive", description);
+        // Validation refits leave-one-out on such measurements instead of failing.
+        Assert.Equal(3, LatencyValidation.Compare(lut, Space, measured).Single(r => r.Report.Predictor == "lut-loo").Report.Count);
+    }
+
+    [Fact]
+    public void The_fastest_of_interleaved_rounds_ignores_a_busy_spell_and_counts_it_as_unquiet_rounds()
+    {
+        // Each round gives each subnet 1 warm-up and 3 timed runs: runs 0-7 are round 1, 8-15 round 2, ...
+        // From run 20 on (the second subnet's third round) the host is three times slower for good.
+        var backend = new SimulatedBackend { Slowdown = run => run < 20 ? 1 : 3 };
+        var protocol = new TimingProtocol { WarmupRuns = 1, MinRuns = 12, MinTotalMs = 0, Combination = RoundCombination.Fastest, Timer = backend.Timer };
+        var measured = new LatencyProfiler(backend, Space, protocol).MeasureModels(LatencySubnets.Spread(Space, 2, seed: 3), passes: 4);
+        foreach (var m in measured)
+        {
+            Assert.Equal(backend.ModelMs(Space, m.Subnet) + backend.CallMs, m.LatencyMs, 9);
+            Assert.Equal(4, m.Timing!.Value.Rounds);
+            Assert.Equal(3, m.Timing.Value.RoundSpread, 9);
+        }
+        Assert.Equal([3, 2], measured.Select(m => m.Timing!.Value.QuietRounds));
+        Assert.Equal(2.5, RoundAgreement.Of(measured).MedianQuietRounds);
+    }
+}
