@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using ElasticVit.Cli.Reporting;
 using ElasticVit.Latency;
 using ElasticVit.Spaces;
+using ElasticVit.Nn;
 using ElasticVit.Supernet;
 using ElasticVit.Training;
 using Spectre.Console;
@@ -111,7 +112,7 @@ public static class QuickstartCommand
         {
             using var scope = NewDisposeScope();
             var c = Stopwatch.StartNew();
-            net.forward(x).square().mean().backward();
+            net.forward(x).Squared().mean().backward();
             if (i >= 2 && warmup.Elapsed.TotalSeconds >= 3) samples.Add(c.Elapsed.TotalSeconds);   // after ≥ 2 passes and 3 s of warm-up
         }
         net.zero_grad();

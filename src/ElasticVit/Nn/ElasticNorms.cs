@@ -41,8 +41,9 @@ public sealed class ElasticBatchNorm2d : nn.Module<Tensor, Tensor>
     public void ResetRunningStats(long channels)
     {
         using var _ = no_grad();
+        using var scope = NewDisposeScope();   // the narrow views are temporaries (docs/native-ownership.md)
         running_mean.narrow(0, 0, channels).zero_();
-        running_var.narrow(0, 0, channels).fill_(1);
+        running_var.narrow(0, 0, channels).fill_(ScalarOps.One);
     }
 }
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ElasticVit.Nn;
@@ -11,6 +12,8 @@ public static class Init
     public static Tensor TruncNormal(Tensor t, double std)
     {
         using var _ = no_grad();
-        return t.normal_(0, std).clamp_(-2 * std, 2 * std);
+        using var min = (-2 * std).ToScalar();
+        using var max = (2 * std).ToScalar();
+        return t.normal_(0, std).clamp_(min, max);
     }
 }

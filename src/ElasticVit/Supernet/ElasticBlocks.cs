@@ -46,7 +46,7 @@ public sealed class ElasticStage0Layer : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor x) =>
-        x + bn2.forward(pw.forward(nn.functional.hardswish(bn1.forward(dw.forward(x)))));
+        x.Plus(bn2.forward(pw.forward(nn.functional.hardswish(bn1.forward(dw.forward(x))))));
 }
 
 /// <summary>Squeeze-and-excitation on the first C channels: avg-pool, 1×1 to C/4 (bias), ReLU, 1×1 back (bias), Hardsigmoid.</summary>
@@ -129,7 +129,7 @@ public sealed class ElasticMbConvLayer : nn.Module<Tensor, Tensor>
         h = nn.functional.hardswish(bn2.forward(dw.forward(h)));
         if (se is not null) h = se.forward(h);
         h = bn3.forward(project.forward(h));
-        return h + Shortcut(x);
+        return h.Plus(Shortcut(x));
     }
 
     private Tensor Shortcut(Tensor x)

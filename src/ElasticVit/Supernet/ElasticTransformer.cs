@@ -92,10 +92,10 @@ public sealed class ElasticTransformerLayer : nn.Module<Tensor, Tensor>
         vmap = nn.functional.conv2d(vmap, ActiveVDw(), padding: [1, 1], groups: heads * vd);
         vh = vmap.reshape(b, heads, vd, n).permute(0, 1, 3, 2);
         var bias = RelativePosition.Bias(rel_pos, _indexMaps[grid], heads, (int)n);  // [H, N, N]
-        var attn = (qh.matmul(kh.transpose(-2, -1)) * (1.0 / Math.Sqrt(HeadDim)) + bias).softmax(-1);
+        var attn = qh.matmul(kh.transpose(-2, -1)).Times(1.0 / Math.Sqrt(HeadDim)).Plus(bias).softmax(-1);
         var o = nn.functional.hardswish(attn.matmul(vh));                             // [B, H, N, vd]
-        x = x + einsum("bhnd,chd->bnc", o, ActiveProj()) + proj_bias.narrow(0, 0, c);
-        return x + fc2.forward(nn.functional.hardswish(fc1.forward(ln2.forward(x))));
+        x = x.Plus(einsum("bhnd,chd->bnc", o, ActiveProj())).Plus(proj_bias.narrow(0, 0, c));
+        return x.Plus(fc2.forward(nn.functional.hardswish(fc1.forward(ln2.forward(x)))));
     }
 }
 

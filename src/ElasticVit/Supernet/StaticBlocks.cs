@@ -78,7 +78,7 @@ public sealed class Stage0Layer : nn.Module<Tensor, Tensor>
         StaticLayers.CopyBn(bn2, e.bn2);
     }
 
-    public override Tensor forward(Tensor x) => x + bn2.call(pw.call(nn.functional.hardswish(bn1.call(dw.call(x)))));
+    public override Tensor forward(Tensor x) => x.Plus(bn2.call(pw.call(nn.functional.hardswish(bn1.call(dw.call(x))))));
 }
 
 public sealed class SeModule : nn.Module<Tensor, Tensor>
@@ -154,8 +154,8 @@ public sealed class MbConvLayer : nn.Module<Tensor, Tensor>
         h = nn.functional.hardswish(bn2.call(dw.call(h)));
         if (se is not null) h = se.call(h);
         h = bn3.call(project.call(h));
-        if (shortcut is null) return h + x;
-        return h + shortcut.call(Spec.Stride > 1 ? Blocks.ShortcutPool(x, Spec.Stride) : x);
+        if (shortcut is null) return h.Plus(x);
+        return h.Plus(shortcut.call(Spec.Stride > 1 ? Blocks.ShortcutPool(x, Spec.Stride) : x));
     }
 }
 
@@ -228,10 +228,10 @@ public sealed class TransformerLayer : nn.Module<Tensor, Tensor>
         var kh = k.call(h).view(b, n, heads, hd).transpose(1, 2);
         var vmap = v.call(h).transpose(1, 2).reshape(b, heads * vd, grid, grid);
         var vh = v_dw.call(vmap).reshape(b, heads, vd, n).permute(0, 1, 3, 2);
-        var attn = (qh.matmul(kh.transpose(-2, -1)) * (1.0 / Math.Sqrt(hd)) + PositionBias()).softmax(-1);
+        var attn = qh.matmul(kh.transpose(-2, -1)).Times(1.0 / Math.Sqrt(hd)).Plus(PositionBias()).softmax(-1);
         var o = nn.functional.hardswish(attn.matmul(vh)).transpose(1, 2).reshape(b, n, heads * vd);
-        x = x + proj.call(o);
-        return x + fc2.call(nn.functional.hardswish(fc1.call(ln2.call(x))));
+        x = x.Plus(proj.call(o));
+        return x.Plus(fc2.call(nn.functional.hardswish(fc1.call(ln2.call(x)))));
     }
 }
 

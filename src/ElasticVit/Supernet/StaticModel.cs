@@ -54,6 +54,16 @@ public sealed class StaticModel : nn.Module<Tensor, Tensor>
         var device = supernet.stem.conv.Weight.device;
         var dtype = supernet.stem.conv.Weight.dtype;
         model.to(dtype).to(device);
+        model.CopyFrom(supernet);
+        return model;
+    }
+
+    /// <summary>Copies the active slices of <paramref name="supernet"/> (whose active subnet is this model's) into this model.</summary>
+    internal void CopyFrom(ElasticSupernet supernet)
+    {
+        // Slices and parameter handles are temporaries: a dispose scope keeps them alive until every copy is done (docs/native-ownership.md).
+        using var scope = NewDisposeScope();
+        var (model, subnet) = (this, Subnet);
         var i = 0;
         ((StemLayer)model.layers[i++]).CopyFrom(supernet.stem);
         for (var d = 0; d < subnet.Stem.Depth; d++) ((Stage0Layer)model.layers[i++]).CopyFrom(supernet.stage0[d]);
@@ -71,7 +81,6 @@ public sealed class StaticModel : nn.Module<Tensor, Tensor>
             }
         }
         ((HeadLayer)model.layers[i]).CopyFrom(supernet.head);
-        return model;
     }
 
     public override Tensor forward(Tensor x)

@@ -1,3 +1,4 @@
+using ElasticVit.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -25,6 +26,12 @@ public sealed class AdamW
     public void Step(double lr)
     {
         using var _ = no_grad();
+        using var beta1 = Beta1.ToScalar();
+        using var gradWeight = (1 - Beta1).ToScalar();
+        using var beta2 = Beta2.ToScalar();
+        using var squareWeight = (1 - Beta2).ToScalar();
+        using var eps = Eps.ToScalar();
+        using var decayFactor = (1 - lr * WeightDecay).ToScalar();
         foreach (var (name, p, decay) in _params)
         {
             var g = p.grad;
@@ -32,13 +39,13 @@ public sealed class AdamW
             if (!_moments.TryGetValue(name, out var mv))
                 _moments[name] = mv = (zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope());
             var t = _steps[name] = _steps.GetValueOrDefault(name) + 1;
-            mv.M.mul_(Beta1).add_(g, alpha: 1 - Beta1);
-            mv.V.mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
-            if (decay) p.mul_(1 - lr * WeightDecay);
-            var biasCorrection1 = 1 - Math.Pow(Beta1, t);
-            var biasCorrection2 = 1 - Math.Pow(Beta2, t);
-            using var denom = (mv.V / biasCorrection2).sqrt_().add_(Eps);
-            p.addcdiv_(mv.M, denom, value: -lr / biasCorrection1);
+            mv.M.mul_(beta1).add_(g, alpha: gradWeight);
+            mv.V.mul_(beta2).addcmul_(g, g, value: squareWeight);
+            if (decay) p.mul_(decayFactor);
+            using var biasCorrection2 = (1 - Math.Pow(Beta2, t)).ToScalar();
+            using var stepSize = (-lr / (1 - Math.Pow(Beta1, t))).ToScalar();
+            using var denom = mv.V.div(biasCorrection2).sqrt_().add_(eps, ScalarOps.One);
+            p.addcdiv_(mv.M, denom, value: stepSize);
         }
     }
 
@@ -103,10 +110,10 @@ public static class AdaptiveGradientClipping
             if (g is null) continue;
             using var scope = NewDisposeScope();
             var dims = p.dim() <= 1 ? null : Enumerable.Range(1, (int)p.dim() - 1).Select(i => (long)i).ToArray();
-            var wNorm = (dims is null ? p.norm() : p.square().sum(dims, keepdim: true).sqrt()).clamp_min(eps);
-            var gNorm = dims is null ? g.norm() : g.square().sum(dims, keepdim: true).sqrt();
-            var maxNorm = wNorm * factor;
-            var scale = where(gNorm > maxNorm, maxNorm / gNorm.clamp_min(1e-6), ones_like(gNorm));
+            var wNorm = (dims is null ? p.norm() : p.Squared().sum(dims, keepdim: true).sqrt()).ClampMin(eps);
+            var gNorm = dims is null ? g.norm() : g.Squared().sum(dims, keepdim: true).sqrt();
+            var maxNorm = wNorm.Times(factor);
+            var scale = where(gNorm > maxNorm, maxNorm / gNorm.ClampMin(1e-6), ones_like(gNorm));
             g.mul_(scale);
         }
     }
@@ -132,8 +139,10 @@ public sealed class Ema
     public void Update()
     {
         using var _ = no_grad();
+        using var decay = Decay.ToScalar();
+        using var sourceWeight = (1 - Decay).ToScalar();
         foreach (var (t, s, average) in _pairs)
-            if (average) t.mul_(Decay).add_(s, alpha: 1 - Decay);
+            if (average) t.mul_(decay).add_(s, alpha: sourceWeight);
             else t.copy_(s);
     }
 

@@ -1,3 +1,4 @@
+using ElasticVit.Nn;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,12 +24,12 @@ public static class Losses
     public static Tensor AdaptiveAlphaDivergence(Tensor studentLogits, Tensor targetProbs, double alphaMin = -1, double alphaMax = 1, double ratioClip = 5)
     {
         if (alphaMin != -1 || alphaMax != 1) throw new NotSupportedException("only α ∈ [−1, 1] is implemented");
-        var p = targetProbs.detach().clamp_min(1e-8);
+        var p = targetProbs.detach().ClampMin(1e-8);
         var logQ = studentLogits.log_softmax(-1);
         var q = logQ.exp();
         var klPositive = (p * (p.log() - logQ)).sum(-1);                       // α = +1
-        var ratio = (q / p).clamp_max(ratioClip);
-        var negative = 0.5 * (q * (ratio - 1)).sum(-1);                       // α = −1
+        var ratio = (q / p).ClampMax(ratioClip);
+        var negative = (q * (ratio - ScalarOps.One)).sum(-1).Times(0.5);                       // α = −1
         return maximum(klPositive, negative).mean();
     }
 }

@@ -16,7 +16,8 @@ public static class TensorArchive
         w.Write(tensors.Count);
         foreach (var (name, t) in tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            using var cpu = t.detach().cpu().contiguous();
+            using var scope = NewDisposeScope();   // detach() and cpu() may make temporaries (docs/native-ownership.md)
+            var cpu = t.detach().cpu().contiguous();
             w.Write(name);
             w.Write((int)cpu.dtype);
             w.Write(cpu.dim());

@@ -1,3 +1,4 @@
+using ElasticVit.Nn;
 using ElasticVit.Export;
 using TorchSharp;
 using static ElasticVit.Tests.Export.TorchTestTensors;
@@ -191,7 +192,7 @@ public sealed class OnnxOpsMatchTorchTests
         var expectedHead = expectedTokens[.., 1..3, 0..4];
         AssertClose(torch.cat([expectedHead, expectedHead], 1), outputs[2]);
         AssertClose(x.index_select(3, torch.tensor(new long[] { 4, 2, 0 })), outputs[3]);
-        AssertClose((x + x) / (x * x + 1) - F.relu(x), outputs[4]);
+        AssertClose(x.Plus(x) / (x * x).Plus(1) - F.relu(x), outputs[4]);
     }
 
     [Fact]
@@ -205,6 +206,6 @@ public sealed class OnnxOpsMatchTorchTests
         graph.Output(graph.Reshape(graph.Add(graph.Input("x", ["batch", 3]), bias), shape));
 
         using var session = new OnnxTestSession(Build(graph));
-        AssertClose((x + torch.tensor(new[] { 1f, 2f, 3f })).flatten(), session.RunSingle(("x", x)));
+        AssertClose(x.Plus(torch.tensor(new[] { 1f, 2f, 3f })).flatten(), session.RunSingle(("x", x)));
     }
 }

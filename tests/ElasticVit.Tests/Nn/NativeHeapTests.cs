@@ -15,7 +15,8 @@ public class NativeHeapTests
         // A tensor above glibc's 32 MB mmap threshold is allocated, written and freed correctly through the heap.
         for (var round = 0; round < 3; round++)
         {
-            using var big = torch.full([10_000_000], round + 1f);
+            using var value = (round + 1f).ToScalar();
+            using var big = torch.full([10_000_000], value);
             Assert.Equal(10_000_000.0 * (round + 1), big.sum().item<float>(), 10_000.0);
         }
     }

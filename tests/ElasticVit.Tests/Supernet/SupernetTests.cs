@@ -1,3 +1,4 @@
+using ElasticVit.Nn;
 using ElasticVit.Sampling;
 using ElasticVit.Spaces;
 using ElasticVit.Supernet;
@@ -60,7 +61,7 @@ public class SupernetTests
     public void ChannelsLast_KeepsShapeAndValues_StoresChannelsInnermost()
     {
         using var scope = NewDisposeScope();
-        var x = arange(2 * 3 * 4 * 5, dtype: float32).reshape(2, 3, 4, 5);
+        var x = tensor(Enumerable.Range(0, 2 * 3 * 4 * 5).Select(i => (float)i).ToArray()).reshape(2, 3, 4, 5);
         var nhwc = Blocks.ChannelsLast(x);
         Assert.Equal(x.shape, nhwc.shape);
         Assert.Equal(new long[] { 4 * 5 * 3, 1, 5 * 3, 3 }, nhwc.stride());
@@ -89,7 +90,7 @@ public class SupernetTests
         net.train();
         net.SetActive(Fmnist.MaxSubnet);
         // Max resolution uses the largest token grid, so every relative-position row is reachable.
-        var loss = net.forward(rand(4, 1, 28, 28, dtype: float64)).square().mean();
+        var loss = net.forward(rand(4, 1, 28, 28, dtype: float64)).Squared().mean();
         loss.backward();
         foreach (var (name, p) in net.named_parameters())
         {
@@ -105,7 +106,7 @@ public class SupernetTests
         net.train();
         var min = Fmnist.MinSubnet;
         net.SetActive(min);
-        net.forward(rand(4, 1, 28, 28, dtype: float64)).square().mean().backward();
+        net.forward(rand(4, 1, 28, 28, dtype: float64)).Squared().mean().backward();
 
         // Layers beyond the active depth get no gradient at all.
         var c1 = (ElasticMbConvStage)net.stages[0];
@@ -143,11 +144,11 @@ public class SupernetTests
         random.manual_seed(3);
         var x = rand(4, 1, 28, 28, dtype: float64);
         net.zero_grad();
-        net.forward(x).square().mean().backward();
+        net.forward(x).Squared().mean().backward();
         var superMass = net.parameters().Where(p => p.grad is not null).Sum(p => p.grad!.abs().sum().item<double>());
         var model = StaticModel.Extract(net, min);
         model.train();
-        model.forward(x).square().mean().backward();
+        model.forward(x).Squared().mean().backward();
         var staticMass = model.parameters().Where(p => p.grad is not null).Sum(p => p.grad!.abs().sum().item<double>());
         Assert.True(Math.Abs(superMass - staticMass) <= 1e-9 * staticMass, $"supernet {superMass} vs extracted {staticMass}");
     }

@@ -1,3 +1,4 @@
+using ElasticVit.Nn;
 using ElasticVit.Training;
 using static TorchSharp.torch;
 
@@ -21,7 +22,7 @@ public class LossTests
         var p = tensor(new double[] { 0.2, 0.3, 0.5 }).view(1, 3);
         var q = logits.softmax(-1);
         var kl = (p * (p.log() - q.log())).sum().item<double>();
-        var reverse = 0.5 * (q * ((q / p).clamp_max(5) - 1)).sum().item<double>();
+        var reverse = 0.5 * (q * (q / p).ClampMax(5).sub(ScalarOps.One)).sum().item<double>();
         Assert.Equal(Math.Max(kl, reverse), Losses.AdaptiveAlphaDivergence(logits, p).item<double>(), 9);
     }
 
