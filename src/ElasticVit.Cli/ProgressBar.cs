@@ -12,26 +12,29 @@ public sealed class ProgressBar(string label, long total)
     private int _lastDecile = -1;
     private long _start = -1;
 
+    /// <summary>The count that completes the bar; may change on the way (a time-budgeted training re-plans its steps).</summary>
+    public long Total { get; set; } = total;
+
     public void Report(long done, string status = "")
     {
         if (_start < 0) _start = done;
-        var fraction = total == 0 ? 1 : Math.Clamp((double)done / total, 0, 1);
+        var fraction = Total == 0 ? 1 : Math.Clamp((double)done / Total, 0, 1);
         var rate = (done - _start) / Math.Max(1e-9, _clock.Elapsed.TotalSeconds);
-        var eta = rate > 0 && done < total ? TimeSpan.FromSeconds((total - done) / rate) : TimeSpan.Zero;
-        var line = $"{label} [{new string('#', (int)(fraction * 24)).PadRight(24, '-')}] {done}/{total} {fraction:P0} ETA {Format(eta)} {status}";
+        var eta = rate > 0 && done < Total ? TimeSpan.FromSeconds((Total - done) / rate) : TimeSpan.Zero;
+        var line = $"{label} [{new string('#', (int)(fraction * 24)).PadRight(24, '-')}] {done}/{Total} {fraction:P0} ETA {Format(eta)} {status}";
         if (_interactive)
         {
             var now = _clock.ElapsedMilliseconds;
-            if (now - _lastDraw < 200 && done < total) return;
+            if (now - _lastDraw < 200 && done < Total) return;
             _lastDraw = now;
             var width = Math.Max(40, SafeWidth() - 1);
             Console.Error.Write("\r" + (line.Length > width ? line[..width] : line.PadRight(width)));
-            if (done >= total) Console.Error.WriteLine();
+            if (done >= Total) Console.Error.WriteLine();
         }
         else
         {
             var decile = (int)(fraction * 10);
-            if (decile == _lastDecile && done < total) return;
+            if (decile == _lastDecile && done < Total) return;
             _lastDecile = decile;
             Console.Error.WriteLine(line);
         }

@@ -42,87 +42,87 @@ public static class QuickstartCommand
         var threads = a.Int("threads", 1, 256).ToString(CultureInfo.InvariantCulture);
         var seed = a.Int("seed", 0).ToString(CultureInfo.InvariantCulture);
         var clock = Stopwatch.StartNew();
-        var plan = Plan(dir, a.Double("minutes") is double m && m > 0 ? m : throw new UsageException("--minutes must be > 0"), int.Parse(threads, CultureInfo.InvariantCulture), seed);
+        var plan = new TimePlan(Path.Combine(dir, "quickstart.json"), a.Double("minutes") is double m && m > 0 && double.IsFinite(m) ? m : throw new UsageException("--minutes must be > 0"));
+        plan.PrintPlan();
         var run = Path.Combine(dir, "supernet");
         var lut = Path.Combine(dir, "lut-ort-cpu-1t.json");
         var search = Path.Combine(dir, "search.json");
 
-        Stage("1/5 train the supernet (cas-pas)", File.Exists(Path.Combine(run, "summary.json")), () =>
+        Stage(plan, "training", "1/5 train the supernet (cas-pas)", File.Exists(Path.Combine(run, "summary.json")), () =>
             Invoke(File.Exists(Path.Combine(run, "checkpoint.ckpt"))
                 ? ["train", "--out", run, "--resume"]
-                : ["train", "--space", Space, "--sampler", "cas-pas", "--steps", $"{plan.Steps}", "--seed", seed, "--threads", threads, "--checkpoint-every", "50", "--probe-every", "25", "--out", run]));
-        Stage("2/5 profile the ort-cpu latency table (1 thread)", IsCompleteTable(lut), () =>
+                : ["train", "--space", Space, "--sampler", "cas-pas", "--minutes", plan.TrainMinutes.ToString(CultureInfo.InvariantCulture), "--seed", seed, "--threads", threads, "--checkpoint-every", "50", "--probe-every", "100", "--out", run]));
+        Stage(plan, "latency table", "2/5 profile the ort-cpu latency table (1 thread)", IsCompleteTable(lut), () =>
             // 200 ms of timed runs per layer instead of 500: the whole table in about 2 minutes on this project's machines.
             // The 10th percentile instead of the median: a busy machine only ever adds time, and p10 repeats far better
             // there (bench/results/latency.md); validation and the winners' measurements use the same statistic.
             Invoke("latency", "profile", "--space", Space, "--device", "ort-cpu", "--threads", "1", "--min-ms", "200", "--quantile", Quantile,
                 "--calibration", "30", "--out", lut));
         var validation = Path.Combine(dir, "latency-validation.json");
-        Stage("2/5 validate the latency table on 30 random subnets", File.Exists(validation), () =>
+        Stage(plan, "latency validation", "2/5 validate the latency table on 30 random subnets", File.Exists(validation), () =>
             RunDirectory.WriteAtomic(validation, InvokeJson("latency", "validate", "--lut", lut, "--space", Space, "--samples", "30", "--seed", seed,
                 "--plot", Path.Combine(dir, "latency-validation.png"), "--json").ToJsonString()));
         var budgets = LatencyBudgets(lut);
-        Stage($"3/5 search under latency budgets {string.Join(", ", budgets.Select(b => $"{b:F3} ms"))}", File.Exists(search), () =>
+        Stage(plan, "search", $"3/5 search under latency budgets {string.Join(", ", budgets.Select(b => $"{b:F3} ms"))}", File.Exists(search), () =>
             Invoke(["search", "--run", run, .. budgets.SelectMany(b => new[] { "--budget", FormattableString.Invariant($"latency:{lut}:{b:F4}") }), "--out", search, "--seed", seed, "--threads", threads,
                 // Three budgets share one fitness cache; a smaller evolution each keeps the stage to a few minutes.
                 "--population", "32", "--generations", "5"]));
         var results = Path.Combine(dir, "results.json");
-        Stage("4/5 export the winners to ONNX and check them in ONNX Runtime", File.Exists(results), () => ExportWinners(dir, run, search, lut, results));
-        Stage("5/5 write the report", false, () => QuickstartReport.Write(dir));
+        Stage(plan, "export and checks", "4/5 export the winners to ONNX and check them in ONNX Runtime", File.Exists(results), () => ExportWinners(dir, run, search, lut, results));
+        Stage(plan, "report", "5/5 write the report", false, () => QuickstartReport.Write(dir));
 
         PrintTable(JsonNode.Parse(File.ReadAllText(results))!.AsArray());
+        plan.PrintComparison();
         AnsiConsole.MarkupLine($"report: [bold]{Markup.Escape(Path.Combine(dir, "report.html"))}[/] (this session: {ProgressBar.Format(clock.Elapsed)})");
         return 0;
     }
 
-    private sealed record QuickstartPlan(long Steps, double Minutes);
-
-    /// <summary>Fixes the number of training steps once (from a short timing of training steps on this machine), so resumes keep the schedule.</summary>
-    private static QuickstartPlan Plan(string dir, double minutes, int threads, string seed)
+    /// <summary>
+    /// The time plan: each stage's expected seconds (training: its budget, which the run keeps by fixing its steps from
+    /// its own pace; the others: what they took on this project's 2-core machines) and, once run, what it took here.
+    /// Kept in quickstart.json, so a resumed quickstart still reports the stages of earlier sessions.
+    /// </summary>
+    private sealed class TimePlan(string path, double trainMinutes)
     {
-        var path = Path.Combine(dir, "quickstart.json");
-        if (File.Exists(path))
+        private readonly JsonObject _state = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))!.AsObject()
+            : new JsonObject { ["minutes"] = trainMinutes, ["created_at"] = DateTime.UtcNow.ToString("O"), ["stages"] = new JsonObject() };
+
+        public static readonly (string Name, double Seconds)[] Fixed =
+            [("latency table", 120), ("latency validation", 40), ("search", 150), ("export and checks", 80), ("report", 5)];
+
+        public double PlannedSeconds(string stage) => stage == "training" ? TrainMinutes * 60 + 20 : Fixed.Single(f => f.Name == stage).Seconds;
+
+        /// <summary>The training minutes of the first session (a resume keeps the run's own plan).</summary>
+        public double TrainMinutes => (double)_state["minutes"]!;
+
+        private JsonObject Stages => _state["stages"]!.AsObject();
+
+        public void Record(string stage, double seconds)
         {
-            var saved = JsonNode.Parse(File.ReadAllText(path))!;
-            return new QuickstartPlan((long)saved["train_steps"]!, (double)saved["minutes"]!);
+            Stages[stage] = new JsonObject { ["planned_seconds"] = PlannedSeconds(stage), ["actual_seconds"] = Math.Round(seconds, 1) };
+            RunDirectory.WriteAtomic(path, _state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
-        var secondsPerStep = TimeTrainingStep(threads);
-        var steps = Math.Max(50, (long)(minutes * 60 / secondsPerStep));
-        RunDirectory.WriteAtomic(path, new JsonObject
+
+        public void PrintPlan() => AnsiConsole.MarkupLine(Markup.Escape(
+            $"plan: training {TrainMinutes:G4} min, then about {Fixed.Sum(f => f.Seconds) / 60:F1} min for "
+            + string.Join(", ", Fixed.Select(f => $"{f.Name} {f.Seconds / 60:0.#} min")) + $": about {(PlannedSeconds("training") + Fixed.Sum(f => f.Seconds)) / 60:F0} min in all"));
+
+        public void PrintComparison()
         {
-            ["minutes"] = minutes, ["train_steps"] = steps, ["measured_seconds_per_step"] = Math.Round(secondsPerStep, 3), ["seed"] = seed,
-            ["created_at"] = DateTime.UtcNow.ToString("O"),
-        }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        AnsiConsole.MarkupLine($"planned {steps} training steps ({secondsPerStep:F2} s per step measured here) for a {minutes:G}-minute training budget");
-        return new QuickstartPlan(steps, minutes);
+            var table = new Table().AddColumns("stage", "planned", "actual", "actual / planned");
+            double planned = 0, actual = 0;
+            foreach (var (name, node) in Stages)
+            {
+                var (p, a) = ((double)node!["planned_seconds"]!, (double)node["actual_seconds"]!);
+                (planned, actual) = (planned + p, actual + a);
+                table.AddRow(name, ProgressBar.Format(TimeSpan.FromSeconds(p)), ProgressBar.Format(TimeSpan.FromSeconds(a)), $"{a / p:P0}");
+            }
+            table.AddRow("all", ProgressBar.Format(TimeSpan.FromSeconds(planned)), ProgressBar.Format(TimeSpan.FromSeconds(actual)), $"{actual / planned:P0}");
+            AnsiConsole.Write(table);
+        }
     }
 
-    /// <summary>Seconds of one 4-subnet training step at batch 64 around the middle of the space, plus optimizer overhead.</summary>
-    private static double TimeTrainingStep(int threads)
-    {
-        TorchSharp.torch.set_num_threads(threads);
-        var space = SpaceLoader.Load(Space);
-        using var net = new ElasticSupernet(space);
-        net.train();
-        net.SetActive(space.Resolve("mid"));
-        var x = rand(64, 1, 28, 28);
-        var samples = new List<double>();
-        var warmup = Stopwatch.StartNew();
-        for (var i = 0; samples.Count < 6; i++)
-        {
-            using var scope = NewDisposeScope();
-            var c = Stopwatch.StartNew();
-            net.forward(x).Squared().mean().backward();
-            if (i >= 2 && warmup.Elapsed.TotalSeconds >= 3) samples.Add(c.Elapsed.TotalSeconds);   // after ≥ 2 passes and 3 s of warm-up
-        }
-        net.zero_grad();
-        // The fastest pass: other work on the machine only ever adds time. Then 4 subnets per step, plus scoring,
-        // clipping, AdamW, EMA and gradient probes: the steps of a whole quickstart training (437 steps, quiet machine)
-        // averaged 1.6× four such passes, the levels above the middle of the space costing more than it.
-        return samples.Min() * 4 * 1.6;
-    }
-
-    private static void Stage(string title, bool done, Action action)
+    private static void Stage(TimePlan plan, string stage, string title, bool done, Action action)
     {
         if (done)
         {
@@ -130,7 +130,9 @@ public static class QuickstartCommand
             return;
         }
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/]");
+        var clock = Stopwatch.StartNew();
         action();
+        plan.Record(stage, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>File every command the quickstart runs is appended to (the report lists them as the commands to reproduce).</summary>

@@ -20,6 +20,8 @@ public static class TrainCommands
             new("sampler", "uniform, sandwich, cas, cas-pas or random-level", "NAME", "cas-pas"),
             new("epochs", "training epochs (fractions allowed)", "E", "1"),
             new("steps", "training steps (overrides --epochs)", "N"),
+            new("minutes", "train for this many minutes of steps instead: the step count is fixed from the run's own pace during its first quarter (overrides --epochs)", "M"),
+            new("level-subnets", "subnets drawn at each step's FLOPs level by cas and cas-pas, plus the level's min subnet (the paper: 3)", "N", "3"),
             new("batch-size", "images per step", "B", "64"),
             new("lr", "peak learning rate per 512 images, scaled linearly with the batch (the paper uses 5e-4 over 600 ImageNet epochs; short runs need more)", "LR", "0.005"),
             new("seed", "random seed", "S", "0"),
@@ -70,6 +72,9 @@ public static class TrainCommands
                 Sampler = a.Choice("sampler", "uniform", "sandwich", "cas", "cas-pas", "random-level"),
                 Epochs = a.Double("epochs") is double e && e > 0 ? e : throw new UsageException("--epochs must be > 0"),
                 Steps = a.Has("steps") ? a.Int("steps", 1) : null,
+                Minutes = a.Has("minutes") ? (a.Has("steps") ? throw new UsageException("give --steps or --minutes, not both")
+                    : a.Double("minutes") is double m && m > 0 && double.IsFinite(m) ? m : throw new UsageException("--minutes must be > 0")) : null,
+                LevelSubnets = a.Int("level-subnets", 1, 16),
                 BatchSize = a.Int("batch-size", 2, 4096),
                 LrPer512 = a.Double("lr") is double lr && lr > 0 ? lr : throw new UsageException("--lr must be > 0"),
                 Seed = a.Int("seed", 0),
@@ -84,7 +89,8 @@ public static class TrainCommands
             SpaceLoader.Load(options.Space);
         }
         using var trainer = new Trainer(options, run, resume);
-        AnsiConsole.MarkupLine($"training [bold]{Markup.Escape(options.Space)}[/] with [bold]{options.Sampler}[/]: {trainer.TotalSteps} steps of {options.BatchSize} images ({trainer.BatchesPerEpoch} per epoch), {trainer.Data.Train.Count} training / {trainer.Data.HeldOut.Count} held-out images" + (resume ? $", resuming at step {trainer.Step}" : ""));
+        var length = trainer.Budget is { } budget ? $"{budget.Seconds / 60:G4} minutes of steps (about {trainer.TotalSteps} so far: the count is fixed from the run's pace)" : $"{trainer.TotalSteps} steps";
+        AnsiConsole.MarkupLine($"training [bold]{Markup.Escape(options.Space)}[/] with [bold]{options.Sampler}[/]: {length} of {options.BatchSize} images ({trainer.BatchesPerEpoch} per epoch), {trainer.Data.Train.Count} training / {trainer.Data.HeldOut.Count} held-out images" + (resume ? $", resuming at step {trainer.Step}" : ""));
         var bar = new ProgressBar("train", trainer.TotalSteps);
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
@@ -95,7 +101,7 @@ public static class TrainCommands
         };
         try
         {
-            trainer.Run(p => bar.Report(p.Step, $"loss {p.Loss:F3}{(double.IsNaN(p.LevelFlopsM) ? "" : $" level {p.LevelFlopsM:G3}M")} {p.ImagesPerSecond:F0} img/s"), cancel: cancel.Token);
+            trainer.Run(p => { bar.Total = p.TotalSteps; bar.Report(p.Step, $"loss {p.Loss:F3}{(double.IsNaN(p.LevelFlopsM) ? "" : $" level {p.LevelFlopsM:G3}M")} {p.ImagesPerSecond:F0} img/s"); }, cancel: cancel.Token);
         }
         catch (OperationCanceledException)
         {

@@ -28,7 +28,14 @@ public static class QuickstartReport
         var search = Read(Path.Combine(dir, "search.json"));
         var validation = Read(Path.Combine(dir, "latency-validation.json"));
 
-        blocks.Add(new Paragraph($"Space elasticvit-fmnist on Fashion-MNIST; supernet trained with cas-pas for {plan?["train_steps"]} steps of 64 images; latency on ONNX Runtime, CPU, 1 thread. Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
+        var summary = Read(Path.Combine(dir, "supernet", "summary.json"));
+        blocks.Add(new Paragraph($"Space elasticvit-fmnist on Fashion-MNIST; supernet trained with cas-pas for {plan?["minutes"]} minutes ({summary?["steps"]} steps); latency on ONNX Runtime, CPU, 1 thread. Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
+        if (plan?["stages"] is JsonObject stages && stages.Count > 0)
+        {
+            blocks.Add(new Heading("Time plan"));
+            blocks.Add(new TableBlock(["stage", "planned s", "actual s"],
+                stages.Select(kv => new[] { kv.Key, $"{(double)kv.Value!["planned_seconds"]!:F0}", $"{(double)kv.Value!["actual_seconds"]!:F0}" }).ToList()));
+        }
         if (results is not null)
         {
             blocks.Add(new Heading("Winners (inherited weights, no retraining)"));

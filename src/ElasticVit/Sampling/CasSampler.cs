@@ -7,7 +7,7 @@ namespace ElasticVit.Sampling;
 /// <summary>
 /// Complexity-aware sampling (METHOD.md §5). Each step the level index moves by a random choice of
 /// −1, 0 or +1 (at the lowest level 0, 0 or +1; at the highest −1, 0 or 0), starting from the lowest level;
-/// the step is three subnets at that level and the level's min subnet. With <c>randomLevels</c> it is the
+/// the step is <see cref="SamplerOptions.LevelSubnets"/> subnets at that level (the paper: three) and the level's min subnet. With <c>randomLevels</c> it is the
 /// random-level baseline instead: each step's level is drawn independently and uniformly.
 /// </summary>
 public class CasSampler : TrainingSampler
@@ -46,9 +46,10 @@ public class CasSampler : TrainingSampler
     public override SamplerStep NextStep()
     {
         var level = MoveLevel();
-        var subnets = new SampledSubnet[4];
-        for (var i = 0; i < 3; i++) subnets[i] = new SampledSubnet(DrawAtLevel(level), SubnetRole.Level);
-        subnets[3] = LevelMin(level);
+        var n = Options.LevelSubnets;
+        var subnets = new SampledSubnet[n + 1];
+        for (var i = 0; i < n; i++) subnets[i] = new SampledSubnet(DrawAtLevel(level), SubnetRole.Level);
+        subnets[n] = LevelMin(level);
         return Step(level, subnets);
     }
 

@@ -5,7 +5,7 @@ namespace ElasticVit.Sampling;
 
 /// <summary>
 /// Complexity-aware plus performance-aware sampling, "cas-pas" (METHOD.md §6). The level walk is CAS's;
-/// each of the three Level subnets is either exploited from the level's memory bank (probability q, only
+/// each of the Level subnets is either exploited from the level's memory bank (probability q, only
 /// when the bank is more than half full, entry ∝ softmax(scores)) or explored: the candidate with the
 /// smallest <see cref="PathPreference"/> among up to <see cref="SamplerOptions.ExploreCandidates"/> level
 /// draws (one while the bank is less than half full). Explored subnets in range are scored with the
@@ -51,9 +51,10 @@ public sealed class PasSampler : CasSampler
     {
         var level = MoveLevel();
         var bank = _banks[level];
-        var subnets = new SampledSubnet[4];
-        var explored = new List<Subnet>(3);
-        for (var i = 0; i < 3; i++)
+        var n = Options.LevelSubnets;
+        var subnets = new SampledSubnet[n + 1];
+        var explored = new List<Subnet>(n);
+        for (var i = 0; i < n; i++)
         {
             if (bank.IsMoreThanHalfFull && Rng.NextDouble() < _q)
             {
@@ -64,7 +65,7 @@ public sealed class PasSampler : CasSampler
             explored.Add(subnet);
             subnets[i] = new SampledSubnet(subnet, SubnetRole.Level);
         }
-        subnets[3] = LevelMin(level);
+        subnets[n] = LevelMin(level);
 
         var inRange = explored.Where(Levels[level].Contains).ToArray();
         if (inRange.Length > 0)

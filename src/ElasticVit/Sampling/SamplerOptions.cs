@@ -3,6 +3,9 @@ namespace ElasticVit.Sampling;
 /// <summary>Settings of the training samplers; the defaults are the paper's (METHOD.md §5–6).</summary>
 public sealed record SamplerOptions
 {
+    /// <summary>Subnets drawn at the step's level (CAS and PAS; the paper: 3); the level's min subnet comes on top.</summary>
+    public int LevelSubnets { get; init; } = 3;
+
     /// <summary>Rejection tries per level draw before giving up with <see cref="SamplingException"/>.</summary>
     public int MaxTries { get; init; } = LevelSampler.DefaultMaxTries;
 
@@ -45,6 +48,7 @@ public sealed record SamplerOptions
 
     internal void Validate()
     {
+        Check(LevelSubnets >= 1, $"LevelSubnets must be ≥ 1, got {LevelSubnets}");
         Check(MaxTries >= 1, $"MaxTries must be ≥ 1, got {MaxTries}");
         Check(LevelPoolSize >= 0, $"LevelPoolSize must be ≥ 0, got {LevelPoolSize}");
         Check(BankCapacity >= 1, $"BankCapacity must be ≥ 1, got {BankCapacity}");

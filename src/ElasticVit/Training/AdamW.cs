@@ -123,7 +123,7 @@ public static class AdaptiveGradientClipping
 public sealed class Ema
 {
     private readonly (Tensor Target, Tensor Source, bool Average)[] _pairs;
-    public double Decay { get; }
+    public double Decay { get; set; }
 
     public Ema(nn.Module target, nn.Module source, double decay)
     {

@@ -57,8 +57,12 @@ public sealed class RunDirectory(string path)
         return new MetricsWriter(MetricsPath);
     }
 
-    public void WriteSummary(long steps, TimeSpan elapsed) =>
-        WriteAtomic(SummaryPath, new JsonObject { ["steps"] = steps, ["completed_at"] = DateTime.UtcNow.ToString("O"), ["last_session_seconds"] = Math.Round(elapsed.TotalSeconds, 1) }.ToJsonString());
+    public void WriteSummary(long steps, TimeSpan elapsed, TimeBudget? budget = null) =>
+        WriteAtomic(SummaryPath, new JsonObject
+        {
+            ["steps"] = steps, ["completed_at"] = DateTime.UtcNow.ToString("O"), ["last_session_seconds"] = Math.Round(elapsed.TotalSeconds, 1),
+            ["budget_seconds"] = budget?.Seconds, ["step_seconds"] = budget is null ? null : Math.Round(budget.ElapsedSeconds, 1),
+        }.ToJsonString());
 
     public static void WriteAtomic(string path, string text)
     {

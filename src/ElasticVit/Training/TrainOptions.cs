@@ -12,6 +12,10 @@ public sealed record TrainOptions
     public string Sampler { get; init; } = "cas-pas";
     public double? Epochs { get; init; } = 1;
     public long? Steps { get; init; }
+    /// <summary>A wall-clock budget for the steps instead of a step count: the run fixes its steps from its own pace (<see cref="TimeBudget"/>).</summary>
+    public double? Minutes { get; init; }
+    /// <summary>Subnets drawn at each step's FLOPs level by the CAS and PAS samplers (the paper: 3), plus the level's min subnet.</summary>
+    public int LevelSubnets { get; init; } = 3;
     public int BatchSize { get; init; } = 64;
     public int Seed { get; init; } = 0;
     public int Threads { get; init; } = 2;
@@ -34,7 +38,7 @@ public sealed record TrainOptions
     public JsonObject ToJson() => new()
     {
         ["space"] = Space, ["dataset"] = Dataset.ToString(), ["data_dir"] = DataDir, ["sampler"] = Sampler,
-        ["epochs"] = Epochs, ["steps"] = Steps, ["batch_size"] = BatchSize, ["seed"] = Seed, ["threads"] = Threads,
+        ["epochs"] = Epochs, ["steps"] = Steps, ["minutes"] = Minutes, ["level_subnets"] = LevelSubnets, ["batch_size"] = BatchSize, ["seed"] = Seed, ["threads"] = Threads,
         ["checkpoint_every"] = CheckpointEvery, ["heldout_per_class"] = HeldOutPerClass, ["lr_per_512"] = LrPer512,
         ["weight_decay"] = WeightDecay, ["warmup_fraction"] = WarmupFraction, ["clip_factor"] = ClipFactor, ["ema_decay"] = EmaDecay,
         ["probe_every"] = ProbeEvery, ["teacher"] = Teacher, ["train_limit"] = TrainLimit, ["device"] = Device,
@@ -43,7 +47,7 @@ public sealed record TrainOptions
     public static TrainOptions FromJson(JsonObject o) => new()
     {
         Space = (string)o["space"]!, Dataset = Enum.Parse<DatasetKind>((string)o["dataset"]!), DataDir = (string?)o["data_dir"],
-        Sampler = (string)o["sampler"]!, Epochs = (double?)o["epochs"], Steps = (long?)o["steps"], BatchSize = (int)o["batch_size"]!,
+        Sampler = (string)o["sampler"]!, Epochs = (double?)o["epochs"], Steps = (long?)o["steps"], Minutes = (double?)o["minutes"], LevelSubnets = (int?)o["level_subnets"] ?? 3, BatchSize = (int)o["batch_size"]!,
         Seed = (int)o["seed"]!, Threads = (int)o["threads"]!, CheckpointEvery = (int)o["checkpoint_every"]!,
         HeldOutPerClass = (int)o["heldout_per_class"]!, LrPer512 = (double)o["lr_per_512"]!, WeightDecay = (double)o["weight_decay"]!,
         WarmupFraction = (double)o["warmup_fraction"]!, ClipFactor = (double)o["clip_factor"]!, EmaDecay = (double?)o["ema_decay"],

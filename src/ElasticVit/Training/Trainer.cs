@@ -32,12 +32,16 @@ public sealed class Trainer : IDisposable
     private readonly SeededRandom _probeRng;
     private readonly BatchLoader _loader;
     private readonly BatchLoader _plainLoader;
-    private readonly CosineSchedule _schedule;
+    private readonly TimeBudget? _budget;
     private readonly Device _device;
     private readonly StaticModel? _teacher;
     private long _step;
 
-    public long TotalSteps { get; }
+    /// <summary>The run's steps; with a time budget re-planned from the run's pace until the plan freezes (<see cref="TimeBudget"/>).</summary>
+    public long TotalSteps { get; private set; }
+
+    /// <summary>The time budget of a run trained with <see cref="TrainOptions.Minutes"/>, else null.</summary>
+    public TimeBudget? Budget => _budget;
     public int BatchesPerEpoch { get; }
 
     public Trainer(TrainOptions options, RunDirectory run, bool resume)
@@ -56,6 +60,7 @@ public sealed class Trainer : IDisposable
         if (BatchesPerEpoch == 0) throw new TrainingException($"training set ({_data.Train.Count} images) is smaller than one batch of {options.BatchSize}");
         TotalSteps = options.Steps ?? (long)Math.Ceiling((options.Epochs ?? 1) * BatchesPerEpoch);
         if (TotalSteps < 1) throw new TrainingException("the run has no steps: give --epochs > 0 or --steps ≥ 1");
+        if (options.Minutes is { } minutes && options.Steps is null) _budget = new TimeBudget(minutes * 60, TotalSteps);
 
         random.manual_seed(options.Seed);
         _net = new ElasticSupernet(_space);
@@ -68,8 +73,7 @@ public sealed class Trainer : IDisposable
         {
             WeightDecay = options.WeightDecay,
         };
-        _schedule = new CosineSchedule(options.PeakLr, TotalSteps, (long)Math.Round(options.WarmupFraction * TotalSteps));
-        _sampler = TrainingSamplers.Create(options.Sampler, _space, new SeededRandom(options.Seed), new SamplerOptions());
+        _sampler = TrainingSamplers.Create(options.Sampler, _space, new SeededRandom(options.Seed), new SamplerOptions { LevelSubnets = options.LevelSubnets });
         _probeRng = new SeededRandom(options.Seed + 7919L);
 
         if (options.Teacher is not null)
@@ -107,7 +111,6 @@ public sealed class Trainer : IDisposable
     {
         var clock = Stopwatch.StartNew();
         var startStep = _step;
-        var totalEpochs = (int)((TotalSteps + BatchesPerEpoch - 1) / BatchesPerEpoch);
         using var metrics = _run.OpenMetrics(_step);
         while (_step < TotalSteps && (stopAfterStep is null || _step < stopAfterStep))
         {
@@ -117,9 +120,11 @@ public sealed class Trainer : IDisposable
                 if (_step >= TotalSteps || (stopAfterStep is not null && _step >= stopAfterStep)) break;
                 cancel.ThrowIfCancellationRequested();
                 var stepClock = Stopwatch.StartNew();
+                var totalEpochs = (int)((TotalSteps + BatchesPerEpoch - 1) / BatchesPerEpoch);
                 var record = TrainStep(batch, new TrainingProgress(epoch, batch.Index, BatchesPerEpoch, totalEpochs));
                 _step++;
                 var seconds = stepClock.Elapsed.TotalSeconds;
+                if (_budget is not null) Replan(_budget.AfterStep(_step, seconds));
                 record["images_per_s"] = Math.Round(batch.Size / seconds, 1);
                 record["step_seconds"] = Math.Round(seconds, 4);
                 metrics.Write(record);
@@ -132,7 +137,14 @@ public sealed class Trainer : IDisposable
                 }
             }
         }
-        if (_step == TotalSteps) _run.WriteSummary(_step, clock.Elapsed);
+        if (_step == TotalSteps) _run.WriteSummary(_step, clock.Elapsed, _budget);
+    }
+
+    /// <summary>Adopts a re-planned step count: the schedule follows it, and so does the EMA's window unless one was given.</summary>
+    private void Replan(long totalSteps)
+    {
+        TotalSteps = totalSteps;
+        if (_o.EmaDecay is null) _emaUpdater.Decay = Ema.ForRun(TotalSteps);
     }
 
     private JsonObject TrainStep(HostBatch batch, TrainingProgress progress)
@@ -154,7 +166,7 @@ public sealed class Trainer : IDisposable
         };
         if (_o.ProbeEvery > 0 && _step % _o.ProbeEvery == 0) record["grad_cosine"] = Probe(plan, x, y);
 
-        var lr = _schedule.At(_step);
+        var lr = new CosineSchedule(_o.PeakLr, TotalSteps, (long)Math.Round(_o.WarmupFraction * TotalSteps)).At(_step);
         _optimizer.ZeroGrad();
         var hasMax = plan.Subnets.Any(s => s.Role == SubnetRole.Max);
         var teacherProbs = new List<Tensor>();
@@ -268,6 +280,7 @@ public sealed class Trainer : IDisposable
             ["space"] = _space.Name,
             ["sampler_state"] = _sampler.GetState(),
             ["probe_rng"] = _probeRng.State,
+            ["time_budget"] = _budget is null ? null : new JsonObject { ["elapsed_seconds"] = _budget.ElapsedSeconds, ["frozen"] = _budget.Frozen },
             ["adam_steps"] = new JsonObject(optimizerState.Steps.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
             ["saved_at"] = DateTime.UtcNow.ToString("O"),
         };
@@ -297,6 +310,11 @@ public sealed class Trainer : IDisposable
         _sampler.SetState(header["sampler_state"]!.AsObject());
         _probeRng.State = (string)header["probe_rng"]!;
         _step = (long)header["step"]!;
+        if (_budget is not null && header["time_budget"] is JsonObject budget)
+        {
+            _budget.Restore((double)budget["elapsed_seconds"]!, (long)header["total_steps"]!, (bool)budget["frozen"]!);
+            Replan(_budget.TotalSteps);
+        }
     }
 
     public void Dispose()

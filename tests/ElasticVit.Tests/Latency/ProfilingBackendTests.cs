@@ -44,3 +44,17 @@ public class ProfilingBackendTests
         Assert.All(LatencySubnets.Spread(space, 8, seed: 1, resolutions: [28]), s => Assert.Equal(28, s.Resolution));
     }
 }
+
+public class MachineInfoTests
+{
+    [Fact]
+    public void Describe_tells_cpu_generations_apart_that_share_a_model_name()
+    {
+        string[] Cpu(int family, string flags) => ["processor\t: 0", "model name\t: AMD EPYC", $"cpu family\t: {family}", "model\t\t: 1", $"flags\t\t: fpu sse2 {flags}"];
+        var zen3 = ElasticVit.Latency.Profiling.MachineInfo.Describe(Cpu(25, "avx2 fma"), 2);
+        var zen5 = ElasticVit.Latency.Profiling.MachineInfo.Describe(Cpu(26, "avx2 fma avx512f avx512_bf16"), 2);
+        Assert.Equal("AMD EPYC, family 25 model 1, avx2 fma, 2 logical CPUs", zen3);
+        Assert.Equal("AMD EPYC, family 26 model 1, avx2 fma avx512f avx512_bf16, 2 logical CPUs", zen5);
+        Assert.EndsWith($"{Environment.ProcessorCount} logical CPUs", ElasticVit.Latency.Profiling.MachineInfo.Describe());
+    }
+}

@@ -112,4 +112,19 @@ public class TrainingSamplersTests
         var e = Assert.Throws<SamplingException>(() => Create("cas-pas", 1).SetState(state));
         Assert.Contains("from the state of sampler cas", e.Message);
     }
+
+    [Theory]
+    [InlineData("cas", 1)]
+    [InlineData("cas-pas", 1)]
+    [InlineData("cas-pas", 5)]
+    public void LevelSubnets_SetsTheSubnetsDrawnAtTheLevel_PlusTheLevelMin(string name, int levelSubnets)
+    {
+        foreach (var step in SamplerRun.Run(Create(name, 3, Busy with { LevelSubnets = levelSubnets }), 0, 60))
+        {
+            Assert.Equal(levelSubnets + 1, step.Subnets.Count);
+            Assert.All(step.Subnets.Take(levelSubnets), s => Assert.Equal(SubnetRole.Level, s.Role));
+            Assert.Equal(SubnetRole.LevelMin, step.Subnets[^1].Role);
+        }
+        Assert.Throws<SamplingException>(() => Create(name, 3, Busy with { LevelSubnets = 0 }));
+    }
 }
