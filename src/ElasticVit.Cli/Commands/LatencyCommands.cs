@@ -252,15 +252,19 @@ public static class LatencyCommands
         var plot = a.String("plot") ?? Path.ChangeExtension(table.Source, null) + "-validation.png";
         ValidationPlot.Write(plot, $"{space.Name} on {d.Name}: {measured.Count} subnets", measured, reports);
         Console.Error.WriteLine($"plot: {plot}");
+        var rows = reports.Select(r => r.Report).ToArray();
+        var verdict = LatencyValidation.Verdict(rows);
         if (a.Flag("json"))
         {
-            Console.WriteLine(ValidationReport.ToJson(reports.Select(r => r.Report), agreement));
+            Console.WriteLine(ValidationReport.ToJson(rows, agreement, verdict, LatencyValidation.FlopsBeatsTable(rows)));
+            if (LatencyValidation.FlopsBeatsTable(rows)) Console.Error.WriteLine($"warning: {verdict}");
             return 0;
         }
         Console.WriteLine($"{measured.Count} subnets of {space.Name} measured on {backend.DeviceName()} ({TimingProtocol.Describe(protocol.Clock)}, {protocol.StatisticName}, the fastest of {agreement.Rounds} interleaved rounds); load average {load} → {MachineInfo.LoadAverage()}; {agreement.Describe()}");
         Console.WriteLine($"{"predictor",-10} {"within10",9} {"within5",8} {"rmse_ms",9} {"mape_%",8} {"spearman",9}");
         foreach (var (r, _) in reports)
             Console.WriteLine($"{r.Predictor,-10} {r.Within10,9:P1} {r.Within5,8:P1} {r.RmseMs,9:F4} {r.MapePercent,8:F2} {r.Spearman,9:F4}");
+        Console.WriteLine(verdict);
         return 0;
     }
 

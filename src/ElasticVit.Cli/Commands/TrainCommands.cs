@@ -20,10 +20,12 @@ public static class TrainCommands
             new("sampler", "uniform, sandwich, cas, cas-pas or random-level", "NAME", "cas-pas"),
             new("epochs", "training epochs (fractions allowed)", "E", "1"),
             new("steps", "training steps (overrides --epochs)", "N"),
-            new("minutes", "train for this many minutes of steps instead: the step count is fixed from the run's own pace during its first quarter (overrides --epochs)", "M"),
-            new("level-subnets", "subnets drawn at each step's FLOPs level by cas and cas-pas, plus the level's min subnet (the paper: 3)", "N", "3"),
+            new("minutes", "train for this many minutes of steps instead: the step count follows the run's own pace and is fixed at nine tenths of the budget (overrides --epochs)", "M"),
+            new("max-first", "share of the steps that train the max subnet alone before sampling starts (0: the paper's recipe)", "F", "0.3"),
+            new("level-subnets", "subnets drawn at each step's FLOPs level by cas and cas-pas, plus the level's min subnet (the paper: 3)", "N", "1"),
+            new("paper", "the paper's recipe: --lr 0.0005 --level-subnets 3 --max-first 0 (each still overridable); the defaults are the short-budget recipe of bench/results/quality.md", null),
             new("batch-size", "images per step", "B", "64"),
-            new("lr", "peak learning rate per 512 images, scaled linearly with the batch (the paper uses 5e-4 over 600 ImageNet epochs; short runs need more)", "LR", "0.005"),
+            new("lr", "peak learning rate per 512 images, scaled linearly with the batch (the paper: 5e-4 over 600 ImageNet epochs; minutes on a CPU need far more)", "LR", "0.02"),
             new("seed", "random seed", "S", "0"),
             new("threads", "CPU threads", "T", "2"),
             new("checkpoint-every", "steps between checkpoints", "N", "200"),
@@ -75,6 +77,7 @@ public static class TrainCommands
                 Minutes = a.Has("minutes") ? (a.Has("steps") ? throw new UsageException("give --steps or --minutes, not both")
                     : a.Double("minutes") is double m && m > 0 && double.IsFinite(m) ? m : throw new UsageException("--minutes must be > 0")) : null,
                 LevelSubnets = a.Int("level-subnets", 1, 16),
+                MaxFirstFraction = a.Double("max-first") is double f && f is >= 0 and < 1 ? f : throw new UsageException("--max-first must be in [0, 1)"),
                 BatchSize = a.Int("batch-size", 2, 4096),
                 LrPer512 = a.Double("lr") is double lr && lr > 0 ? lr : throw new UsageException("--lr must be > 0"),
                 Seed = a.Int("seed", 0),
@@ -86,6 +89,16 @@ public static class TrainCommands
                 Device = a.Choice("device", "cpu", "cuda"),
                 Teacher = a.String("teacher"),
             };
+            if (a.Flag("paper"))
+            {
+                var paper = options.WithPaperRecipe();
+                options = options with
+                {
+                    LrPer512 = a.Has("lr") ? options.LrPer512 : paper.LrPer512,
+                    LevelSubnets = a.Has("level-subnets") ? options.LevelSubnets : paper.LevelSubnets,
+                    MaxFirstFraction = a.Has("max-first") ? options.MaxFirstFraction : paper.MaxFirstFraction,
+                };
+            }
             SpaceLoader.Load(options.Space);
         }
         using var trainer = new Trainer(options, run, resume);

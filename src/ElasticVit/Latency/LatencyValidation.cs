@@ -43,6 +43,26 @@ public static class LatencyValidation
         return rows;
     }
 
+    /// <summary>Whether the FLOPs proxy predicts these subnets better (lower MAPE) than the table as stored.</summary>
+    public static bool FlopsBeatsTable(IReadOnlyList<ValidationReport> reports) =>
+        Report(reports, "flops").MapePercent < Report(reports, "lut").MapePercent;
+
+    /// <summary>One plain sentence on the table against the FLOPs proxy, by MAPE, as stored and refitted.</summary>
+    public static string Verdict(IReadOnlyList<ValidationReport> reports)
+    {
+        var (lut, loo, flops) = (Report(reports, "lut"), Report(reports, "lut-loo"), Report(reports, "flops"));
+        var figures = string.Create(CultureInfo.InvariantCulture,
+            $"MAPE {flops.MapePercent:F1} % for the FLOPs proxy, {lut.MapePercent:F1} % for the table as stored, {loo.MapePercent:F1} % refitted");
+        if (!FlopsBeatsTable(reports)) return $"the lookup table beats the FLOPs proxy on this machine ({figures})";
+        return $"the FLOPs proxy beats the lookup table on this machine ({figures}): "
+            + (loo.MapePercent < flops.MapePercent
+                ? "its per-model constants no longer fit; profile again (only the calibration is redone)"
+                : "its layer entries do not add up to whole models here; search with this table's device only after profiling it again");
+    }
+
+    private static ValidationReport Report(IReadOnlyList<ValidationReport> reports, string predictor) =>
+        reports.FirstOrDefault(r => r.Predictor == predictor) ?? throw new LatencyException($"no '{predictor}' row in the validation");
+
     /// <summary>Predicts each measurement with a predictor fitted on all the other measurements.</summary>
     public static double[] LeaveOneOut(IReadOnlyList<ModelMeasurement> measured, Func<IReadOnlyList<ModelMeasurement>, ILatencyPredictor> fit) =>
         measured.Select((m, i) => fit(measured.Where((_, j) => j != i).ToArray()).PredictMs(m.Subnet)).ToArray();

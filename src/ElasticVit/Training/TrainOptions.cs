@@ -15,14 +15,25 @@ public sealed record TrainOptions
     /// <summary>A wall-clock budget for the steps instead of a step count: the run fixes its steps from its own pace (<see cref="TimeBudget"/>).</summary>
     public double? Minutes { get; init; }
     /// <summary>Subnets drawn at each step's FLOPs level by the CAS and PAS samplers (the paper: 3), plus the level's min subnet.</summary>
-    public int LevelSubnets { get; init; } = 3;
+    public int LevelSubnets { get; init; } = 1;
+    /// <summary>
+    /// Share of the steps that train the max subnet alone before the sampler takes over (once-for-all's order: the
+    /// largest network first, then the elastic dimensions); 0, the paper's recipe, samples from the first step.
+    /// </summary>
+    public double MaxFirstFraction { get; init; } = 0.3;
+
+    /// <summary>
+    /// The paper's recipe (METHOD.md §4) instead of the short-budget defaults: lr 5e-4 per 512 images, three level
+    /// subnets plus the level min at every step from the first.
+    /// </summary>
+    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0 };
     public int BatchSize { get; init; } = 64;
     public int Seed { get; init; } = 0;
     public int Threads { get; init; } = 2;
     public int CheckpointEvery { get; init; } = 200;
     public int HeldOutPerClass { get; init; } = 500;
-    /// <summary>Peak learning rate per 512 images (scaled linearly with the batch size).</summary>
-    public double LrPer512 { get; init; } = 5e-3;
+    /// <summary>Peak learning rate per 512 images (scaled linearly with the batch size); the short-budget default (bench/results/quality.md).</summary>
+    public double LrPer512 { get; init; } = 0.02;
     public double WeightDecay { get; init; } = 0.05;
     /// <summary>Share of the run spent warming up (the paper: 5 of 600 epochs).</summary>
     public double WarmupFraction { get; init; } = 0.05;
@@ -38,7 +49,7 @@ public sealed record TrainOptions
     public JsonObject ToJson() => new()
     {
         ["space"] = Space, ["dataset"] = Dataset.ToString(), ["data_dir"] = DataDir, ["sampler"] = Sampler,
-        ["epochs"] = Epochs, ["steps"] = Steps, ["minutes"] = Minutes, ["level_subnets"] = LevelSubnets, ["batch_size"] = BatchSize, ["seed"] = Seed, ["threads"] = Threads,
+        ["epochs"] = Epochs, ["steps"] = Steps, ["minutes"] = Minutes, ["level_subnets"] = LevelSubnets, ["max_first_fraction"] = MaxFirstFraction, ["batch_size"] = BatchSize, ["seed"] = Seed, ["threads"] = Threads,
         ["checkpoint_every"] = CheckpointEvery, ["heldout_per_class"] = HeldOutPerClass, ["lr_per_512"] = LrPer512,
         ["weight_decay"] = WeightDecay, ["warmup_fraction"] = WarmupFraction, ["clip_factor"] = ClipFactor, ["ema_decay"] = EmaDecay,
         ["probe_every"] = ProbeEvery, ["teacher"] = Teacher, ["train_limit"] = TrainLimit, ["device"] = Device,
@@ -47,7 +58,7 @@ public sealed record TrainOptions
     public static TrainOptions FromJson(JsonObject o) => new()
     {
         Space = (string)o["space"]!, Dataset = Enum.Parse<DatasetKind>((string)o["dataset"]!), DataDir = (string?)o["data_dir"],
-        Sampler = (string)o["sampler"]!, Epochs = (double?)o["epochs"], Steps = (long?)o["steps"], Minutes = (double?)o["minutes"], LevelSubnets = (int?)o["level_subnets"] ?? 3, BatchSize = (int)o["batch_size"]!,
+        Sampler = (string)o["sampler"]!, Epochs = (double?)o["epochs"], Steps = (long?)o["steps"], Minutes = (double?)o["minutes"], LevelSubnets = (int?)o["level_subnets"] ?? 3, MaxFirstFraction = (double?)o["max_first_fraction"] ?? 0, BatchSize = (int)o["batch_size"]!,
         Seed = (int)o["seed"]!, Threads = (int)o["threads"]!, CheckpointEvery = (int)o["checkpoint_every"]!,
         HeldOutPerClass = (int)o["heldout_per_class"]!, LrPer512 = (double)o["lr_per_512"]!, WeightDecay = (double)o["weight_decay"]!,
         WarmupFraction = (double)o["warmup_fraction"]!, ClipFactor = (double)o["clip_factor"]!, EmaDecay = (double?)o["ema_decay"],

@@ -153,18 +153,25 @@ public sealed class Trainer : IDisposable
         var (x, y) = batch.ToTensors();
         (x, y) = (x.to(_device), y.to(_device));
         Tensor? plainX = null;
-        _sampler.OnBatch(progress, subnets =>
+        SamplerStep plan;
+        if (_step < _o.MaxFirstFraction * TotalSteps) plan = new SamplerStep([new SampledSubnet(_space.MaxSubnet, SubnetRole.Level)]);
+        else
         {
-            plainX ??= _plainLoader.PrepareBatch(progress.Epoch, progress.BatchInEpoch).ToTensors().Images.to(_device);
-            return Score(subnets, plainX, y);
-        });
-        var plan = _sampler.NextStep();
+            // The sampler starts when the max-first phase ends, so its state depends on the steps it has served only.
+            _sampler.OnBatch(progress, subnets =>
+            {
+                plainX ??= _plainLoader.PrepareBatch(progress.Epoch, progress.BatchInEpoch).ToTensors().Images.to(_device);
+                return Score(subnets, plainX, y);
+            });
+            plan = _sampler.NextStep();
+        }
         var record = new JsonObject
         {
             ["step"] = _step, ["epoch"] = progress.Epoch, ["batch"] = progress.BatchInEpoch,
             ["level_index"] = plan.LevelIndex, ["level_flops_m"] = double.IsNaN(plan.LevelFlopsM) ? null : plan.LevelFlopsM,
         };
-        if (_o.ProbeEvery > 0 && _step % _o.ProbeEvery == 0) record["grad_cosine"] = Probe(plan, x, y);
+        // A probe compares the step's subnets: none to compare while the max subnet trains alone.
+        if (_o.ProbeEvery > 0 && _step % _o.ProbeEvery == 0 && plan.Subnets.Count > 1) record["grad_cosine"] = Probe(plan, x, y);
 
         var lr = new CosineSchedule(_o.PeakLr, TotalSteps, (long)Math.Round(_o.WarmupFraction * TotalSteps)).At(_step);
         _optimizer.ZeroGrad();

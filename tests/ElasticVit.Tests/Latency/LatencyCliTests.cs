@@ -76,6 +76,8 @@ public class LatencyCliTests
         var (code, stdout, error) = ProfilingTestData.Cli(["latency", "validate", "--lut", lut, "--space", space, "--samples", "4", "--passes", "2", "--json", .. ProfilingTestData.QuickArgs]);
         Assert.True(code == 0, error);
         using var json = JsonDocument.Parse(stdout);
+        Assert.Contains("beats", json.RootElement.GetProperty("verdict").GetString());
+        Assert.True(json.RootElement.GetProperty("flops_beats_lut").ValueKind is JsonValueKind.True or JsonValueKind.False);
         var measurement = json.RootElement.GetProperty("measurement");
         Assert.Equal(2, measurement.GetProperty("rounds").GetInt32());
         Assert.InRange(measurement.GetProperty("quiet_rounds_median").GetDouble(), 1, 2);

@@ -20,4 +20,23 @@ public class LatencyValidationTests
         Assert.True(rows[0].Report.Within10 < 1);   // the stored table has scale 1 and no overhead
         Assert.Throws<LatencyException>(() => LatencyValidation.Compare(lut, space, measured, measured.Reverse().ToArray()));
     }
+
+    [Fact]
+    public void The_verdict_says_plainly_which_predictor_wins()
+    {
+        var space = LatencyTestData.Fmnist;
+        var table = LatencyTestData.RandomTable(space, seed: 4);
+        var lut = new LookupTablePredictor(table, space);
+        var subnets = LatencySubnets.Spread(space, 12, seed: 2);
+        ValidationReport[] Rows(Func<ElasticVit.Spaces.Subnet, double> ms) =>
+            LatencyValidation.Compare(lut, space, subnets.Select(s => new ModelMeasurement(s, ms(s))).ToArray()).Select(r => r.Report).ToArray();
+
+        var tableExact = Rows(lut.PredictMs);
+        Assert.False(LatencyValidation.FlopsBeatsTable(tableExact));
+        Assert.StartsWith("the lookup table beats the FLOPs proxy", LatencyValidation.Verdict(tableExact));
+
+        var flopsExact = Rows(s => 0.01 * ElasticVit.Spaces.Complexity.FlopsM(space, s) + 0.1);
+        Assert.True(LatencyValidation.FlopsBeatsTable(flopsExact));
+        Assert.StartsWith("the FLOPs proxy beats the lookup table", LatencyValidation.Verdict(flopsExact));
+    }
 }

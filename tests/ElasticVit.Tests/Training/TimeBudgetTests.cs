@@ -6,17 +6,19 @@ namespace ElasticVit.Tests.Training;
 public class TimeBudgetTests
 {
     [Fact]
-    public void Plans_from_the_mean_pace_until_a_quarter_of_the_budget_then_keeps_the_plan()
+    public void Plans_from_the_mean_pace_until_nine_tenths_of_the_budget_then_keeps_the_plan()
     {
         var budget = new TimeBudget(seconds: 100, provisionalSteps: 7);
         Assert.Equal(7, budget.TotalSteps);
         Assert.Equal(50, budget.AfterStep(1, 2));            // 2 s/step: 1 done + 98 s / 2 s
-        for (var step = 2; step <= 12; step++) budget.AfterStep(step, 2);
-        Assert.False(budget.Frozen);                           // 24 s of 100
-        Assert.Equal(50, budget.AfterStep(13, 2));           // 26 s: frozen at 13 + 74 / 2
+        for (var step = 2; step <= 30; step++) budget.AfterStep(step, 2);
+        Assert.Equal(43, budget.AfterStep(31, 12));          // 72 s in 31 steps: 31 + 28 s / (72/31 s) = 31 + 12.06
+        Assert.False(budget.Frozen);
+        var total = budget.AfterStep(32, 20);                 // 92 s: frozen at 32 + 8 s / 2.875 s
+        Assert.Equal(35, total);
         Assert.True(budget.Frozen);
-        Assert.Equal(50, budget.AfterStep(14, 10));          // slower steps later no longer move the plan
-        Assert.Equal(36, budget.ElapsedSeconds);
+        Assert.Equal(35, budget.AfterStep(33, 30));          // slower steps later no longer move the plan
+        Assert.Equal(122, budget.ElapsedSeconds);
     }
 
     [Fact]
@@ -26,7 +28,7 @@ public class TimeBudgetTests
         Assert.Equal(60, budget.AfterStep(1, 1));            // 1 + 59 s / 1 s
         Assert.Equal(30, budget.AfterStep(2, 3));            // mean 2 s: 2 + 56 s / 2 s
         var tiny = new TimeBudget(seconds: 1, provisionalSteps: 5);
-        Assert.Equal(5, tiny.AfterStep(1, 0.2));              // 1 + 0.8 s / 0.2 s, not frozen yet
+        Assert.Equal(5, tiny.AfterStep(1, 0.2));              // 1 + 0.8 s / 0.2 s, not frozen yet (0.2 s of 1)
         Assert.Equal(1, new TimeBudget(seconds: 1, provisionalSteps: 5).AfterStep(1, 5));   // the first step took the whole budget
     }
 

@@ -1,0 +1,35 @@
+using System.Text.Json.Nodes;
+using ElasticVit.Spaces;
+using ElasticVit.Training;
+
+namespace ElasticVit.Tests.Training;
+
+/// <summary>The recipe options of a training run, seen in its metrics (a few real steps on a small subset).</summary>
+public class TrainerRecipeTests
+{
+    [Fact]
+    public void Max_first_trains_the_max_subnet_alone_then_the_sampler_draws_its_level_subnets()
+    {
+        var dir = Directory.CreateTempSubdirectory("evit-recipe-").FullName;
+        try
+        {
+            var options = new TrainOptions
+            {
+                Steps = 4, BatchSize = 8, TrainLimit = 200, HeldOutPerClass = 5, ProbeEvery = 1, CheckpointEvery = 100, Threads = 1,
+                Sampler = "cas-pas", LevelSubnets = 2, MaxFirstFraction = 0.5,
+            };
+            using (var trainer = new Trainer(options, new RunDirectory(dir), resume: false)) trainer.Run();
+            var steps = File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).ToArray();
+            var max = SpaceLoader.Load(options.Space).MaxSubnet.Key;
+            Assert.Equal(4, steps.Length);
+            foreach (var step in steps[..2])
+                Assert.Equal([max], step["subnet_keys"]!.AsArray().Select(k => (string)k!));
+            foreach (var step in steps[2..])
+                Assert.Equal(["level", "level", "level_min"], step["subnet_roles"]!.AsArray().Select(r => (string)r!));
+            Assert.All(steps, s => Assert.True(double.IsFinite((double)s["loss_total"]!)));
+            Assert.All(steps[..2], s => Assert.Null(s["grad_cosine"]));      // one subnet: nothing to compare
+            Assert.All(steps[2..], s => Assert.NotNull(s["grad_cosine"]));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}
