@@ -33,6 +33,7 @@ public sealed class Trainer : IDisposable
     private readonly BatchLoader _loader;
     private readonly BatchLoader _plainLoader;
     private readonly TimeBudget? _budget;
+    private bool _samplerStarted;   // the max-first phase is over for good, even if a re-planned step count moves its end
     private readonly Device _device;
     private readonly StaticModel? _teacher;
     private long _step;
@@ -154,9 +155,10 @@ public sealed class Trainer : IDisposable
         (x, y) = (x.to(_device), y.to(_device));
         Tensor? plainX = null;
         SamplerStep plan;
-        if (_step < _o.MaxFirstFraction * TotalSteps) plan = new SamplerStep([new SampledSubnet(_space.MaxSubnet, SubnetRole.Level)]);
+        if (!_samplerStarted && _step < _o.MaxFirstFraction * TotalSteps) plan = new SamplerStep([new SampledSubnet(_space.MaxSubnet, SubnetRole.Level)]);
         else
         {
+            _samplerStarted = true;
             // The sampler starts when the max-first phase ends, so its state depends on the steps it has served only.
             _sampler.OnBatch(progress, subnets =>
             {
@@ -287,6 +289,7 @@ public sealed class Trainer : IDisposable
             ["space"] = _space.Name,
             ["sampler_state"] = _sampler.GetState(),
             ["probe_rng"] = _probeRng.State,
+            ["sampler_started"] = _samplerStarted,
             ["time_budget"] = _budget is null ? null : new JsonObject { ["elapsed_seconds"] = _budget.ElapsedSeconds, ["frozen"] = _budget.Frozen },
             ["adam_steps"] = new JsonObject(optimizerState.Steps.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
             ["saved_at"] = DateTime.UtcNow.ToString("O"),
@@ -317,6 +320,7 @@ public sealed class Trainer : IDisposable
         _sampler.SetState(header["sampler_state"]!.AsObject());
         _probeRng.State = (string)header["probe_rng"]!;
         _step = (long)header["step"]!;
+        _samplerStarted = (bool?)header["sampler_started"] ?? true;
         if (_budget is not null && header["time_budget"] is JsonObject budget)
         {
             _budget.Restore((double)budget["elapsed_seconds"]!, (long)header["total_steps"]!, (bool)budget["frozen"]!);
