@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.."
 OUT=${1:-runs/recipe-study}
 MINUTES=${MINUTES:-4}
-ARMS=${ARMS:-"paper:--lr,0.005 lr4x:--lr,0.02 lr4x-l1:--lr,0.02,--level-subnets,1 lr4x-l1-b128:--lr,0.02,--level-subnets,1,--batch-size,128"}
+ARMS=${ARMS:-"previous:--lr,0.005,--level-subnets,3,--max-first,0 paper:--paper lr4x-l1:--lr,0.02,--level-subnets,1,--max-first,0 default:"}
 mkdir -p "$OUT"
 ./elasticvit --help >/dev/null   # build once
 for arm in $ARMS; do
