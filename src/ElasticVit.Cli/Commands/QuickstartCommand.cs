@@ -95,7 +95,7 @@ public static class QuickstartCommand
         /// <summary>The training minutes of the first session (a resume keeps the run's own plan).</summary>
         public double TrainMinutes => (double)_state["minutes"]!;
 
-        private JsonObject Stages => _state["stages"]!.AsObject();
+        private JsonObject Stages => _state["stages"] as JsonObject ?? (JsonObject)(_state["stages"] = new JsonObject());   // older quickstart.json files have none
 
         public void Record(string stage, double seconds)
         {
