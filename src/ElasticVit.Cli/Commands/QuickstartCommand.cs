@@ -5,11 +5,8 @@ using System.Text.Json.Nodes;
 using ElasticVit.Cli.Reporting;
 using ElasticVit.Latency;
 using ElasticVit.Spaces;
-using ElasticVit.Nn;
-using ElasticVit.Supernet;
 using ElasticVit.Training;
 using Spectre.Console;
-using static TorchSharp.torch;
 
 namespace ElasticVit.Cli.Commands;
 

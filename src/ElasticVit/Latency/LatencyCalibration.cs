@@ -71,9 +71,9 @@ public static class LatencyCalibration
     /// Fits <paramref name="fit"/>'s constants, falling back to fewer constants where the measurements cannot carry them
     /// (too few subnets, all of one size, or noise that makes the scale come out ≤ 0): weights → scale → overhead alone.
     /// Never fails for one or more measurements, so a noisy machine degrades a fit instead of aborting a command.
-    /// Returns the table and a sentence saying what was fitted.
+    /// Returns the table, a sentence saying what was fitted and, when the requested fit fell back to the overhead, why.
     /// </summary>
-    public static (LatencyTable Table, string Description) Fit(LatencyTable table, SearchSpace space, IReadOnlyList<ModelMeasurement> measured, CalibrationFit fit)
+    public static (LatencyTable Table, string Description, string? Fallback) Fit(LatencyTable table, SearchSpace space, IReadOnlyList<ModelMeasurement> measured, CalibrationFit fit)
     {
         var n = measured.Count;
         if (fit != CalibrationFit.Overhead && n >= 2)
@@ -85,16 +85,16 @@ public static class LatencyCalibration
                     var fitted = FitWithWeights(table, space, measured);
                     return (fitted, fitted.MsPerMParam > 0
                         ? $"scale, ms per M params and overhead fitted by least squares of relative errors on {n} random subnets"
-                        : $"scale and overhead fitted by least squares of relative errors on {n} random subnets (no positive weight term)");
+                        : $"scale and overhead fitted by least squares of relative errors on {n} random subnets (no positive weight term)", null);
                 }
-                return (FitScaleAndOverhead(table, space, measured), $"scale and overhead fitted by least squares of relative errors on {n} random subnets");
+                return (FitScaleAndOverhead(table, space, measured), $"scale and overhead fitted by least squares of relative errors on {n} random subnets", null);
             }
             catch (LatencyException e)
             {
-                return (FitOverhead(table, space, measured), $"overhead = median residual of {n} random subnets ({e.Message})");
+                return (FitOverhead(table, space, measured), $"overhead = median residual of {n} random subnets ({e.Message})", e.Message);
             }
         }
-        return (FitOverhead(table, space, measured), $"overhead = median residual of {n} random subnets");
+        return (FitOverhead(table, space, measured), $"overhead = median residual of {n} random subnets", null);
     }
 
     internal static double Median(IReadOnlyList<double> values)

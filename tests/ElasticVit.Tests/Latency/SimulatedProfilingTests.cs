@@ -39,7 +39,8 @@ public class SimulatedProfilingTests
         var (profiler, backend) = Profiler(new SimulatedBackend { MsPerMParam = 0 });
         var table = ProfileLayers(profiler);
         var calibration = profiler.MeasureModels(LatencySubnets.Spread(Space, 6, seed: 1), passes: 2);
-        var (fitted, description) = LatencyCalibration.Fit(table, Space, calibration, fit);
+        var (fitted, description, fallback) = LatencyCalibration.Fit(table, Space, calibration, fit);
+        Assert.Null(fallback);
         Assert.Equal(backend.Scale, fitted.Scale, 6);
         Assert.Equal(backend.OverheadMs + backend.CallMs, fitted.OverheadMs, 6);   // a whole model pays the per-call cost once
         Assert.Contains("scale", description);
@@ -58,7 +59,8 @@ public class SimulatedProfilingTests
         var subnets = LatencySubnets.Spread(Space, 3, seed: 1).OrderBy(lut.LayerSumMs).ToArray();
         // The larger subnets measured faster: a least-squares scale would be negative.
         var measured = subnets.Select((s, i) => new ModelMeasurement(s, 1.0 - 0.1 * i)).ToArray();
-        var (fitted, description) = LatencyCalibration.Fit(table, Space, measured, CalibrationFit.Weights);
+        var (fitted, description, fallback) = LatencyCalibration.Fit(table, Space, measured, CalibrationFit.Weights);
+        Assert.Contains("not positive", fallback);
         Assert.Equal(1, fitted.Scale);
         Assert.Equal(0, fitted.MsPerMParam);
         Assert.Equal(0.9 - lut.LayerSumMs(subnets[1]), fitted.OverheadMs, 9);   // the median residual
