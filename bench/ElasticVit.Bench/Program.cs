@@ -7,6 +7,7 @@ public static class Program
     [
         ("loader", "background loader images/s on Fashion-MNIST (args: [--data DIR] [--batch 64] [--epochs 3])", LoaderBench.Run),
         ("supernet", "elastic supernet vs extracted static model, ms per pass (args: [threads 2] [repeats 20])", SupernetBench.Run),
+        ("layer-profile", "forward/backward ms of each block of the fmnist min, mid and max subnets, GFLOP/s against a matmul (args: [threads 2] [repeats 10] [batch 64])", LayerProfileBench.Run),
         ("train-step", "time split of a 4-subnet supernet training step (args: [threads 2] [steps 10])", TrainStepBench.Run),
         ("export-latency", "ONNX Runtime vs TorchSharp inference latency of exported subnets (args: [--budget-ms 2000] [--models fmnist:min,...] [--batches 1,32] [--threads 1,2])", ExportLatencyBench.Run),
         ("train-memory", "live tensors and RSS over a long cas-pas run (args: [steps 1000] [batch 4])", TrainMemoryBench.Run),

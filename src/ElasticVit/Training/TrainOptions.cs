@@ -30,6 +30,14 @@ public sealed record TrainOptions
     public int BatchSize { get; init; } = 64;
     public int Seed { get; init; } = 0;
     public int Threads { get; init; } = 2;
+    /// <summary>
+    /// Data-parallel shards per batch, each trained by its own thread on Threads / Shards torch threads
+    /// (<see cref="ShardedSupernet"/>); null: one per thread on the CPU, one on a GPU.
+    /// </summary>
+    public int? Shards { get; init; }
+
+    /// <summary>The shard count the run uses: <see cref="Shards"/>, or its default for the device.</summary>
+    public int EffectiveShards => Shards ?? (Device == "cpu" ? Threads : 1);
     public int CheckpointEvery { get; init; } = 200;
     public int HeldOutPerClass { get; init; } = 500;
     /// <summary>Peak learning rate per 512 images (scaled linearly with the batch size); the short-budget default (bench/results/quality.md).</summary>
@@ -49,7 +57,7 @@ public sealed record TrainOptions
     public JsonObject ToJson() => new()
     {
         ["space"] = Space, ["dataset"] = Dataset.ToString(), ["data_dir"] = DataDir, ["sampler"] = Sampler,
-        ["epochs"] = Epochs, ["steps"] = Steps, ["minutes"] = Minutes, ["level_subnets"] = LevelSubnets, ["max_first_fraction"] = MaxFirstFraction, ["batch_size"] = BatchSize, ["seed"] = Seed, ["threads"] = Threads,
+        ["epochs"] = Epochs, ["steps"] = Steps, ["minutes"] = Minutes, ["level_subnets"] = LevelSubnets, ["max_first_fraction"] = MaxFirstFraction, ["batch_size"] = BatchSize, ["seed"] = Seed, ["threads"] = Threads, ["shards"] = Shards,
         ["checkpoint_every"] = CheckpointEvery, ["heldout_per_class"] = HeldOutPerClass, ["lr_per_512"] = LrPer512,
         ["weight_decay"] = WeightDecay, ["warmup_fraction"] = WarmupFraction, ["clip_factor"] = ClipFactor, ["ema_decay"] = EmaDecay,
         ["probe_every"] = ProbeEvery, ["teacher"] = Teacher, ["train_limit"] = TrainLimit, ["device"] = Device,
@@ -59,7 +67,9 @@ public sealed record TrainOptions
     {
         Space = (string)o["space"]!, Dataset = Enum.Parse<DatasetKind>((string)o["dataset"]!), DataDir = (string?)o["data_dir"],
         Sampler = (string)o["sampler"]!, Epochs = (double?)o["epochs"], Steps = (long?)o["steps"], Minutes = (double?)o["minutes"], LevelSubnets = (int?)o["level_subnets"] ?? 3, MaxFirstFraction = (double?)o["max_first_fraction"] ?? 0, BatchSize = (int)o["batch_size"]!,
-        Seed = (int)o["seed"]!, Threads = (int)o["threads"]!, CheckpointEvery = (int)o["checkpoint_every"]!,
+        Seed = (int)o["seed"]!, Threads = (int)o["threads"]!,
+        Shards = o.ContainsKey("shards") ? (int?)o["shards"] : 1,   // runs from before sharding trained one batch on one thread
+        CheckpointEvery = (int)o["checkpoint_every"]!,
         HeldOutPerClass = (int)o["heldout_per_class"]!, LrPer512 = (double)o["lr_per_512"]!, WeightDecay = (double)o["weight_decay"]!,
         WarmupFraction = (double)o["warmup_fraction"]!, ClipFactor = (double)o["clip_factor"]!, EmaDecay = (double?)o["ema_decay"],
         ProbeEvery = (int)o["probe_every"]!, Teacher = (string?)o["teacher"], TrainLimit = (int?)o["train_limit"], Device = (string)o["device"]!,

@@ -36,6 +36,7 @@ public sealed class Trainer : IDisposable
     private bool _samplerStarted;   // the max-first phase is over for good, even if a re-planned step count moves its end
     private readonly Device _device;
     private readonly StaticModel? _teacher;
+    private readonly ShardedSupernet _shards;
     private long _step;
 
     /// <summary>The run's steps; with a time budget re-planned from the run's pace until the plan freezes (<see cref="TimeBudget"/>).</summary>
@@ -70,6 +71,10 @@ public sealed class Trainer : IDisposable
         _ema.to(_device);
         _emaUpdater = new Ema(_ema, _net, options.EmaDecay ?? Ema.ForRun(TotalSteps));
         _emaUpdater.CopyFromSource();
+        var shards = options.EffectiveShards;
+        if (options.BatchSize / shards < 2)
+            throw new TrainingException($"a batch of {options.BatchSize} cut into {shards} shards leaves fewer than 2 images per shard for BatchNorm; use a larger --batch-size or fewer --shards");
+        _shards = new ShardedSupernet(_net, shards, Math.Max(1, options.Threads / shards));
         _optimizer = new AdamW(ParameterGroups(_net))
         {
             WeightDecay = options.WeightDecay,
@@ -151,8 +156,10 @@ public sealed class Trainer : IDisposable
     private JsonObject TrainStep(HostBatch batch, TrainingProgress progress)
     {
         using var scope = NewDisposeScope();
+        var phases = new StepPhases();
         var (x, y) = batch.ToTensors();
         (x, y) = (x.to(_device), y.to(_device));
+        phases.Lap("batch");
         Tensor? plainX = null;
         SamplerStep plan;
         if (!_samplerStarted && _step < _o.MaxFirstFraction * TotalSteps) plan = new SamplerStep([new SampledSubnet(_space.MaxSubnet, SubnetRole.Level)]);
@@ -167,6 +174,7 @@ public sealed class Trainer : IDisposable
             });
             plan = _sampler.NextStep();
         }
+        phases.Lap("sampler");
         var record = new JsonObject
         {
             ["step"] = _step, ["epoch"] = progress.Epoch, ["batch"] = progress.BatchInEpoch,
@@ -174,19 +182,75 @@ public sealed class Trainer : IDisposable
         };
         // A probe compares the step's subnets: none to compare while the max subnet trains alone.
         if (_o.ProbeEvery > 0 && _step % _o.ProbeEvery == 0 && plan.Subnets.Count > 1) record["grad_cosine"] = Probe(plan, x, y);
+        phases.Lap("probe");
 
         var lr = new CosineSchedule(_o.PeakLr, TotalSteps, (long)Math.Round(_o.WarmupFraction * TotalSteps)).At(_step);
         _optimizer.ZeroGrad();
-        var hasMax = plan.Subnets.Any(s => s.Role == SubnetRole.Max);
-        var teacherProbs = new List<Tensor>();
+        _shards.ZeroGrad();
+        var split = ShardedSupernet.Split(x.shape[0], _shards.Count);
+        var shardLosses = new double[_shards.Count][];
+        var shardPhases = new StepPhases[_shards.Count];
+        _shards.Run(s =>
+        {
+            using var shardScope = NewDisposeScope();
+            shardPhases[s] = new StepPhases();
+            var (start, length) = split[s];
+            shardLosses[s] = TrainShard(_shards[s], plan, x.narrow(0, start, length), y.narrow(0, start, length), shardPhases[s]);
+        });
+        phases.Lap("shards");
+        phases.Absorb("shards", shardPhases[0]);   // what is left of "shards" is the wait for the other shards
+        var weights = split.Select(part => part.Length / (double)x.shape[0]).ToArray();
+        _shards.ReduceGradients(weights);
+        phases.Lap("reduce");
+        AdaptiveGradientClipping.Apply(_net.parameters(), _o.ClipFactor);
+        phases.Lap("clip");
+        _optimizer.Step(lr);
+        phases.Lap("optimizer");
+        _emaUpdater.Update();
+        phases.Lap("ema");
+
+        // Each subnet's loss on the whole batch: the shards' losses weighted by their share of it.
         var losses = new JsonArray();
         var byRole = new Dictionary<string, List<double>>();
         double total = 0;
-        _net.train();
-        foreach (var sampled in plan.Subnets)
+        for (var i = 0; i < plan.Subnets.Count; i++)
         {
-            _net.SetActive(sampled.Subnet);
-            var logits = _net.forward(x);
+            var value = Enumerable.Range(0, _shards.Count).Sum(sh => weights[sh] * shardLosses[sh][i]);
+            total += value;
+            losses.Add(Math.Round(value, 5));
+            var role = RoleName(plan.Subnets[i].Role);
+            if (!byRole.TryGetValue(role, out var list)) byRole[role] = list = [];
+            list.Add(value);
+        }
+        record["lr"] = lr;
+        record["loss"] = new JsonObject(byRole.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value.Average(), 5))));
+        record["loss_total"] = Math.Round(total, 5);
+        record["subnet_losses"] = losses;
+        record["subnet_roles"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)RoleName(s.Role)).ToArray());
+        record["subnet_keys"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)s.Subnet.Key).ToArray());
+        record["subnet_flops_m"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)Math.Round(Complexity.FlopsM(_space, s.Subnet), 3)).ToArray());
+        record["from_bank"] = plan.Subnets.Count(s => s.FromBank);
+        record["phase_ms"] = phases.ToJson();
+        return record;
+    }
+
+    /// <summary>
+    /// Forward and backward of every subnet of the step on one shard of the batch, in the plan's order, gradients
+    /// accumulating in <paramref name="net"/>: level/max subnets learn from the labels (or the teacher), min subnets by
+    /// in-place distillation from the mean prediction of the step's teachers on the same images. Returns each subnet's loss.
+    /// </summary>
+    private double[] TrainShard(ElasticSupernet net, SamplerStep plan, Tensor x, Tensor y, StepPhases phases)
+    {
+        var hasMax = plan.Subnets.Any(s => s.Role == SubnetRole.Max);
+        var teacherProbs = new List<Tensor>();
+        var losses = new double[plan.Subnets.Count];
+        net.train();
+        for (var i = 0; i < plan.Subnets.Count; i++)
+        {
+            var sampled = plan.Subnets[i];
+            net.SetActive(sampled.Subnet);
+            var logits = net.forward(x);
+            phases.Lap("forward");
             var isTeacher = hasMax ? sampled.Role == SubnetRole.Max : sampled.Role == SubnetRole.Level;
             var distills = sampled.Role == SubnetRole.LevelMin || (hasMax && sampled.Role is SubnetRole.Min or SubnetRole.Random);
             Tensor loss;
@@ -196,28 +260,13 @@ public sealed class Trainer : IDisposable
                 loss = Losses.SoftCrossEntropy(logits, TeacherProbs(x));
             else
                 loss = Losses.LabelSmoothedCrossEntropy(logits, y);
+            phases.Lap("loss");
             loss.backward();
+            phases.Lap("backward");
             if (isTeacher) teacherProbs.Add(logits.detach().softmax(-1));
-            var value = loss.item<float>();
-            total += value;
-            losses.Add(Math.Round(value, 5));
-            var role = RoleName(sampled.Role);
-            if (!byRole.TryGetValue(role, out var list)) byRole[role] = list = [];
-            list.Add(value);
+            losses[i] = loss.item<float>();
         }
-        AdaptiveGradientClipping.Apply(_net.parameters(), _o.ClipFactor);
-        _optimizer.Step(lr);
-        _emaUpdater.Update();
-
-        record["lr"] = lr;
-        record["loss"] = new JsonObject(byRole.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value.Average(), 5))));
-        record["loss_total"] = Math.Round(total, 5);
-        record["subnet_losses"] = losses;
-        record["subnet_roles"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)RoleName(s.Role)).ToArray());
-        record["subnet_keys"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)s.Subnet.Key).ToArray());
-        record["subnet_flops_m"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)Math.Round(Complexity.FlopsM(_space, s.Subnet), 3)).ToArray());
-        record["from_bank"] = plan.Subnets.Count(s => s.FromBank);
-        return record;
+        return losses;
     }
 
     /// <summary>The teacher's soft targets for the (normalised) batch; a standalone model trained on the same data and normalisation.</summary>
@@ -233,21 +282,31 @@ public sealed class Trainer : IDisposable
         _ => role.ToString(),
     };
 
-    /// <summary>−cross-entropy of each subnet on the un-augmented batch; BN uses batch statistics but its running statistics are left alone.</summary>
+    /// <summary>
+    /// −cross-entropy of each subnet on the un-augmented batch, every shard scoring its part; BN uses batch statistics but
+    /// its running statistics are left alone.
+    /// </summary>
     private double[] Score(IReadOnlyList<Subnet> subnets, Tensor x, Tensor y)
     {
-        var norms = _net.BatchNorms().ToArray();
-        foreach (var bn in norms) bn.Momentum = 0;
-        var scores = new double[subnets.Count];
-        using (no_grad())
-            for (var i = 0; i < subnets.Count; i++)
-            {
-                using var scope = NewDisposeScope();
-                _net.SetActive(subnets[i]);
-                scores[i] = -nn.functional.cross_entropy(_net.forward(x), y).item<float>();
-            }
-        foreach (var bn in norms) bn.Momentum = 0.1;
-        return scores;
+        var split = ShardedSupernet.Split(x.shape[0], _shards.Count);
+        var sums = new double[_shards.Count, subnets.Count];
+        _shards.Run(s =>
+        {
+            var net = _shards[s];
+            var norms = net.BatchNorms().ToArray();
+            foreach (var bn in norms) bn.Momentum = 0;
+            net.train();
+            var (start, length) = split[s];
+            using (no_grad())
+                for (var i = 0; i < subnets.Count; i++)
+                {
+                    using var scope = NewDisposeScope();
+                    net.SetActive(subnets[i]);
+                    sums[s, i] = nn.functional.cross_entropy(net.forward(x.narrow(0, start, length)), y.narrow(0, start, length), reduction: nn.Reduction.Sum).item<float>();
+                }
+            foreach (var bn in norms) bn.Momentum = 0.1;
+        });
+        return Enumerable.Range(0, subnets.Count).Select(i => -Enumerable.Range(0, _shards.Count).Sum(s => sums[s, i]) / x.shape[0]).ToArray();
     }
 
     /// <summary>Cosine similarity between the gradients of the step's subnets, and between the level's min subnet and a subnet two levels up.</summary>
@@ -330,6 +389,7 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
+        _shards.Dispose();
         _net.Dispose();
         _ema.Dispose();
         _teacher?.Dispose();

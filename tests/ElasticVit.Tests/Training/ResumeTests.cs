@@ -39,6 +39,7 @@ public class ResumeTests
             var o = JsonNode.Parse(l)!.AsObject();
             o.Remove("images_per_s");
             o.Remove("step_seconds");
+            o.Remove("phase_ms");
             return o.ToJsonString();
         }).ToList();
 
