@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using ElasticVit.Export;
 using ElasticVit.Search;
 using ScottPlot;

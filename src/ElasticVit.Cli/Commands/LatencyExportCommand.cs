@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using System.Text;
 using ElasticVit.Export;
 using ElasticVit.Latency;

@@ -27,6 +27,6 @@ public static class ValidationPlot
         plot.XLabel("measured latency (ms)");
         plot.YLabel("predicted latency (ms)");
         plot.ShowLegend(Alignment.UpperLeft);
-        ElasticVit.Export.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(800, 800, ImageFormat.Png));
+        ElasticVit.IO.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(800, 800, ImageFormat.Png));
     }
 }

@@ -38,9 +38,7 @@ public static class Charts
     public static void Save(Plot plot, string path)
     {
         plot.ShowLegend();
-        var tmp = path + ".tmp.png";
-        plot.SavePng(tmp, Width, Height);
-        File.Move(tmp, path, overwrite: true);
+        ElasticVit.IO.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
     }
 
     /// <summary>Trailing moving average (window w) for noisy per-step curves.</summary>

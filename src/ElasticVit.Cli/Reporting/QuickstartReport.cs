@@ -162,9 +162,5 @@ public static class QuickstartReport
         return sb.Append("</body></html>\n").ToString();
     }
 
-    private static void WriteAtomic(string path, string text)
-    {
-        File.WriteAllText(path + ".tmp", text);
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
+    private static void WriteAtomic(string path, string text) => ElasticVit.IO.AtomicFile.WriteAllText(path, text);
 }

@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using ElasticVit.Supernet;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ElasticVit.Spaces;

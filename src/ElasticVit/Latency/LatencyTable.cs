@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using System.Text;
 using System.Text.Json;
 using ElasticVit.Spaces;

@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using System.Globalization;
 using System.Text;
 using ElasticVit.Spaces;

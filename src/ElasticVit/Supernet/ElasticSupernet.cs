@@ -135,6 +135,20 @@ public sealed class ElasticSupernet : nn.Module<Tensor, Tensor>
         return head.forward(x);
     }
 
+    /// <summary>
+    /// Sets the scale of the last BN of every residual branch (stage-0 and MBConv layers) to zero, so each such layer
+    /// starts as its shortcut and a deep subnet at first computes what a shallow one does (BigNAS's initialisation).
+    /// </summary>
+    public void ZeroInitResidualBranches()
+    {
+        using var _ = no_grad();
+        foreach (var layer in modules())
+        {
+            var last = layer switch { ElasticStage0Layer s => s.bn2, ElasticMbConvLayer m => m.bn3, _ => null };
+            last?.Weight.zero_();
+        }
+    }
+
     /// <summary>Every elastic BatchNorm (for recalibration and momentum changes).</summary>
     public IEnumerable<ElasticBatchNorm2d> BatchNorms() => modules().OfType<ElasticBatchNorm2d>();
 }

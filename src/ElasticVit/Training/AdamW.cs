@@ -12,18 +12,28 @@ namespace ElasticVit.Training;
 public sealed class AdamW
 {
     private readonly (string Name, Parameter Param, bool Decay)[] _params;
-    private readonly Dictionary<string, (Tensor M, Tensor V)> _moments = new();
-    private readonly Dictionary<string, long> _steps = new();
+    private readonly Tensor?[] _m, _v;   // moments, created at a parameter's first step
+    private readonly long[] _steps;
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.999;
     public double Eps { get; init; } = 1e-8;
     public double WeightDecay { get; init; } = 0.05;
 
-    public AdamW(IEnumerable<(string Name, Parameter Param, bool Decay)> parameters) => _params = parameters.ToArray();
+    public AdamW(IEnumerable<(string Name, Parameter Param, bool Decay)> parameters)
+    {
+        _params = parameters.ToArray();
+        _m = new Tensor?[_params.Length];
+        _v = new Tensor?[_params.Length];
+        _steps = new long[_params.Length];
+    }
 
     public IReadOnlyList<(string Name, Parameter Param, bool Decay)> Parameters => _params;
 
-    public void Step(double lr)
+    /// <summary>
+    /// One step for the parameters of part <paramref name="part"/> of <paramref name="parts"/> (every parts-th one from
+    /// index part); parts touch disjoint state, so they may run on different threads at once.
+    /// </summary>
+    public void Step(double lr, int part = 0, int parts = 1)
     {
         using var _ = no_grad();
         using var beta1 = Beta1.ToScalar();
@@ -32,20 +42,21 @@ public sealed class AdamW
         using var squareWeight = (1 - Beta2).ToScalar();
         using var eps = Eps.ToScalar();
         using var decayFactor = (1 - lr * WeightDecay).ToScalar();
-        foreach (var (name, p, decay) in _params)
+        for (var i = part; i < _params.Length; i += parts)
         {
+            var (_, p, decay) = _params[i];
             var g = p.grad;
             if (g is null) continue;
-            if (!_moments.TryGetValue(name, out var mv))
-                _moments[name] = mv = (zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope());
-            var t = _steps[name] = _steps.GetValueOrDefault(name) + 1;
-            mv.M.mul_(beta1).add_(g, alpha: gradWeight);
-            mv.V.mul_(beta2).addcmul_(g, g, value: squareWeight);
+            var m = _m[i] ??= zeros_like(p).DetachFromDisposeScope();
+            var v = _v[i] ??= zeros_like(p).DetachFromDisposeScope();
+            var t = ++_steps[i];
+            m.mul_(beta1).add_(g, alpha: gradWeight);
+            v.mul_(beta2).addcmul_(g, g, value: squareWeight);
             if (decay) p.mul_(decayFactor);
             using var biasCorrection2 = (1 - Math.Pow(Beta2, t)).ToScalar();
             using var stepSize = (-lr / (1 - Math.Pow(Beta1, t))).ToScalar();
-            using var denom = mv.V.div(biasCorrection2).sqrt_().add_(eps, ScalarOps.One);
-            p.addcdiv_(mv.M, denom, value: stepSize);
+            using var denom = v.div(biasCorrection2).sqrt_().add_(eps, ScalarOps.One);
+            p.addcdiv_(m, denom, value: stepSize);
         }
     }
 
@@ -59,30 +70,36 @@ public sealed class AdamW
     public (Dictionary<string, Tensor> Tensors, Dictionary<string, long> Steps) State()
     {
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var (name, (m, v)) in _moments)
+        var steps = new Dictionary<string, long>();
+        for (var i = 0; i < _params.Length; i++)
         {
-            tensors[name + ".m"] = m;
-            tensors[name + ".v"] = v;
+            if (_m[i] is not { } m || _v[i] is not { } v) continue;
+            tensors[_params[i].Name + ".m"] = m;
+            tensors[_params[i].Name + ".v"] = v;
+            steps[_params[i].Name] = _steps[i];
         }
-        return (tensors, new Dictionary<string, long>(_steps));
+        return (tensors, steps);
     }
 
     public void LoadState(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, long> steps)
     {
-        _moments.Clear();
-        _steps.Clear();
-        foreach (var (name, p, _) in _params)
+        for (var i = 0; i < _params.Length; i++)
         {
+            _m[i]?.Dispose();
+            _v[i]?.Dispose();
+            (_m[i], _v[i], _steps[i]) = (null, null, 0);
+            var (name, p, _) = _params[i];
             if (!steps.TryGetValue(name, out var t)) continue;
+            if (!tensors.TryGetValue(name + ".m", out var savedM) || !tensors.TryGetValue(name + ".v", out var savedV) || !savedM.shape.SequenceEqual(p.shape) || !savedV.shape.SequenceEqual(p.shape))
+                throw new CheckpointException($"optimizer state of '{name}' is missing or has the wrong shape");
             var m = zeros_like(p).DetachFromDisposeScope();
             var v = zeros_like(p).DetachFromDisposeScope();
             using (no_grad())
             {
-                m.copy_(tensors[name + ".m"]);
-                v.copy_(tensors[name + ".v"]);
+                m.copy_(savedM);
+                v.copy_(savedV);
             }
-            _moments[name] = (m, v);
-            _steps[name] = t;
+            (_m[i], _v[i], _steps[i]) = (m, v, t);
         }
     }
 }
@@ -136,14 +153,18 @@ public sealed class Ema
     /// <summary>Decay whose averaging window is about 5% of the run (the paper's 0.99985 at 600 ImageNet epochs is far too slow for short runs).</summary>
     public static double ForRun(long totalSteps) => Math.Clamp(1 - 1.0 / Math.Max(1.0, 0.05 * totalSteps), 0.9, 0.99985);
 
-    public void Update()
+    /// <summary>Updates part <paramref name="part"/> of <paramref name="parts"/> of the tensors (every parts-th one); parts may run on different threads.</summary>
+    public void Update(int part = 0, int parts = 1)
     {
         using var _ = no_grad();
         using var decay = Decay.ToScalar();
         using var sourceWeight = (1 - Decay).ToScalar();
-        foreach (var (t, s, average) in _pairs)
+        for (var i = part; i < _pairs.Length; i += parts)
+        {
+            var (t, s, average) = _pairs[i];
             if (average) t.mul_(decay).add_(s, alpha: sourceWeight);
             else t.copy_(s);
+        }
     }
 
     public void CopyFromSource()

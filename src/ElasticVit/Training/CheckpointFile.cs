@@ -1,57 +1,77 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using ElasticVit.IO;
 
 namespace ElasticVit.Training;
 
 /// <summary>
-/// The on-disk container of checkpoints: magic, a JSON header (with the SHA-256 of the payload) and a binary payload.
-/// Writes are atomic: temp file in the same folder, flushed to disk, then renamed over the target, so the previous good
-/// file is never replaced by an incomplete one.
+/// The on-disk container of checkpoints: magic, a JSON header, a binary payload and the SHA-256 of everything before
+/// it, so no byte — header included — can change unnoticed. Writes are atomic (<see cref="AtomicFile"/>): the previous
+/// good file is never replaced by an incomplete one. Files of the first format (a checksum of the payload only) are
+/// still read.
 /// </summary>
 public static class CheckpointFile
 {
-    private static readonly byte[] Magic = "EVITCKP1"u8.ToArray();
+    private static readonly byte[] Magic = "EVITCKP2"u8.ToArray();
+    private static readonly byte[] PayloadOnlyMagic = "EVITCKP1"u8.ToArray();
+    private const int HashBytes = 32;
 
     public static void Write(string path, JsonObject header, byte[] payload)
     {
-        header["payload_sha256"] = Convert.ToHexString(SHA256.HashData(payload));
         header["payload_bytes"] = payload.Length;
         var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        var body = new byte[Magic.Length + 4 + headerBytes.Length + payload.Length];
+        Magic.CopyTo(body, 0);
+        BitConverter.GetBytes(headerBytes.Length).CopyTo(body, Magic.Length);
+        headerBytes.CopyTo(body, Magic.Length + 4);
+        payload.CopyTo(body, Magic.Length + 4 + headerBytes.Length);
+        var hash = SHA256.HashData(body);
+        AtomicFile.Write(path, s =>
         {
-            fs.Write(Magic);
-            fs.Write(BitConverter.GetBytes(headerBytes.Length));
-            fs.Write(headerBytes);
-            fs.Write(payload);
-            fs.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
+            s.Write(body);
+            s.Write(hash);
+        });
     }
 
     public static (JsonObject Header, byte[] Payload) Read(string path)
     {
         if (!File.Exists(path)) throw new CheckpointException($"{path}: checkpoint not found");
         var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < Magic.Length + 4 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
-            throw new CheckpointException($"{path}: not an ElasticViT checkpoint (bad magic)");
-        var headerLength = BitConverter.ToInt32(bytes, Magic.Length);
         var start = Magic.Length + 4;
-        if (headerLength <= 0 || start + headerLength > bytes.Length) throw new CheckpointException($"{path}: truncated checkpoint header");
-        JsonObject header;
-        try { header = JsonNode.Parse(bytes.AsSpan(start, headerLength))!.AsObject(); }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        var current = bytes.AsSpan().StartsWith(Magic);
+        if (bytes.Length < start || !(current || bytes.AsSpan().StartsWith(PayloadOnlyMagic)))
+            throw new CheckpointException($"{path}: not an ElasticViT checkpoint (bad magic)");
+        var end = bytes.Length;
+        if (current)
         {
-            throw new CheckpointException($"{path}: corrupted checkpoint header");
+            if (bytes.Length < start + HashBytes) throw new CheckpointException($"{path}: truncated checkpoint");
+            end -= HashBytes;
+            if (!SHA256.HashData(bytes.AsSpan(0, end)).AsSpan().SequenceEqual(bytes.AsSpan(end)))
+                throw new CheckpointException($"{path}: corrupted or truncated checkpoint (checksum mismatch)");
         }
-        var payload = bytes.AsSpan(start + headerLength).ToArray();
-        if ((long?)header["payload_bytes"] != payload.Length)
+        var headerLength = BitConverter.ToInt32(bytes, Magic.Length);
+        if (headerLength <= 0 || headerLength > end - start) throw new CheckpointException($"{path}: truncated checkpoint header");
+        JsonObject header;
+        try { header = JsonNode.Parse(bytes.AsSpan(start, headerLength)) as JsonObject ?? throw new CheckpointException($"{path}: checkpoint header is not a JSON object"); }
+        catch (System.Text.Json.JsonException) { throw new CheckpointException($"{path}: corrupted checkpoint header"); }
+        var payload = bytes.AsSpan(start + headerLength, end - start - headerLength).ToArray();
+        if (Field<long>(header, "payload_bytes", path) != payload.Length)
             throw new CheckpointException($"{path}: truncated checkpoint ({payload.Length} of {header["payload_bytes"]} payload bytes)");
-        if ((string?)header["payload_sha256"] != Convert.ToHexString(SHA256.HashData(payload)))
+        if (!current && Field<string>(header, "payload_sha256", path) != Convert.ToHexString(SHA256.HashData(payload)))
             throw new CheckpointException($"{path}: corrupted checkpoint (checksum mismatch)");
         return (header, payload);
     }
+
+    /// <summary>A required header field of type <typeparamref name="T"/>; a missing or mistyped one is a <see cref="CheckpointException"/> naming it.</summary>
+    public static T Field<T>(JsonObject header, string name, string path) where T : notnull
+    {
+        if (header[name] is not JsonValue value) throw new CheckpointException($"{path}: checkpoint header lacks '{name}'");
+        return value.TryGetValue<T>(out var v) ? v
+            : throw new CheckpointException($"{path}: checkpoint header field '{name}' is not {(typeof(T) == typeof(string) ? "a string" : typeof(T) == typeof(bool) ? "true or false" : "a number")}");
+    }
+
+    /// <summary>A required header object.</summary>
+    public static JsonObject Object(JsonObject header, string name, string path) =>
+        header[name] as JsonObject ?? throw new CheckpointException($"{path}: checkpoint header field '{name}' is missing or not an object");
 }

@@ -64,12 +64,7 @@ public sealed class RunDirectory(string path)
             ["budget_seconds"] = budget?.Seconds, ["step_seconds"] = budget is null ? null : Math.Round(budget.ElapsedSeconds, 1),
         }.ToJsonString());
 
-    public static void WriteAtomic(string path, string text)
-    {
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, text);
-        File.Move(tmp, path, overwrite: true);
-    }
+    public static void WriteAtomic(string path, string text) => IO.AtomicFile.WriteAllText(path, text);
 }
 
 public sealed class MetricsWriter(string path) : IDisposable

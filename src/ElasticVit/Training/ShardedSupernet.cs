@@ -128,25 +128,23 @@ public sealed class ShardedSupernet : IDisposable
     {
         if (weights.Count != Count) throw new ArgumentException($"{weights.Count} weights for {Count} shards", nameof(weights));
         using var _ = no_grad();
-        var scalars = weights.Select(w => w.ToScalar()).ToArray();
-        try
+        // Shard by shard, so each parameter sees the same sequence of operations: total = w0·g0 + w1·g1 + …
+        for (var s = 0; s < Count; s++)
         {
+            using var weight = weights[s].ToScalar();
             for (var i = 0; i < _parameters[0].Length; i++)
             {
                 var total = _parameters[0][i].grad;
                 if (total is null) continue;
-                if (weights[0] != 1) total.mul_(scalars[0]);
-                for (var s = 1; s < Count; s++)
+                if (s == 0)
                 {
-                    var g = _parameters[s][i].grad;
-                    if (g is not null) total.add_(g, alpha: scalars[s]);
-                    _parameters[s][i].grad = null;
+                    if (weights[0] != 1) total.mul_(weight);
+                    continue;
                 }
+                var g = _parameters[s][i].grad;
+                if (g is not null) total.add_(g, alpha: weight);
+                _parameters[s][i].grad = null;
             }
-        }
-        finally
-        {
-            foreach (var s in scalars) s.Dispose();
         }
     }
 

@@ -28,6 +28,10 @@ public sealed record TrainOptions
     /// </summary>
     public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0 };
     public int BatchSize { get; init; } = 64;
+    /// <summary>Whether training batches get the dataset's augmentation (pad-and-crop shifts and flips); off trains on the images as they are.</summary>
+    public bool Augment { get; init; } = true;
+    /// <summary>Residual branches start at zero (<see cref="Supernet.ElasticSupernet.ZeroInitResidualBranches"/>).</summary>
+    public bool ZeroInitResiduals { get; init; }
     public int Seed { get; init; } = 0;
     public int Threads { get; init; } = 2;
     /// <summary>
@@ -57,7 +61,7 @@ public sealed record TrainOptions
     public JsonObject ToJson() => new()
     {
         ["space"] = Space, ["dataset"] = Dataset.ToString(), ["data_dir"] = DataDir, ["sampler"] = Sampler,
-        ["epochs"] = Epochs, ["steps"] = Steps, ["minutes"] = Minutes, ["level_subnets"] = LevelSubnets, ["max_first_fraction"] = MaxFirstFraction, ["batch_size"] = BatchSize, ["seed"] = Seed, ["threads"] = Threads, ["shards"] = Shards,
+        ["epochs"] = Epochs, ["steps"] = Steps, ["minutes"] = Minutes, ["level_subnets"] = LevelSubnets, ["max_first_fraction"] = MaxFirstFraction, ["batch_size"] = BatchSize, ["augment"] = Augment, ["zero_init_residuals"] = ZeroInitResiduals, ["seed"] = Seed, ["threads"] = Threads, ["shards"] = Shards,
         ["checkpoint_every"] = CheckpointEvery, ["heldout_per_class"] = HeldOutPerClass, ["lr_per_512"] = LrPer512,
         ["weight_decay"] = WeightDecay, ["warmup_fraction"] = WarmupFraction, ["clip_factor"] = ClipFactor, ["ema_decay"] = EmaDecay,
         ["probe_every"] = ProbeEvery, ["teacher"] = Teacher, ["train_limit"] = TrainLimit, ["device"] = Device,
@@ -66,7 +70,7 @@ public sealed record TrainOptions
     public static TrainOptions FromJson(JsonObject o) => new()
     {
         Space = (string)o["space"]!, Dataset = Enum.Parse<DatasetKind>((string)o["dataset"]!), DataDir = (string?)o["data_dir"],
-        Sampler = (string)o["sampler"]!, Epochs = (double?)o["epochs"], Steps = (long?)o["steps"], Minutes = (double?)o["minutes"], LevelSubnets = (int?)o["level_subnets"] ?? 3, MaxFirstFraction = (double?)o["max_first_fraction"] ?? 0, BatchSize = (int)o["batch_size"]!,
+        Sampler = (string)o["sampler"]!, Epochs = (double?)o["epochs"], Steps = (long?)o["steps"], Minutes = (double?)o["minutes"], LevelSubnets = (int?)o["level_subnets"] ?? 3, MaxFirstFraction = (double?)o["max_first_fraction"] ?? 0, BatchSize = (int)o["batch_size"]!, Augment = (bool?)o["augment"] ?? true, ZeroInitResiduals = (bool?)o["zero_init_residuals"] ?? false,
         Seed = (int)o["seed"]!, Threads = (int)o["threads"]!,
         Shards = o.ContainsKey("shards") ? (int?)o["shards"] : 1,   // runs from before sharding trained one batch on one thread
         CheckpointEvery = (int)o["checkpoint_every"]!,

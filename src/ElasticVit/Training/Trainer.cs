@@ -37,6 +37,7 @@ public sealed class Trainer : IDisposable
     private readonly Device _device;
     private readonly StaticModel? _teacher;
     private readonly ShardedSupernet _shards;
+    private readonly TorchSharp.Modules.Parameter[] _parameters;
     private long _step;
 
     /// <summary>The run's steps; with a time budget re-planned from the run's pace until the plan freezes (<see cref="TimeBudget"/>).</summary>
@@ -56,7 +57,7 @@ public sealed class Trainer : IDisposable
         _data = RunData.Load(options.Dataset, options.DataDir, options.HeldOutPerClass, options.Seed, options.TrainLimit);
         if (_data.Train.ClassCount != _space.Classes || _data.Train.Channels != _space.Input.Channels)
             throw new TrainingException($"dataset has {_data.Train.ClassCount} classes and {_data.Train.Channels} channels; space {_space.Name} expects {_space.Classes} and {_space.Input.Channels}");
-        _loader = new BatchLoader(_data.Train, _data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, _data.Augmentation));
+        _loader = new BatchLoader(_data.Train, _data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, options.Augment ? _data.Augmentation : Augmentation.None));
         _plainLoader = new BatchLoader(_data.Train, _data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, Augmentation.None));
         BatchesPerEpoch = _loader.BatchesPerEpoch;
         if (BatchesPerEpoch == 0) throw new TrainingException($"training set ({_data.Train.Count} images) is smaller than one batch of {options.BatchSize}");
@@ -67,6 +68,7 @@ public sealed class Trainer : IDisposable
         random.manual_seed(options.Seed);
         _net = new ElasticSupernet(_space);
         _ema = new ElasticSupernet(_space);
+        if (options.ZeroInitResiduals) _net.ZeroInitResidualBranches();
         _net.to(_device);
         _ema.to(_device);
         _emaUpdater = new Ema(_ema, _net, options.EmaDecay ?? Ema.ForRun(TotalSteps));
@@ -75,6 +77,7 @@ public sealed class Trainer : IDisposable
         if (options.BatchSize / shards < 2)
             throw new TrainingException($"a batch of {options.BatchSize} cut into {shards} shards leaves fewer than 2 images per shard for BatchNorm; use a larger --batch-size or fewer --shards");
         _shards = new ShardedSupernet(_net, shards, Math.Max(1, options.Threads / shards));
+        _parameters = _net.parameters().ToArray();
         _optimizer = new AdamW(ParameterGroups(_net))
         {
             WeightDecay = options.WeightDecay,
@@ -202,12 +205,21 @@ public sealed class Trainer : IDisposable
         var weights = split.Select(part => part.Length / (double)x.shape[0]).ToArray();
         _shards.ReduceGradients(weights);
         phases.Lap("reduce");
-        AdaptiveGradientClipping.Apply(_net.parameters(), _o.ClipFactor);
-        phases.Lap("clip");
-        _optimizer.Step(lr);
-        phases.Lap("optimizer");
-        _emaUpdater.Update();
-        phases.Lap("ema");
+        // Clipping, the optimizer and the EMA act on each parameter alone: every shard's thread takes its share of them.
+        var updatePhases = new StepPhases[_shards.Count];
+        _shards.Run(s =>
+        {
+            using var shardScope = NewDisposeScope();
+            var shardPhases = updatePhases[s] = new StepPhases();
+            AdaptiveGradientClipping.Apply(_parameters.Where((_, i) => i % _shards.Count == s), _o.ClipFactor);
+            shardPhases.Lap("clip");
+            _optimizer.Step(lr, s, _shards.Count);
+            shardPhases.Lap("optimizer");
+            _emaUpdater.Update(s, _shards.Count);
+            shardPhases.Lap("ema");
+        });
+        phases.Lap("update");
+        phases.Absorb("update", updatePhases[0]);
 
         // Each subnet's loss on the whole batch: the shards' losses weighted by their share of it.
         var losses = new JsonArray();
@@ -367,22 +379,32 @@ public sealed class Trainer : IDisposable
     {
         var path = _run.CheckpointPath;
         var (header, payload) = CheckpointFile.Read(path);
-        if ((string?)header["space"] != _space.Name) throw new CheckpointException($"{path}: written for space {(string?)header["space"]}, not {_space.Name}");
+        var space = CheckpointFile.Field<string>(header, "space", path);
+        if (space != _space.Name) throw new CheckpointException($"{path}: written for space {space}, not {_space.Name}");
+        var step = CheckpointFile.Field<long>(header, "step", path);
+        var totalSteps = CheckpointFile.Field<long>(header, "total_steps", path);
+        if (step < 0 || step > totalSteps) throw new CheckpointException($"{path}: checkpoint header has step {step} of {totalSteps}");
+        var adamStepsObject = CheckpointFile.Object(header, "adam_steps", path);
+        var adamSteps = adamStepsObject.ToDictionary(kv => kv.Key, kv => CheckpointFile.Field<long>(adamStepsObject, kv.Key, path));
+        var samplerState = CheckpointFile.Object(header, "sampler_state", path);
+        var probeRng = CheckpointFile.Field<string>(header, "probe_rng", path);
+        var samplerStarted = header["sampler_started"] is null || CheckpointFile.Field<bool>(header, "sampler_started", path);
         using var r = new BinaryReader(new MemoryStream(payload));
         var model = TensorArchive.Read(r);
         var ema = TensorArchive.Read(r);
         var adam = TensorArchive.Read(r);
         TensorArchive.LoadInto(_net, model, path);
         TensorArchive.LoadInto(_ema, ema, path);
-        _optimizer.LoadState(adam, header["adam_steps"]!.AsObject().ToDictionary(kv => kv.Key, kv => (long)kv.Value!));
+        try { _optimizer.LoadState(adam, adamSteps); }
+        catch (CheckpointException e) { throw new CheckpointException($"{path}: {e.Message}"); }
         foreach (var t in model.Values.Concat(ema.Values).Concat(adam.Values)) t.Dispose();
-        _sampler.SetState(header["sampler_state"]!.AsObject());
-        _probeRng.State = (string)header["probe_rng"]!;
-        _step = (long)header["step"]!;
-        _samplerStarted = (bool?)header["sampler_started"] ?? true;
+        _sampler.SetState(samplerState);
+        _probeRng.State = probeRng;
+        _step = step;
+        _samplerStarted = samplerStarted;
         if (_budget is not null && header["time_budget"] is JsonObject budget)
         {
-            _budget.Restore((double)budget["elapsed_seconds"]!, (long)header["total_steps"]!, (bool)budget["frozen"]!);
+            _budget.Restore(CheckpointFile.Field<double>(budget, "elapsed_seconds", path), totalSteps, CheckpointFile.Field<bool>(budget, "frozen", path));
             Replan(_budget.TotalSteps);
         }
     }

@@ -29,6 +29,37 @@ public class SupernetTests
         return net;
     }
 
+    [Fact]
+    public void With_zeroed_residual_branches_extra_stem_and_mbconv_layers_compute_nothing()
+    {
+        // Freshly built: BN shifts are zero, as at the start of training.
+        using var net = new ElasticSupernet(Fmnist);
+        net.to(float64);
+        net.ZeroInitResidualBranches();
+        net.eval();
+        var x = rand(2, 1, 28, 28, dtype: float64);
+        Tensor Logits(string key)
+        {
+            net.SetActive(Fmnist.Resolve(key));
+            using (no_grad()) return net.forward(x);
+        }
+        const string tail = "-T1:32x1m2v2-T2:48x1m2v2-T3:64x1m2v2-T4:96x1m2v2";
+        var shallow = Logits("r28-s8x1k3-C1:16x1e3k3-C2:24x1e3k3" + tail);
+        var deep = Logits("r28-s8x2k3-C1:16x2e3k3-C2:24x3e3k3" + tail);
+        Assert.True(shallow.allclose(deep, rtol: 1e-9, atol: 1e-12));
+        // Without the zeroing the extra layers change the output.
+        using var plain = new ElasticSupernet(Fmnist);
+        plain.to(float64);
+        plain.eval();
+        plain.SetActive(Fmnist.Resolve("r28-s8x1k3-C1:16x1e3k3-C2:24x1e3k3" + tail));
+        using (no_grad())
+        {
+            var a = plain.forward(x);
+            plain.SetActive(Fmnist.Resolve("r28-s8x2k3-C1:16x2e3k3-C2:24x3e3k3" + tail));
+            Assert.False(a.allclose(plain.forward(x), rtol: 1e-6, atol: 1e-9));
+        }
+    }
+
     [Theory]
     [InlineData("elasticvit-fmnist", 20, 3)]
     [InlineData("elasticvit-imagenet", 20, 1)]
