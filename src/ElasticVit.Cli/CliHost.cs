@@ -8,15 +8,6 @@ public static class CliHost
     public const int UsageError = 2;
     public const int Failure = 1;
 
-    /// <summary>Exceptions whose message is meant for users (one line, no stack trace).</summary>
-    private static readonly HashSet<string> UserFacing = new(StringComparer.Ordinal)
-    {
-        nameof(UsageException), nameof(SpaceException), "DataException", "CheckpointException", "OnnxException",
-        "LatencyException", "SearchException", "SamplingException", "TrainingException", "QuickstartException",
-        nameof(FileNotFoundException), nameof(DirectoryNotFoundException), nameof(IOException), nameof(UnauthorizedAccessException),
-        "InvalidDataException", "JsonException", "OnnxRuntimeException",
-    };
-
     public static int Run(IReadOnlyList<CommandSpec> commands, string[] args)
     {
         try
@@ -58,7 +49,8 @@ public static class CliHost
             Console.Error.WriteLine($"error: {OneLine(e.Message)}");
             return UsageError;
         }
-        catch (Exception e) when (UserFacing.Contains(e.GetType().Name) || e is OperationCanceledException)
+        // The project's own user errors, and what the environment or a model file given by the user can cause.
+        catch (Exception e) when (e is UserError or IOException or UnauthorizedAccessException or OperationCanceledException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             Console.Error.WriteLine($"error: {OneLine(e.Message)}");
             return Failure;

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace ElasticVit.Cli;
 
 /// <summary>A wrong command line: printed as one line, exit code 2.</summary>
-public sealed class UsageException(string message) : Exception(message);
+public sealed class UsageException(string message) : UserError(message);
 
 /// <summary>An option of a command. <see cref="Flag"/> options take no value; <see cref="Repeatable"/> ones may appear many times.</summary>
 public sealed record OptionSpec(string Name, string Help, string? ValueName = "VALUE", string? Default = null, bool Required = false, bool Repeatable = false)

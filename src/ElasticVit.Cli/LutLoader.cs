@@ -22,6 +22,6 @@ public sealed class LutLoader(SearchSpace space)
         var missing = table.MissingKeys(space);
         if (missing.Count > 0)
             throw new LatencyException($"latency table {path} ({table.Device.Name}) has no entry for {missing.Count} layer shapes of {space.Name}, e.g. '{missing[0]}'");
-        return _loaded[full] = predictor;
+        return _loaded[full] = predictor.RequirePlausible();
     }
 }

@@ -63,7 +63,7 @@ public static class ArchCommands
     {
         var space = SpaceLoader.Load(a.RequiredString("space"));
         var count = a.Int("count", 1);
-        var rng = new Random(a.Int("seed", 0));
+        var rng = new ElasticVit.Sampling.SeededRandom(a.Int("seed", 0));
         var level = a.Double("level");
         var sampler = level is null ? null : LevelSampler.ForLevel(space, level.Value);
         var json = a.Flag("json");

@@ -60,7 +60,7 @@ public static class DeployCommands
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"directory '{directory}' does not exist");
         var files = Directory.EnumerateFiles(directory).Where(f => IsImage(f)).Order(StringComparer.Ordinal).ToArray();
-        return files.Length > 0 ? files : throw new InvalidDataException($"{directory}: no .png images");
+        return files.Length > 0 ? files : throw new ElasticVit.Data.DataException($"{directory}: no .png images");
     }
 
     private static bool IsImage(string f) => Path.GetExtension(f).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg";
@@ -69,7 +69,7 @@ public static class DeployCommands
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"image '{path}' does not exist", path);
         if (Path.GetExtension(path).ToLowerInvariant() is ".jpg" or ".jpeg")
-            throw new InvalidDataException($"{path}: JPEG is not supported yet (PNG only)");
+            throw new ElasticVit.Data.DataException($"{path}: JPEG is not supported yet (PNG only)");
         return PngDecoder.Read(path);
     }
 

@@ -212,7 +212,7 @@ public static class LatencyCommands
     {
         var (table, space) = LoadTable(a);
         var subnet = space.Resolve(a.RequiredString("arch"));
-        var ms = new LookupTablePredictor(table, space).PredictMs(subnet);
+        var ms = new LookupTablePredictor(table, space).RequirePlausible().PredictMs(subnet);
         Console.WriteLine(a.Flag("json")
             ? new JsonObject { ["key"] = subnet.Key, ["latency_ms"] = ms, ["device"] = table.Device.Name }.ToJsonString()
             : $"{subnet.Key}: {Ms(ms)} ms predicted on {table.Device.Name}");

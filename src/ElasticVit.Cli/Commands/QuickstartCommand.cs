@@ -229,4 +229,4 @@ public static class QuickstartCommand
 }
 
 /// <summary>A quickstart stage failed; the message says how to resume.</summary>
-public sealed class QuickstartException(string message) : Exception(message);
+public sealed class QuickstartException(string message) : UserError(message);

@@ -1,3 +1,4 @@
+using ElasticVit.Data;
 using System.Buffers.Binary;
 using System.IO.Compression;
 
@@ -5,7 +6,7 @@ namespace ElasticVit.Cli.Images;
 
 /// <summary>
 /// A small PNG reader for the <c>predict</c> command: 8-bit, non-interlaced gray, gray+alpha, RGB, RGBA and palette
-/// images (palette entries become RGB). Anything else fails with a one-line <see cref="InvalidDataException"/>.
+/// images (palette entries become RGB). Anything else fails with a one-line <see cref="DataException"/>.
 /// </summary>
 public static class PngDecoder
 {
@@ -119,5 +120,5 @@ public static class PngDecoder
         return new DecodedImage(width, height, 3, rgb);
     }
 
-    private static InvalidDataException Fail(string source, string problem) => new($"{source}: {problem}");
+    private static DataException Fail(string source, string problem) => new($"{source}: {problem}");
 }

@@ -14,7 +14,6 @@ public static class TrainingCharts
     {
         var written = new List<(string, string)>();
         if (metrics.Count == 0) return written;
-        var steps = metrics.Select(m => (double)(long)m["step"]!).ToArray();
         var window = Math.Max(1, metrics.Count / 40);
 
         var loss = Charts.New("Training loss per subnet role (moving average)", "step", "loss");
@@ -46,7 +45,6 @@ public static class TrainingCharts
             Charts.Save(cos, Path.Combine(dir, "gradient-cosine.png"));
             written.Add(("gradient-cosine.png", "Gradient conflict: cosine similarity of the supernet gradients of different subnets on the same batch (higher = less conflict)."));
         }
-        _ = steps;
         return written;
     }
 }

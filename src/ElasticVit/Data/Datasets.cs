@@ -12,9 +12,9 @@ public static class Datasets
     public static TrainTest Load(DatasetKind kind, string? directory = null, ImageFolderOptions? folderOptions = null) => kind switch
     {
         DatasetKind.FashionMnist => FashionMnist.Load(directory),
-        DatasetKind.Cifar10 => Cifar.LoadCifar10(directory ?? throw new ArgumentNullException(nameof(directory), "CIFAR-10 needs a directory")),
-        DatasetKind.Cifar100 => Cifar.LoadCifar100(directory ?? throw new ArgumentNullException(nameof(directory), "CIFAR-100 needs a directory")),
-        DatasetKind.ImageFolder => ImageFolder.Load(directory ?? throw new ArgumentNullException(nameof(directory), "an image folder needs a directory"), folderOptions),
+        DatasetKind.Cifar10 => Cifar.LoadCifar10(directory ?? throw new DataException("CIFAR-10 needs its folder: give --data-dir")),
+        DatasetKind.Cifar100 => Cifar.LoadCifar100(directory ?? throw new DataException("CIFAR-100 needs its folder: give --data-dir")),
+        DatasetKind.ImageFolder => ImageFolder.Load(directory ?? throw new DataException("an image-folder dataset needs its root folder: give --data-dir"), folderOptions),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

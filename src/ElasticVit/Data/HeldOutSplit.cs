@@ -20,7 +20,7 @@ public sealed record HeldOutSplit(LabeledImages Train, LabeledImages HeldOut, in
         for (int c = 0; c < counts.Length; c++)
         {
             if (counts[c] <= perClass)
-                throw new ArgumentException($"class '{train.ClassNames[c]}' has {counts[c]} training images; holding out {perClass} would leave none", nameof(perClass));
+                throw new DataException($"class '{train.ClassNames[c]}' has {counts[c]} training images; holding out {perClass} per class would leave none to train on");
         }
 
         var held = new bool[train.Count];

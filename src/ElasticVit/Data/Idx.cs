@@ -12,6 +12,16 @@ public static class Idx
     public const int ImagesMagic = 2051;
     public const int LabelsMagic = 2049;
 
+    /// <summary>The largest image side read (a header claiming more is refused before anything is allocated for it).</summary>
+    public const int MaxSide = 4096;
+
+    /// <summary>An IDX image file's pixels [N, rows, cols] (gzipped or not), without labels: for classifying its images.</summary>
+    public static (byte[] Pixels, int Count, int Rows, int Cols) ReadImages(string path)
+    {
+        var (pixels, dims) = ReadArray(path, ImagesMagic, 3, "images");
+        return (pixels, dims[0], dims[1], dims[2]);
+    }
+
     /// <summary>Reads an image file and a label file into grayscale <see cref="LabeledImages"/>.</summary>
     public static LabeledImages Read(string imagesPath, string labelsPath, IReadOnlyList<string> classNames)
     {
@@ -44,7 +54,8 @@ public static class Idx
         for (int d = 0; d < rank; d++)
         {
             dims[d] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * d));
-            if (dims[d] < 0 || (d > 0 && dims[d] == 0)) throw DataException.For(path, $"bad dimension {d}: {dims[d]}");
+            if (dims[d] <= 0) throw DataException.For(path, d == 0 ? $"holds no {what} (count {dims[d]})" : $"bad dimension {d}: {dims[d]}");
+            if (d > 0 && dims[d] > MaxSide) throw DataException.For(path, $"dimension {d} is {dims[d]}, more than the {MaxSide} this reader accepts");
             expected *= dims[d];
         }
         long actual = bytes.Length - headerSize;

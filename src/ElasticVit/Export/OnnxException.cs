@@ -1,4 +1,4 @@
 namespace ElasticVit.Export;
 
 /// <summary>An ONNX model that cannot be loaded, or inputs that do not fit it. The message is one line for users.</summary>
-public sealed class OnnxException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class OnnxException(string message, Exception? inner = null) : UserError(message, inner);

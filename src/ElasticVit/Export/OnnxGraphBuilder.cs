@@ -79,13 +79,6 @@ public sealed class OnnxGraphBuilder
         return AddNode("Constant", output, [], [Tensor("value", OnnxTensor.FromInt64s(output, data, dims))]);
     }
 
-    /// <summary>Any single-output default-domain operator; empty input names stand for omitted optional inputs.</summary>
-    public string Node(string opType, IReadOnlyList<string> inputs, IReadOnlyList<OnnxAttribute>? attributes = null, string? name = null)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(opType);
-        return AddNode(opType, NewName(name, opType), inputs, attributes ?? []);
-    }
-
     // ---- convolution and pooling --------------------------------------------------------------
 
     /// <summary>

@@ -114,7 +114,7 @@ public static class SubnetCheckpoint
     {
         try
         {
-            var o = JsonNode.Parse(header)?.AsObject() ?? throw Fail(path, "empty header");
+            var o = InputFile.Node(header, $"{path} (header)", m => new CheckpointException(m)) as JsonObject ?? throw Fail(path, "header is not a JSON object");
             var space = SpaceLoader.Parse(Get<string>(o, "space_json"), $"{path} (embedded space)");
             var subnet = SubnetJson.Parse(o["subnet"]?.ToJsonString() ?? "", space, $"{path} (subnet)");
             if (subnet.Key != Get<string>(o, "subnet_key"))

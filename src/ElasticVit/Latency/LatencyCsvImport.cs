@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ElasticVit.Spaces;
@@ -31,9 +32,7 @@ public static partial class LatencyCsvImport
     /// </summary>
     public static LatencyCsv Read(string csvPath, string? deviceName = null, SearchSpace? space = null)
     {
-        string[] lines;
-        try { lines = File.ReadAllLines(csvPath); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new LatencyException($"{csvPath}: cannot read ({e.Message})"); }
+        var lines = InputFile.ReadText(csvPath, StrictJson.MaxFileBytes, m => new LatencyException(m)).ReplaceLineEndings("\n").Split('\n');
         var csv = new Reader(csvPath, lines);
         var meta = csv.Metadata();
         string? Meta(string key) => meta.TryGetValue(key, out var m) ? m.Value : null;

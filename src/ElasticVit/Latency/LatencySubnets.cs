@@ -20,7 +20,7 @@ public static class LatencySubnets
         var allowed = (resolutions is { Count: > 0 } ? resolutions : space.Resolutions).Order().ToArray();
         foreach (var r in allowed.Where(r => !space.Resolutions.Contains(r)))
             throw new LatencyException($"resolution {r} is not one of {{{string.Join(", ", space.Resolutions)}}} of {space.Name}");
-        var rng = new Random(seed);
+        var rng = new SeededRandom(seed);
         var chosen = new List<Subnet>();
         var keys = new HashSet<string>(StringComparer.Ordinal);
         void Add(Subnet s)

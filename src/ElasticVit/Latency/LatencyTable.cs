@@ -65,7 +65,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
         }
         var scale = root.OptionalDouble("scale", 0) ?? 1;
         if (scale == 0) throw root.Fail("scale", "must be positive");
-        return new LatencyTable(device, entries, root.OptionalDouble("overhead_ms") ?? 0, scale, root.OptionalDouble("ms_per_mparam") ?? 0) { Source = path };
+        return new LatencyTable(device, entries, root.OptionalDouble("overhead_ms") ?? 0, scale, root.OptionalDouble("ms_per_mparam", 0) ?? 0) { Source = path };
     });
 
     /// <summary>Writes the table atomically (temp file + rename); entries sorted by key so files diff well.</summary>

@@ -31,6 +31,16 @@ public sealed class LookupTablePredictor : ILatencyPredictor
         return Table.Scale * sumMs + Table.MsPerMParam * (parameters / 1e6) + Table.OverheadMs;
     }
 
+    /// <summary>
+    /// This predictor, if it predicts a positive latency for the space's min subnet: a fitted overhead may be negative (an
+    /// intercept), but a table whose overhead outweighs the smallest subnet's layers cannot be searched with.
+    /// </summary>
+    public LookupTablePredictor RequirePlausible()
+    {
+        var ms = PredictMs(Space.MinSubnet);
+        return ms > 0 ? this : throw new LatencyException($"latency table {Table.Source} ({Device}) predicts {ms:G4} ms for the min subnet {Space.MinSubnet.Key}: its overhead_ms {Table.OverheadMs:G4} outweighs the layers");
+    }
+
     /// <summary>The plain sum of the subnet's table entries, in forward order (no per-model constants).</summary>
     public double LayerSumMs(Subnet subnet) => LayerSums(subnet).Ms;
 

@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using System.Text;
 using System.Text.Json;
 
@@ -6,15 +7,13 @@ namespace ElasticVit.Latency;
 /// <summary>Typed, path-aware reading of one JSON object of a latency file; every failure names file and field.</summary>
 internal sealed class StrictJson(JsonElement element, string source, string path = "")
 {
+    /// <summary>The largest latency file read (a table of every layer of a large space is a few MB).</summary>
+    public const long MaxFileBytes = 64L << 20;
+
     public static T Parse<T>(string file, Func<StrictJson, T> read)
     {
-        string text;
-        try { text = File.ReadAllText(file); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new LatencyException($"{file}: cannot read ({e.Message})"); }
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(text); }
-        catch (JsonException e) { throw new LatencyException($"{file}: not valid JSON ({e.Message.Split('\n')[0]})"); }
-        using (doc)
+        var text = InputFile.ReadText(file, MaxFileBytes, m => new LatencyException(m));
+        using (var doc = InputFile.Document(text, file, m => new LatencyException(m)))
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new LatencyException($"{file}: expected a JSON object");
             return read(new StrictJson(doc.RootElement, file));

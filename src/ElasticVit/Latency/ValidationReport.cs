@@ -86,35 +86,12 @@ public static class LatencyMetrics
         return 100 * predicted.Zip(measured, (p, m) => Math.Abs(p - m) / m).Average();
     }
 
-    /// <summary>Pearson correlation of the average ranks (ties share the mean of their ranks); null if either side is constant.</summary>
+    /// <summary>Spearman's rank correlation (<see cref="Search.Spearman"/>); null if either side is constant.</summary>
     public static double? Spearman(IReadOnlyList<double> a, IReadOnlyList<double> b)
     {
         if (a.Count != b.Count) throw new LatencyException($"Spearman correlation needs equal lengths, got {a.Count} and {b.Count}");
-        double[] ra = AverageRanks(a), rb = AverageRanks(b);
-        double meanA = ra.Average(), meanB = rb.Average(), cov = 0, varA = 0, varB = 0;
-        for (var i = 0; i < ra.Length; i++)
-        {
-            cov += (ra[i] - meanA) * (rb[i] - meanB);
-            varA += (ra[i] - meanA) * (ra[i] - meanA);
-            varB += (rb[i] - meanB) * (rb[i] - meanB);
-        }
-        return varA == 0 || varB == 0 ? null : cov / Math.Sqrt(varA * varB);
-    }
-
-    /// <summary>1-based ranks; tied values get the mean of the ranks they span (e.g. [10, 20, 20, 30] → [1, 2.5, 2.5, 4]).</summary>
-    public static double[] AverageRanks(IReadOnlyList<double> values)
-    {
-        var order = Enumerable.Range(0, values.Count).OrderBy(i => values[i]).ToArray();
-        var ranks = new double[values.Count];
-        for (var start = 0; start < order.Length;)
-        {
-            var end = start;
-            while (end + 1 < order.Length && values[order[end + 1]] == values[order[start]]) end++;
-            var rank = (start + end) / 2.0 + 1;
-            for (var j = start; j <= end; j++) ranks[order[j]] = rank;
-            start = end + 1;
-        }
-        return ranks;
+        var rho = Search.Spearman.Of(a, b);
+        return double.IsNaN(rho) ? null : rho;
     }
 
     internal static void CheckPairs(IReadOnlyList<double> predicted, IReadOnlyList<double> measured)

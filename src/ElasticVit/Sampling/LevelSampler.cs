@@ -3,7 +3,7 @@ using ElasticVit.Spaces;
 namespace ElasticVit.Sampling;
 
 /// <summary>Thrown when a level cannot be sampled (no subnet found within the bounded number of tries).</summary>
-public sealed class SamplingException(string message) : Exception(message);
+public sealed class SamplingException(string message) : UserError(message);
 
 /// <summary>
 /// Draws subnets "at a FLOPs level" T: FLOPs in [T, T + 2·bound], by bounded rejection inside the sub-space

@@ -16,11 +16,8 @@ public sealed class SeededRandom : Random
 
     public SeededRandom(long seed)
     {
-        var x = unchecked((ulong)seed);
-        _s0 = SplitMix64(ref x);
-        _s1 = SplitMix64(ref x);
-        _s2 = SplitMix64(ref x);
-        _s3 = SplitMix64(ref x);
+        var seeder = new Data.SplitMix64(unchecked((ulong)seed));
+        (_s0, _s1, _s2, _s3) = (seeder.Next(), seeder.Next(), seeder.Next(), seeder.Next());
     }
 
     /// <summary>
@@ -123,13 +120,5 @@ public sealed class SeededRandom : Random
             while (low < threshold) high = Math.BigMul(NextUInt64(), n, out low);
         }
         return high;
-    }
-
-    private static ulong SplitMix64(ref ulong x)
-    {
-        var z = x += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

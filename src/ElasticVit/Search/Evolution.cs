@@ -1,3 +1,4 @@
+using ElasticVit.Sampling;
 using System.Diagnostics;
 using ElasticVit.Spaces;
 
@@ -44,7 +45,7 @@ public sealed class Evolution
     {
         (_space, _budgets, _cache, _options) = (space, budgets, cache, options);
         _genome = new Genome(space);
-        _rng = new Random(options.Seed);
+        _rng = new SeededRandom(options.Seed);
     }
 
     /// <summary>

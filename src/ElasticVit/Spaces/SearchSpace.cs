@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 namespace ElasticVit.Spaces;
 
 public enum StageKind { MbConv, Transformer }
@@ -95,7 +96,7 @@ public sealed class SearchSpace
         if (arch.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(arch))
         {
             if (!File.Exists(arch)) throw new SpaceException($"subnet file '{arch}' does not exist");
-            return SubnetJson.Parse(File.ReadAllText(arch), this, arch);
+            return SubnetJson.Parse(InputFile.ReadText(arch, SubnetJson.MaxFileBytes, m => new SpaceException(m)), this, arch);
         }
         if (!arch.Contains('-'))
             throw new SpaceException($"unknown model '{arch}' in {Name} (named models: {string.Join(", ", NamedModels.Keys)}; or give a key or a JSON file)");
@@ -115,4 +116,4 @@ public sealed class SearchSpace
 }
 
 /// <summary>Any invalid space file, subnet key or subnet config. The message is one line meant for users.</summary>
-public sealed class SpaceException(string message) : Exception(message);
+public sealed class SpaceException(string message) : UserError(message);

@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using System.Reflection;
 using System.Diagnostics;
 using System.Text.Json;
@@ -20,6 +21,15 @@ public static class SpaceLoader
         .Order(StringComparer.Ordinal)
         .ToArray();
 
+    /// <summary>The largest space file read (the built-in ImageNet space is a few kilobytes).</summary>
+    public const long MaxFileBytes = 1L << 20;
+
+    /// <summary>
+    /// Bounds of a space's numbers, far above any real network's: inputs up to 4,096 pixels a side, widths and other
+    /// counts up to 16,384, stages up to 64 layers deep — so FLOPs and parameter counts cannot overflow.
+    /// </summary>
+    public const int MaxResolution = 4096, MaxInteger = 16384, MaxDepth = 64;
+
     private static readonly Dictionary<string, SearchSpace> Cache = new(StringComparer.Ordinal);
 
     /// <summary>A built-in space by name, or a space JSON file by path.</summary>
@@ -37,7 +47,7 @@ public static class SpaceLoader
             }
             else if (File.Exists(nameOrPath))
             {
-                space = Parse(File.ReadAllText(nameOrPath), nameOrPath);
+                space = Parse(InputFile.ReadText(nameOrPath, MaxFileBytes, m => new SpaceException(m)), nameOrPath);
             }
             else
             {
@@ -50,10 +60,7 @@ public static class SpaceLoader
 
     public static SearchSpace Parse(string json, string source)
     {
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip }); }
-        catch (JsonException e) { throw new SpaceException($"{source}: not valid JSON ({e.Message.Split('\n')[0]})"); }
-        using (doc)
+        using (var doc = InputFile.Document(json, source, m => new SpaceException(m)))
         {
             var f = new Fields(doc.RootElement, source, "");
             f.AllowOnly("name", "description", "input", "classes", "head_dim", "classifier_mul", "classifier_hidden",
@@ -109,12 +116,12 @@ public static class SpaceLoader
             {
                 Name = f.String("name"),
                 Description = f.OptionalString("description") ?? "",
-                Input = new InputSpec(input.Int("channels"), input.Int("native_size")),
+                Input = new InputSpec(input.Int("channels"), input.Int("native_size", MaxResolution)),
                 Classes = f.Int("classes"),
                 HeadDim = headDim,
                 ClassifierMul = f.Int("classifier_mul"),
                 ClassifierHidden = f.Int("classifier_hidden"),
-                Resolutions = f.Choices("resolutions"),
+                Resolutions = f.Choices("resolutions", MaxResolution),
                 Stem = stem,
                 Stages = stages,
                 FlopsBoundM = f.Double("flops_bound_m"),
@@ -190,12 +197,18 @@ public static class SpaceLoader
         public string String(string field) => Get(field, JsonValueKind.String).GetString()!;
         public string? OptionalString(string field) => Has(field) ? String(field) : null;
         public bool Bool(string field) => Get(field, JsonValueKind.True).GetBoolean();
-        public double Double(string field) => Get(field, JsonValueKind.Number).GetDouble();
-
-        public int Int(string field)
+        /// <summary>A finite, positive number.</summary>
+        public double Double(string field)
         {
             var v = Get(field, JsonValueKind.Number);
-            if (!v.TryGetInt32(out var i) || i <= 0) Fail(field, $"expected a positive integer, got {v.GetRawText()}");
+            if (!v.TryGetDouble(out var d) || !double.IsFinite(d) || d <= 0) Fail(field, $"expected a finite positive number, got {v.GetRawText()}");
+            return d;
+        }
+
+        public int Int(string field, int max = MaxInteger)
+        {
+            var v = Get(field, JsonValueKind.Number);
+            if (!v.TryGetInt32(out var i) || i <= 0 || i > max) Fail(field, $"expected an integer from 1 to {max}, got {v.GetRawText()}");
             return i;
         }
 
@@ -210,13 +223,13 @@ public static class SpaceLoader
             }).ToArray();
 
         /// <summary>A non-empty, strictly increasing list of positive integers.</summary>
-        public IReadOnlyList<int> Choices(string field)
+        public IReadOnlyList<int> Choices(string field, int max = MaxInteger)
         {
             var values = new List<int>();
             foreach (var e in Get(field, JsonValueKind.Array).EnumerateArray())
             {
-                if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out var v) || v <= 0)
-                    Fail(field, $"choice {e.GetRawText()} is not a positive integer");
+                if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out var v) || v <= 0 || v > max)
+                    Fail(field, $"choice {e.GetRawText()} is not an integer from 1 to {max}");
                 values.Add(e.GetInt32());
             }
             if (values.Count == 0) Fail(field, "empty choice list");
@@ -229,8 +242,8 @@ public static class SpaceLoader
         public (int Min, int Max) Range(string field)
         {
             var r = Get(field, JsonValueKind.Array).EnumerateArray()
-                .Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var v) && v > 0 ? v : -1).ToArray();
-            if (r.Length != 2 || r.Contains(-1) || r[0] > r[1]) Fail(field, "expected [min, max] with 0 < min <= max");
+                .Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var v) && v > 0 && v <= MaxDepth ? v : -1).ToArray();
+            if (r.Length != 2 || r.Contains(-1) || r[0] > r[1]) Fail(field, $"expected [min, max] with 0 < min <= max <= {MaxDepth}");
             return (r[0], r[1]);
         }
     }

@@ -47,14 +47,6 @@ public sealed class Subnet : IEquatable<Subnet>
     }
 
     public Subnet WithResolution(int resolution) => new(resolution, Stem, Stages);
-    public Subnet WithStem(StemConfig stem) => new(Resolution, stem, Stages);
-
-    public Subnet WithStage(int index, StageConfig stage)
-    {
-        var stages = Stages.ToArray();
-        stages[index] = stage;
-        return new Subnet(Resolution, Stem, stages);
-    }
 
     public bool Equals(Subnet? other) => other is not null && other.Key == Key;
     public override bool Equals(object? obj) => obj is Subnet s && Equals(s);

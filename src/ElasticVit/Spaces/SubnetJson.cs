@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -9,6 +10,9 @@ namespace ElasticVit.Spaces;
 /// </summary>
 public static class SubnetJson
 {
+    /// <summary>The largest subnet file read (one is well under a kilobyte).</summary>
+    public const long MaxFileBytes = 1L << 20;
+
     public static JsonObject ToJson(Subnet subnet)
     {
         var stages = new JsonArray();
@@ -42,9 +46,7 @@ public static class SubnetJson
     /// <summary>Parses and validates a subnet JSON object; extra keys such as flops_m are ignored.</summary>
     public static Subnet Parse(string json, SearchSpace space, string source = "subnet JSON")
     {
-        JsonNode? node;
-        try { node = JsonNode.Parse(json); }
-        catch (JsonException e) { throw new SpaceException($"{source}: not valid JSON ({e.Message.Split('\n')[0]})"); }
+        var node = InputFile.Node(json, source, m => new SpaceException(m));
         if (node is not JsonObject o) throw new SpaceException($"{source}: expected a JSON object");
         try
         {

@@ -53,8 +53,8 @@ public static class CheckpointFile
         var headerLength = BitConverter.ToInt32(bytes, Magic.Length);
         if (headerLength <= 0 || headerLength > end - start) throw new CheckpointException($"{path}: truncated checkpoint header");
         JsonObject header;
-        try { header = JsonNode.Parse(bytes.AsSpan(start, headerLength)) as JsonObject ?? throw new CheckpointException($"{path}: checkpoint header is not a JSON object"); }
-        catch (System.Text.Json.JsonException) { throw new CheckpointException($"{path}: corrupted checkpoint header"); }
+        header = InputFile.Node(bytes.AsSpan(start, headerLength), $"{path} (header)", m => new CheckpointException(m)) as JsonObject
+            ?? throw new CheckpointException($"{path}: checkpoint header is not a JSON object");
         var payload = bytes.AsSpan(start + headerLength, end - start - headerLength).ToArray();
         if (Field<long>(header, "payload_bytes", path) != payload.Length)
             throw new CheckpointException($"{path}: truncated checkpoint ({payload.Length} of {header["payload_bytes"]} payload bytes)");

@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TorchSharp;
@@ -40,7 +41,7 @@ public sealed class RunDirectory(string path)
     public TrainOptions LoadOptions()
     {
         if (!File.Exists(ConfigPath)) throw new TrainingException($"{Path} is not a run directory (no config.json)");
-        try { return TrainOptions.FromJson(JsonNode.Parse(File.ReadAllText(ConfigPath))!.AsObject()); }
+        try { return TrainOptions.FromJson(InputFile.Node(InputFile.ReadText(ConfigPath, 1L << 20, m => new TrainingException(m)), ConfigPath, m => new TrainingException(m))!.AsObject()); }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or ArgumentException)
         {
             throw new TrainingException($"{ConfigPath}: unreadable run configuration ({e.Message})");

@@ -42,7 +42,7 @@ public static class TensorArchive
             for (var d = 0; d < rank; d++) shape[d] = r.ReadInt64();
             var length = r.ReadInt32();
             var t = empty(shape, dtype).DetachFromDisposeScope();
-            if (t.bytes.Length != length) throw new InvalidDataException($"tensor {name}: {length} bytes for shape [{string.Join(",", shape)}]");
+            if (t.bytes.Length != length) throw new CheckpointException($"tensor {name}: {length} bytes for shape [{string.Join(",", shape)}]");
             r.ReadBytes(length).CopyTo(t.bytes);
             result[name] = t;
         }

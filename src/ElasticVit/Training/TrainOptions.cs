@@ -24,12 +24,16 @@ public sealed record TrainOptions
 
     /// <summary>
     /// The paper's recipe (METHOD.md §4) instead of the short-budget defaults: lr 5e-4 per 512 images, three level
-    /// subnets plus the level min at every step from the first.
+    /// subnets plus the level min at every step from the first, augmented images.
     /// </summary>
-    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0 };
+    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0, Augment = true };
     public int BatchSize { get; init; } = 64;
-    /// <summary>Whether training batches get the dataset's augmentation (pad-and-crop shifts and flips); off trains on the images as they are.</summary>
-    public bool Augment { get; init; } = true;
+    /// <summary>
+    /// Whether training batches get the dataset's augmentation (pad-and-crop shifts and flips). Off in the short-budget
+    /// recipe: a run of minutes sees each image about once, and plain images scored 0.85 points higher at 6 minutes
+    /// (bench/results/quality.md); it also lets PAS score an explored subnet with its training forward.
+    /// </summary>
+    public bool Augment { get; init; }
     /// <summary>Residual branches start at zero (<see cref="Supernet.ElasticSupernet.ZeroInitResidualBranches"/>).</summary>
     public bool ZeroInitResiduals { get; init; }
     public int Seed { get; init; } = 0;

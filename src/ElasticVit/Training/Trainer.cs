@@ -38,6 +38,9 @@ public sealed class Trainer : IDisposable
     private readonly StaticModel? _teacher;
     private readonly ShardedSupernet _shards;
     private readonly TorchSharp.Modules.Parameter[] _parameters;
+    // Without augmentation the training batch is the un-augmented batch PAS scores on, so the scoring forward of an explored
+    // subnet is also its training forward: kept here per shard (logits and their graph) until the subnet trains.
+    private readonly Dictionary<string, Tensor>[] _scoringForwards;
     private long _step;
 
     /// <summary>The run's steps; with a time budget re-planned from the run's pace until the plan freezes (<see cref="TimeBudget"/>).</summary>
@@ -57,10 +60,11 @@ public sealed class Trainer : IDisposable
         _data = RunData.Load(options.Dataset, options.DataDir, options.HeldOutPerClass, options.Seed, options.TrainLimit);
         if (_data.Train.ClassCount != _space.Classes || _data.Train.Channels != _space.Input.Channels)
             throw new TrainingException($"dataset has {_data.Train.ClassCount} classes and {_data.Train.Channels} channels; space {_space.Name} expects {_space.Classes} and {_space.Input.Channels}");
+        if (_data.Train.Count < options.BatchSize)
+            throw new TrainingException($"training set ({_data.Train.Count} images) is smaller than one batch of {options.BatchSize}");
         _loader = new BatchLoader(_data.Train, _data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, options.Augment ? _data.Augmentation : Augmentation.None));
         _plainLoader = new BatchLoader(_data.Train, _data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, Augmentation.None));
         BatchesPerEpoch = _loader.BatchesPerEpoch;
-        if (BatchesPerEpoch == 0) throw new TrainingException($"training set ({_data.Train.Count} images) is smaller than one batch of {options.BatchSize}");
         TotalSteps = options.Steps ?? (long)Math.Ceiling((options.Epochs ?? 1) * BatchesPerEpoch);
         if (TotalSteps < 1) throw new TrainingException("the run has no steps: give --epochs > 0 or --steps ≥ 1");
         if (options.Minutes is { } minutes && options.Steps is null) _budget = new TimeBudget(minutes * 60, TotalSteps);
@@ -78,6 +82,7 @@ public sealed class Trainer : IDisposable
             throw new TrainingException($"a batch of {options.BatchSize} cut into {shards} shards leaves fewer than 2 images per shard for BatchNorm; use a larger --batch-size or fewer --shards");
         _shards = new ShardedSupernet(_net, shards, Math.Max(1, options.Threads / shards));
         _parameters = _net.parameters().ToArray();
+        _scoringForwards = Enumerable.Range(0, shards).Select(_ => new Dictionary<string, Tensor>(StringComparer.Ordinal)).ToArray();
         _optimizer = new AdamW(ParameterGroups(_net))
         {
             WeightDecay = options.WeightDecay,
@@ -170,11 +175,14 @@ public sealed class Trainer : IDisposable
         {
             _samplerStarted = true;
             // The sampler starts when the max-first phase ends, so its state depends on the steps it has served only.
+            var exploring = false;   // rescoring banks happens in OnBatch, scoring explored subnets in NextStep
             _sampler.OnBatch(progress, subnets =>
             {
+                if (!_o.Augment) return Score(subnets, x, y, keepForTraining: exploring);
                 plainX ??= _plainLoader.PrepareBatch(progress.Epoch, progress.BatchInEpoch).ToTensors().Images.to(_device);
-                return Score(subnets, plainX, y);
+                return Score(subnets, plainX, y, keepForTraining: false);
             });
+            exploring = true;
             plan = _sampler.NextStep();
         }
         phases.Lap("sampler");
@@ -198,7 +206,7 @@ public sealed class Trainer : IDisposable
             using var shardScope = NewDisposeScope();
             shardPhases[s] = new StepPhases();
             var (start, length) = split[s];
-            shardLosses[s] = TrainShard(_shards[s], plan, x.narrow(0, start, length), y.narrow(0, start, length), shardPhases[s]);
+            shardLosses[s] = TrainShard(s, plan, x.narrow(0, start, length), y.narrow(0, start, length), shardPhases[s]);
         });
         phases.Lap("shards");
         phases.Absorb("shards", shardPhases[0]);   // what is left of "shards" is the wait for the other shards
@@ -251,8 +259,9 @@ public sealed class Trainer : IDisposable
     /// accumulating in <paramref name="net"/>: level/max subnets learn from the labels (or the teacher), min subnets by
     /// in-place distillation from the mean prediction of the step's teachers on the same images. Returns each subnet's loss.
     /// </summary>
-    private double[] TrainShard(ElasticSupernet net, SamplerStep plan, Tensor x, Tensor y, StepPhases phases)
+    private double[] TrainShard(int shard, SamplerStep plan, Tensor x, Tensor y, StepPhases phases)
     {
+        var net = _shards[shard];
         var hasMax = plan.Subnets.Any(s => s.Role == SubnetRole.Max);
         var teacherProbs = new List<Tensor>();
         var losses = new double[plan.Subnets.Count];
@@ -261,7 +270,8 @@ public sealed class Trainer : IDisposable
         {
             var sampled = plan.Subnets[i];
             net.SetActive(sampled.Subnet);
-            var logits = net.forward(x);
+            _scoringForwards[shard].Remove(sampled.Subnet.Key, out var scored);
+            var logits = scored ?? net.forward(x);
             phases.Lap("forward");
             var isTeacher = hasMax ? sampled.Role == SubnetRole.Max : sampled.Role == SubnetRole.Level;
             var distills = sampled.Role == SubnetRole.LevelMin || (hasMax && sampled.Role is SubnetRole.Min or SubnetRole.Random);
@@ -277,8 +287,17 @@ public sealed class Trainer : IDisposable
             phases.Lap("backward");
             if (isTeacher) teacherProbs.Add(logits.detach().softmax(-1));
             losses[i] = loss.item<float>();
+            scored?.Dispose();
         }
+        DropScoringForwards(shard);
         return losses;
+    }
+
+    /// <summary>Frees scoring forwards kept for subnets the step did not train.</summary>
+    private void DropScoringForwards(int shard)
+    {
+        foreach (var logits in _scoringForwards[shard].Values) logits.Dispose();
+        _scoringForwards[shard].Clear();
     }
 
     /// <summary>The teacher's soft targets for the (normalised) batch; a standalone model trained on the same data and normalisation.</summary>
@@ -296,9 +315,10 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// −cross-entropy of each subnet on the un-augmented batch, every shard scoring its part; BN uses batch statistics but
-    /// its running statistics are left alone.
+    /// its running statistics are left alone. With <paramref name="keepForTraining"/> the forward passes are training
+    /// forwards (running statistics updated, graph kept) that <see cref="TrainShard"/> reuses.
     /// </summary>
-    private double[] Score(IReadOnlyList<Subnet> subnets, Tensor x, Tensor y)
+    private double[] Score(IReadOnlyList<Subnet> subnets, Tensor x, Tensor y, bool keepForTraining)
     {
         var split = ShardedSupernet.Split(x.shape[0], _shards.Count);
         var sums = new double[_shards.Count, subnets.Count];
@@ -306,15 +326,17 @@ public sealed class Trainer : IDisposable
         {
             var net = _shards[s];
             var norms = net.BatchNorms().ToArray();
-            foreach (var bn in norms) bn.Momentum = 0;
+            if (!keepForTraining) foreach (var bn in norms) bn.Momentum = 0;
             net.train();
             var (start, length) = split[s];
-            using (no_grad())
+            using (keepForTraining ? null : no_grad())
                 for (var i = 0; i < subnets.Count; i++)
                 {
                     using var scope = NewDisposeScope();
                     net.SetActive(subnets[i]);
-                    sums[s, i] = nn.functional.cross_entropy(net.forward(x.narrow(0, start, length)), y.narrow(0, start, length), reduction: nn.Reduction.Sum).item<float>();
+                    var logits = net.forward(x.narrow(0, start, length));
+                    using (no_grad()) sums[s, i] = nn.functional.cross_entropy(logits, y.narrow(0, start, length), reduction: nn.Reduction.Sum).item<float>();
+                    if (keepForTraining) _scoringForwards[s][subnets[i].Key] = logits.DetachFromDisposeScope();
                 }
             foreach (var bn in norms) bn.Momentum = 0.1;
         });
@@ -354,7 +376,7 @@ public sealed class Trainer : IDisposable
         var optimizerState = _optimizer.State();
         var header = new JsonObject
         {
-            ["format"] = "elasticvit-train-checkpoint",
+            ["format"] = TrainCheckpointHeader.Format,
             ["step"] = _step,
             ["total_steps"] = TotalSteps,
             ["space"] = _space.Name,
@@ -379,38 +401,35 @@ public sealed class Trainer : IDisposable
     {
         var path = _run.CheckpointPath;
         var (header, payload) = CheckpointFile.Read(path);
-        var space = CheckpointFile.Field<string>(header, "space", path);
-        if (space != _space.Name) throw new CheckpointException($"{path}: written for space {space}, not {_space.Name}");
-        var step = CheckpointFile.Field<long>(header, "step", path);
-        var totalSteps = CheckpointFile.Field<long>(header, "total_steps", path);
-        if (step < 0 || step > totalSteps) throw new CheckpointException($"{path}: checkpoint header has step {step} of {totalSteps}");
-        var adamStepsObject = CheckpointFile.Object(header, "adam_steps", path);
-        var adamSteps = adamStepsObject.ToDictionary(kv => kv.Key, kv => CheckpointFile.Field<long>(adamStepsObject, kv.Key, path));
-        var samplerState = CheckpointFile.Object(header, "sampler_state", path);
-        var probeRng = CheckpointFile.Field<string>(header, "probe_rng", path);
-        var samplerStarted = header["sampler_started"] is null || CheckpointFile.Field<bool>(header, "sampler_started", path);
+        var h = TrainCheckpointHeader.Parse(header, path);
+        if (h.Space != _space.Name) throw new CheckpointException($"{path}: written for space {h.Space}, not {_space.Name}");
         using var r = new BinaryReader(new MemoryStream(payload));
         var model = TensorArchive.Read(r);
         var ema = TensorArchive.Read(r);
         var adam = TensorArchive.Read(r);
         TensorArchive.LoadInto(_net, model, path);
         TensorArchive.LoadInto(_ema, ema, path);
-        try { _optimizer.LoadState(adam, adamSteps); }
+        try { _optimizer.LoadState(adam, h.AdamSteps); }
         catch (CheckpointException e) { throw new CheckpointException($"{path}: {e.Message}"); }
         foreach (var t in model.Values.Concat(ema.Values).Concat(adam.Values)) t.Dispose();
-        _sampler.SetState(samplerState);
-        _probeRng.State = probeRng;
-        _step = step;
-        _samplerStarted = samplerStarted;
-        if (_budget is not null && header["time_budget"] is JsonObject budget)
+        try
         {
-            _budget.Restore(CheckpointFile.Field<double>(budget, "elapsed_seconds", path), totalSteps, CheckpointFile.Field<bool>(budget, "frozen", path));
+            _sampler.SetState(h.SamplerState);
+            _probeRng.State = h.ProbeRng;
+        }
+        catch (FormatException e) { throw new CheckpointException($"{path}: {e.Message}"); }
+        _step = h.Step;
+        _samplerStarted = h.SamplerStarted;
+        if (_budget is not null && h.TimeBudget is { } budget)
+        {
+            _budget.Restore(budget.ElapsedSeconds, h.TotalSteps, budget.Frozen);
             Replan(_budget.TotalSteps);
         }
     }
 
     public void Dispose()
     {
+        for (var shard = 0; shard < _scoringForwards.Length; shard++) DropScoringForwards(shard);
         _shards.Dispose();
         _net.Dispose();
         _ema.Dispose();
@@ -419,4 +438,4 @@ public sealed class Trainer : IDisposable
 }
 
 /// <summary>A training run that cannot proceed (bad options, mismatched data). One-line message.</summary>
-public sealed class TrainingException(string message) : Exception(message);
+public sealed class TrainingException(string message) : UserError(message);

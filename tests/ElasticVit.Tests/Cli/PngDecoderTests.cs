@@ -54,7 +54,7 @@ public sealed class PngDecoderTests
             "truncated" => TestPng.Encode(2, 2, 0, new byte[4])[..40],
             _ => "GIF89a"u8.ToArray(),
         };
-        var e = Assert.Throws<InvalidDataException>(() => PngDecoder.Decode(png, "x.png"));
+        var e = Assert.Throws<ElasticVit.Data.DataException>(() => PngDecoder.Decode(png, "x.png"));
         Assert.StartsWith("x.png: ", e.Message);
         Assert.Contains(expected, e.Message);
     }

@@ -14,7 +14,8 @@ public sealed class DatasetsTests
         var (train, test) = Datasets.Load(DatasetKind.FashionMnist, dir.Path);
 
         Assert.Equal((6, 2), (train.Count, test.Count));
-        Assert.Throws<ArgumentNullException>(() => Datasets.Load(DatasetKind.Cifar10));
+        foreach (var kind in new[] { DatasetKind.Cifar10, DatasetKind.Cifar100, DatasetKind.ImageFolder })
+            Assert.Contains("give --data-dir", Assert.Throws<DataException>(() => Datasets.Load(kind)).Message);
     }
 
     [Fact]

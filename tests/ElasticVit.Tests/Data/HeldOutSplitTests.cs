@@ -45,7 +45,7 @@ public sealed class HeldOutSplitTests
     [Fact]
     public void Carve_LeavingAClassEmpty_Throws()
     {
-        var e = Assert.Throws<ArgumentException>(() => HeldOutSplit.Carve(Images, 20, 0));
+        var e = Assert.Throws<DataException>(() => HeldOutSplit.Carve(Images, 20, 0));
 
         Assert.Contains("class 'class0' has 20 training images", e.Message);
     }

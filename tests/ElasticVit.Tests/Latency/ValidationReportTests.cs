@@ -26,9 +26,9 @@ public class ValidationReportTests
     [Fact]
     public void AverageRanks_GiveTiesTheMeanOfTheirRanks()
     {
-        Assert.Equal([1, 2.5, 2.5, 4], LatencyMetrics.AverageRanks([10, 20, 20, 30]));
-        Assert.Equal([2, 2, 2], LatencyMetrics.AverageRanks([5, 5, 5]));
-        Assert.Equal([3, 1, 2], LatencyMetrics.AverageRanks([0.3, 0.1, 0.2]));
+        Assert.Equal([1, 2.5, 2.5, 4], ElasticVit.Search.Spearman.Ranks([10, 20, 20, 30]));
+        Assert.Equal([2, 2, 2], ElasticVit.Search.Spearman.Ranks([5, 5, 5]));
+        Assert.Equal([3, 1, 2], ElasticVit.Search.Spearman.Ranks([0.3, 0.1, 0.2]));
     }
 
     [Fact]

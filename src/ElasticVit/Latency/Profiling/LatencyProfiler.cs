@@ -1,3 +1,4 @@
+using ElasticVit.Sampling;
 using System.Globalization;
 using ElasticVit.Spaces;
 
@@ -47,7 +48,7 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
     public static IReadOnlyList<LayerSpec> Pending(LatencyTable table, IEnumerable<LayerSpec> layers, int seed = 0)
     {
         var pending = layers.Where(l => !table.Entries.ContainsKey(l.Key)).ToArray();
-        new Random(seed).Shuffle(pending);
+        new SeededRandom(seed).Shuffle(pending);
         return pending;
     }
 
