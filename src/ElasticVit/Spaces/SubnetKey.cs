@@ -13,7 +13,6 @@ internal static partial class SubnetKey
 
     public static Subnet Parse(string key, SearchSpace space)
     {
-        if (key.Any(char.IsControl)) throw new SpaceException($"malformed subnet key: it contains control characters ({key.Count(char.IsControl)})");
         var parts = key.Trim().Split('-');
         if (parts.Length != space.Stages.Count + 2)
             throw new SpaceException($"malformed subnet key '{key}': expected {space.Stages.Count + 2} '-'-separated parts (r…, s…, then one per stage of {space.Name}), got {parts.Length}");
