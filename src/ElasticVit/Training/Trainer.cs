@@ -218,13 +218,13 @@ public sealed class Trainer : IDisposable
         _shards.Run(s =>
         {
             using var shardScope = NewDisposeScope();
-            var shardPhases = updatePhases[s] = new StepPhases();
+            var timing = updatePhases[s] = new StepPhases();
             AdaptiveGradientClipping.Apply(_parameters.Where((_, i) => i % _shards.Count == s), _o.ClipFactor);
-            shardPhases.Lap("clip");
+            timing.Lap("clip");
             _optimizer.Step(lr, s, _shards.Count);
-            shardPhases.Lap("optimizer");
+            timing.Lap("optimizer");
             _emaUpdater.Update(s, _shards.Count);
-            shardPhases.Lap("ema");
+            timing.Lap("ema");
         });
         phases.Lap("update");
         phases.Absorb("update", updatePhases[0]);
@@ -256,8 +256,9 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// Forward and backward of every subnet of the step on one shard of the batch, in the plan's order, gradients
-    /// accumulating in <paramref name="net"/>: level/max subnets learn from the labels (or the teacher), min subnets by
-    /// in-place distillation from the mean prediction of the step's teachers on the same images. Returns each subnet's loss.
+    /// accumulating in the shard's replica: level/max subnets learn from the labels (or the teacher), min subnets by
+    /// in-place distillation from the mean prediction of the step's teachers on the same images. A forward kept from PAS
+    /// scoring is used instead of a new one. Returns each subnet's loss.
     /// </summary>
     private double[] TrainShard(int shard, SamplerStep plan, Tensor x, Tensor y, StepPhases phases)
     {
