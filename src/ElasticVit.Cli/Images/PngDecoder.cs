@@ -50,21 +50,25 @@ public static class PngDecoder
                     if (colorType < 0) throw Fail(source, "no IHDR chunk");
                     if (colorType == 3 && palette is null) throw Fail(source, "palette image without PLTE chunk");
                     var samples = colorType switch { 0 => 1, 4 => 2, 2 => 3, 6 => 4, _ => 1 };
-                    var pixels = Unfilter(Inflate(idat, source), width, height, samples, source);
+                    var pixels = Unfilter(Inflate(idat, (long)height * (width * samples + 1), source), width, height, samples, source);
                     return colorType == 3 ? Expand(pixels, palette!, width, height, source) : new DecodedImage(width, height, samples, pixels);
             }
         }
     }
 
-    private static byte[] Inflate(MemoryStream compressed, string source)
+    /// <summary>The image data, decompressed up to the <paramref name="expected"/> bytes the header implies: a stream that
+    /// inflates to more (a decompression bomb) is refused without holding more than that in memory.</summary>
+    private static byte[] Inflate(MemoryStream compressed, long expected, string source)
     {
         compressed.Position = 0;
         try
         {
             using var z = new ZLibStream(compressed, CompressionMode.Decompress);
-            using var raw = new MemoryStream();
-            z.CopyTo(raw);
-            return raw.ToArray();
+            var raw = new byte[expected];
+            var filled = 0;
+            for (int n; filled < raw.Length && (n = z.Read(raw, filled, raw.Length - filled)) > 0;) filled += n;
+            if (filled == raw.Length && z.ReadByte() >= 0) throw Fail(source, $"image data inflates to more than the {expected:N0} bytes its size implies");
+            return filled == raw.Length ? raw : raw[..filled];
         }
         catch (InvalidDataException e)
         {

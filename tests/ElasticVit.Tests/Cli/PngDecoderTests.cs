@@ -58,4 +58,14 @@ public sealed class PngDecoderTests
         Assert.StartsWith("x.png: ", e.Message);
         Assert.Contains(expected, e.Message);
     }
+
+    [Fact]
+    public void Decode_RefusesImageDataThatInflatesBeyondItsHeader()
+    {
+        // A 2×2000 gray image whose header is edited to claim 2×2: its data inflates to 1,000 times what 2×2 needs.
+        var png = TestPng.Encode(2, 2000, 0, new byte[2 * 2000]);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(20), 2);   // IHDR height
+        var e = Assert.Throws<ElasticVit.Data.DataException>(() => PngDecoder.Decode(png, "bomb.png"));
+        Assert.Contains("inflates to more than the 6 bytes", e.Message);
+    }
 }
