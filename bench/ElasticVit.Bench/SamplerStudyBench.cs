@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -142,7 +143,7 @@ public static class SamplerStudyBench
                 ["heldout"] = kv.Value.HeldOut, ["test"] = kv.Value.Test, ["seconds"] = Math.Round(kv.Value.Seconds, 1),
             }))),
         };
-        RunDirectory.WriteAtomic(Path.Combine(dir, EvalFile), o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(dir, EvalFile), o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     private static void EvaluateMissing(string dir, List<FixedSubnet> set, EvalCache cache, EvalSettings settings, int threads)

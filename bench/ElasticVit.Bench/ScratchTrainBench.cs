@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -110,7 +111,7 @@ public static class ScratchTrainBench
             ["load_average_end"] = LoadAverage(),
         };
         var json = result.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-        if (outPath is not null) RunDirectory.WriteAtomic(outPath, json);
+        if (outPath is not null) AtomicFile.WriteAllText(outPath, json);
         Console.WriteLine(json);
         return 0;
     }

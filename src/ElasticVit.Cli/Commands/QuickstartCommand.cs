@@ -1,3 +1,4 @@
+using ElasticVit.IO;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -57,7 +58,7 @@ public static class QuickstartCommand
                 "--calibration", "30", "--out", lut));
         var validation = Path.Combine(dir, "latency-validation.json");
         Stage(plan, "latency validation", "2/5 validate the latency table on 30 random subnets", File.Exists(validation), () =>
-            RunDirectory.WriteAtomic(validation, InvokeJson("latency", "validate", "--lut", lut, "--space", Space, "--samples", "30", "--seed", seed,
+            AtomicFile.WriteAllText(validation, InvokeJson("latency", "validate", "--lut", lut, "--space", Space, "--samples", "30", "--seed", seed,
                 "--plot", Path.Combine(dir, "latency-validation.png"), "--json").ToJsonString()));
         var budgets = LatencyBudgets(lut);
         Stage(plan, "search", $"3/5 search under latency budgets {string.Join(", ", budgets.Select(b => $"{b:F3} ms"))}", File.Exists(search), () =>
@@ -99,7 +100,7 @@ public static class QuickstartCommand
         public void Record(string stage, double seconds)
         {
             Stages[stage] = new JsonObject { ["planned_seconds"] = PlannedSeconds(stage), ["actual_seconds"] = Math.Round(seconds, 1) };
-            RunDirectory.WriteAtomic(path, _state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            AtomicFile.WriteAllText(path, _state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
 
         public void PrintPlan() => AnsiConsole.MarkupLine(Markup.Escape(
@@ -214,7 +215,7 @@ public static class QuickstartCommand
                 ["onnx"] = Path.GetRelativePath(dir, onnx),
             });
         }
-        RunDirectory.WriteAtomic(results, rows.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(results, rows.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     private static void PrintTable(JsonArray rows)

@@ -90,8 +90,8 @@ public static class QuickstartReport
         }
 
         var md = Path.Combine(dir, "report.md");
-        WriteAtomic(md, Markdown(blocks));
-        WriteAtomic(Path.Combine(dir, "report.html"), Html(blocks));
+        ElasticVit.IO.AtomicFile.WriteAllText(md, Markdown(blocks));
+        ElasticVit.IO.AtomicFile.WriteAllText(Path.Combine(dir, "report.html"), Html(blocks));
         return md;
     }
 
@@ -161,6 +161,4 @@ public static class QuickstartReport
             }
         return sb.Append("</body></html>\n").ToString();
     }
-
-    private static void WriteAtomic(string path, string text) => ElasticVit.IO.AtomicFile.WriteAllText(path, text);
 }

@@ -52,8 +52,7 @@ public static class CheckpointFile
         }
         var headerLength = BitConverter.ToInt32(bytes, Magic.Length);
         if (headerLength <= 0 || headerLength > end - start) throw new CheckpointException($"{path}: truncated checkpoint header");
-        JsonObject header;
-        header = InputFile.Node(bytes.AsSpan(start, headerLength), $"{path} (header)", m => new CheckpointException(m)) as JsonObject
+        var header = InputFile.Node(bytes.AsSpan(start, headerLength), $"{path} (header)", m => new CheckpointException(m)) as JsonObject
             ?? throw new CheckpointException($"{path}: checkpoint header is not a JSON object");
         var payload = bytes.AsSpan(start + headerLength, end - start - headerLength).ToArray();
         if (Field<long>(header, "payload_bytes", path) != payload.Length)

@@ -33,7 +33,7 @@ public sealed class RunDirectory(string path)
     {
         if (HasCheckpoint) throw new TrainingException($"{Path} already holds a run with a checkpoint; pass --resume to continue it or choose another --out");
         Directory.CreateDirectory(Path);
-        WriteAtomic(ConfigPath, options.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        IO.AtomicFile.WriteAllText(ConfigPath, options.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         File.WriteAllText(MetricsPath, "");
         if (File.Exists(SummaryPath)) File.Delete(SummaryPath);
     }
@@ -54,18 +54,16 @@ public sealed class RunDirectory(string path)
         var kept = File.Exists(MetricsPath)
             ? File.ReadLines(MetricsPath).Where(l => l.Length > 0).Take((int)step).ToList()
             : [];
-        WriteAtomic(MetricsPath, kept.Count == 0 ? "" : string.Join('\n', kept) + "\n");
+        IO.AtomicFile.WriteAllText(MetricsPath, kept.Count == 0 ? "" : string.Join('\n', kept) + "\n");
         return new MetricsWriter(MetricsPath);
     }
 
     public void WriteSummary(long steps, TimeSpan elapsed, TimeBudget? budget = null) =>
-        WriteAtomic(SummaryPath, new JsonObject
+        IO.AtomicFile.WriteAllText(SummaryPath, new JsonObject
         {
             ["steps"] = steps, ["completed_at"] = DateTime.UtcNow.ToString("O"), ["last_session_seconds"] = Math.Round(elapsed.TotalSeconds, 1),
             ["budget_seconds"] = budget?.Seconds, ["step_seconds"] = budget is null ? null : Math.Round(budget.ElapsedSeconds, 1),
         }.ToJsonString());
-
-    public static void WriteAtomic(string path, string text) => IO.AtomicFile.WriteAllText(path, text);
 }
 
 public sealed class MetricsWriter(string path) : IDisposable

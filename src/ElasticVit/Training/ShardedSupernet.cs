@@ -60,6 +60,9 @@ public sealed class ShardedSupernet : IDisposable
 
     public int Count => _replicas.Length;
 
+    /// <summary>The supernet's parameters, in the order <see cref="ReduceGradients"/> walks them.</summary>
+    public IReadOnlyList<Parameter> Parameters => _parameters[0];
+
     /// <summary>The replica shard <paramref name="shard"/> trains (0: the supernet itself).</summary>
     public ElasticSupernet this[int shard] => _replicas[shard];
 

@@ -33,7 +33,5 @@ public sealed class StepPhases
         }
     }
 
-    public IReadOnlyDictionary<string, double> Milliseconds => _ms;
-
     public JsonObject ToJson() => new(_ms.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 2))));
 }

@@ -37,7 +37,6 @@ public sealed class Trainer : IDisposable
     private readonly Device _device;
     private readonly StaticModel? _teacher;
     private readonly ShardedSupernet _shards;
-    private readonly TorchSharp.Modules.Parameter[] _parameters;
     // Without augmentation the training batch is the un-augmented batch PAS scores on, so the scoring forward of an explored
     // subnet is also its training forward: kept here per shard (logits and their graph) until the subnet trains.
     private readonly Dictionary<string, Tensor>[] _scoringForwards;
@@ -81,7 +80,6 @@ public sealed class Trainer : IDisposable
         if (options.BatchSize / shards < 2)
             throw new TrainingException($"a batch of {options.BatchSize} cut into {shards} shards leaves fewer than 2 images per shard for BatchNorm; use a larger --batch-size or fewer --shards");
         _shards = new ShardedSupernet(_net, shards, Math.Max(1, options.Threads / shards));
-        _parameters = _net.parameters().ToArray();
         _scoringForwards = Enumerable.Range(0, shards).Select(_ => new Dictionary<string, Tensor>(StringComparer.Ordinal)).ToArray();
         _optimizer = new AdamW(ParameterGroups(_net))
         {
@@ -219,7 +217,7 @@ public sealed class Trainer : IDisposable
         {
             using var shardScope = NewDisposeScope();
             var timing = updatePhases[s] = new StepPhases();
-            AdaptiveGradientClipping.Apply(_parameters.Where((_, i) => i % _shards.Count == s), _o.ClipFactor);
+            AdaptiveGradientClipping.Apply(_shards.Parameters.Where((_, i) => i % _shards.Count == s), _o.ClipFactor);
             timing.Lap("clip");
             _optimizer.Step(lr, s, _shards.Count);
             timing.Lap("optimizer");
