@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using ElasticVit.Nn;
 using ElasticVit.Spaces;
 using ElasticVit.Supernet;
 using TorchSharp;
@@ -73,7 +74,75 @@ public static class LayerProfileBench
             var gflop = 2 * macs * 1e6 * batch / 1e9;
             Console.WriteLine($"  {"total",-9} {totalF,8:F2} {totalB,8:F2}   forward {gflop / (totalF / 1000):F1} GFLOP/s, forward+backward {3 * gflop / ((totalF + totalB) / 1000):F1} GFLOP/s, {batch / ((totalF + totalB) / 1000):F0} images/s");
         }
+        TransformerOps(net, space, batch, repeats);
         return 0;
+    }
+
+    /// <summary>
+    /// The first layer of T1 and T4 of the min and max subnets, operation by operation: each forward operation timed
+    /// alone on its real inputs (median of rounds of 20 calls, no autograd), to show which of the many small operators
+    /// of a transformer layer on a 4×4 token map carry its cost.
+    /// </summary>
+    private static void TransformerOps(ElasticSupernet net, SearchSpace space, int batch, int repeats)
+    {
+        foreach (var (model, stage) in new[] { ("min", "T1"), ("min", "T4"), ("max", "T4") })
+        {
+            net.SetActive(space.NamedModels[model]);
+            var layer = ((ElasticTransformerStage)net.stages[space.Stages.ToList().FindIndex(s => s.Name == stage)]).layers[0];
+            var (c, heads, vd, grid) = layer.Active;
+            var n = grid * grid;
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var x = rand(batch, n, c);
+            var h = layer.ln1.forward(x);
+            var qh = layer.q.forward(h).view(batch, n, heads, layer.HeadDim).transpose(1, 2);
+            var vh = einsum("bnc,hdc->bhnd", h, layer.ActiveV());
+            var vmap = vh.permute(0, 1, 3, 2).reshape(batch, heads * vd, grid, grid);
+            var index = RelativePosition.IndexMap(grid, layer.TableGrid);
+            var indexMap = tensor(index);
+            var bias = RelativePosition.Bias(layer.rel_pos, indexMap, heads, n);
+            var attn = qh.matmul(qh.transpose(-2, -1)).softmax(-1);
+            var o = attn.matmul(vh);
+            var mlp = layer.fc1.forward(h);
+            var vTokens = nn.functional.linear(h, layer.ActiveV().reshape(heads * vd, c));
+            var vmapLast = vTokens.view(batch, grid, grid, heads * vd).permute(0, 3, 1, 2);
+            var scores = qh.matmul(qh.transpose(-2, -1));
+            var oTokens = o.transpose(1, 2).reshape(batch, n, heads * vd);
+            var ops = new (string Name, Func<Tensor> Op)[]
+            {
+                ("layer_norm", () => layer.ln1.forward(x)),
+                ("q linear", () => layer.q.forward(h)),
+                ("V einsum", () => einsum("bnc,hdc->bhnd", h, layer.ActiveV())),
+                ("V linear", () => nn.functional.linear(h, layer.ActiveV().reshape(heads * vd, c))),
+                ("V to NCHW map (copy)", () => vh.permute(0, 1, 3, 2).reshape(batch, heads * vd, grid, grid)),
+                ("V dw 3x3, NCHW", () => nn.functional.conv2d(vmap, layer.ActiveVDw(), padding: [1, 1], groups: heads * vd)),
+                ("V dw 3x3, NHWC view", () => nn.functional.conv2d(vmapLast, layer.ActiveVDw(), padding: [1, 1], groups: heads * vd)),
+                ("rel-pos bias", () => RelativePosition.Bias(layer.rel_pos, indexMap, heads, n)),
+                ("q k^T", () => qh.matmul(qh.transpose(-2, -1))),
+                ("scale", () => scores.Times(0.25)),
+                ("bias add", () => scores.Plus(bias)),
+                ("softmax", () => scores.softmax(-1)),
+                ("attn v", () => attn.matmul(vh)),
+                ("proj einsum", () => einsum("bhnd,chd->bnc", o, layer.ActiveProj())),
+                ("proj linear", () => nn.functional.linear(oTokens, layer.ActiveProj().reshape(c, heads * vd))),
+                ("fc1 linear", () => layer.fc1.forward(h)),
+                ("hardswish", () => nn.functional.hardswish(mlp)),
+                ("fc2 linear", () => layer.fc2.forward(mlp)),
+                ("add", () => x.Plus(x)),
+            };
+            Console.WriteLine($"\n{model} {stage} layer 0 (C {c}, heads {heads}, vd {vd}, {n} tokens, batch {batch}), forward only:");
+            foreach (var (name, op) in ops)
+            {
+                var times = new List<double>();
+                for (var r = 0; r < repeats + 2; r++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    for (var i = 0; i < 20; i++) { using var inner = NewDisposeScope(); op(); }
+                    if (r >= 2) times.Add(clock.Elapsed.TotalMilliseconds * 1000 / 20);
+                }
+                Console.WriteLine($"  {name,-20} {Median(times),8:F1} µs");
+            }
+        }
     }
 
     private static double OpOverhead(bool grad = false)

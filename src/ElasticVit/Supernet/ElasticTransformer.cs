@@ -80,23 +80,17 @@ public sealed class ElasticTransformerLayer : nn.Module<Tensor, Tensor>
 
     public Tensor ActiveRelPosTable() => rel_pos.narrow(1, 0, Active.Heads);
 
-    public override Tensor forward(Tensor x)
+    /// <summary>The active slices as plain weights; V and the projection are copied into their [H·vd, C] and [C, H·vd] matrices.</summary>
+    public TransformerWeights ActiveWeights()
     {
-        var (c, heads, vd, grid) = Active;
-        long b = x.shape[0], n = x.shape[1];
-        var h = ln1.forward(x);
-        var qh = q.forward(h).view(b, n, heads, HeadDim).transpose(1, 2);             // [B, H, N, 16]
-        var kh = k.forward(h).view(b, n, heads, HeadDim).transpose(1, 2);             // [B, H, N, 16]
-        var vh = einsum("bnc,hdc->bhnd", h, ActiveV());                                // [B, H, N, vd]
-        var vmap = vh.permute(0, 1, 3, 2).reshape(b, heads * vd, grid, grid);
-        vmap = nn.functional.conv2d(vmap, ActiveVDw(), padding: [1, 1], groups: heads * vd);
-        vh = vmap.reshape(b, heads, vd, n).permute(0, 1, 3, 2);
-        var bias = RelativePosition.Bias(rel_pos, _indexMaps[grid], heads, (int)n);  // [H, N, N]
-        var attn = qh.matmul(kh.transpose(-2, -1)).Times(1.0 / Math.Sqrt(HeadDim)).Plus(bias).softmax(-1);
-        var o = nn.functional.hardswish(attn.matmul(vh));                             // [B, H, N, vd]
-        x = x.Plus(einsum("bhnd,chd->bnc", o, ActiveProj())).Plus(proj_bias.narrow(0, 0, c));
-        return x.Plus(fc2.forward(nn.functional.hardswish(fc1.forward(ln2.forward(x)))));
+        var (c, heads, vd, _) = Active;
+        return new TransformerWeights(ln1.Weight.narrow(0, 0, c), ln1.Bias.narrow(0, 0, c), q.ActiveWeight(), k.ActiveWeight(),
+            ActiveV().reshape(heads * vd, c), ActiveVDw(), ActiveProj().reshape(c, heads * vd), proj_bias.narrow(0, 0, c),
+            RelativePosition.Bias(rel_pos, _indexMaps[Active.Grid], heads, Active.Grid * Active.Grid),
+            ln2.Weight.narrow(0, 0, c), ln2.Bias.narrow(0, 0, c), fc1.ActiveWeight(), fc1.ActiveBias()!, fc2.ActiveWeight(), fc2.ActiveBias()!);
     }
+
+    public override Tensor forward(Tensor x) => TransformerMath.Forward(x, ActiveWeights(), Active.Heads, HeadDim, Active.Grid);
 }
 
 /// <summary>MobileNetV3-style head: per-token C→mul·C (1×1) + BN + Hswish, mean over tokens, Linear → hidden + Hswish, dropout, Linear → classes.</summary>

@@ -219,20 +219,10 @@ public sealed class TransformerLayer : nn.Module<Tensor, Tensor>
     /// <summary>The relative-position bias [H, N, N] of this layer's grid (a constant at inference).</summary>
     public Tensor PositionBias() => RelativePosition.Bias(rel_pos, _relIndex[0], Spec.Heads, Spec.InSize * Spec.InSize);
 
-    public override Tensor forward(Tensor x)
-    {
-        int heads = Spec.Heads, hd = Spec.HeadDim, vd = VDim, grid = Spec.InSize;
-        long b = x.shape[0], n = x.shape[1];
-        var h = ln1.call(x);
-        var qh = q.call(h).view(b, n, heads, hd).transpose(1, 2);
-        var kh = k.call(h).view(b, n, heads, hd).transpose(1, 2);
-        var vmap = v.call(h).transpose(1, 2).reshape(b, heads * vd, grid, grid);
-        var vh = v_dw.call(vmap).reshape(b, heads, vd, n).permute(0, 1, 3, 2);
-        var attn = qh.matmul(kh.transpose(-2, -1)).Times(1.0 / Math.Sqrt(hd)).Plus(PositionBias()).softmax(-1);
-        var o = nn.functional.hardswish(attn.matmul(vh)).transpose(1, 2).reshape(b, n, heads * vd);
-        x = x.Plus(proj.call(o));
-        return x.Plus(fc2.call(nn.functional.hardswish(fc1.call(ln2.call(x)))));
-    }
+    public override Tensor forward(Tensor x) => TransformerMath.Forward(x,
+        new TransformerWeights(ln1.weight!, ln1.bias!, q.weight!, k.weight!, v.weight!, v_dw.weight!, proj.weight!, proj.bias!, PositionBias(),
+            ln2.weight!, ln2.bias!, fc1.weight!, fc1.bias!, fc2.weight!, fc2.bias!),
+        Spec.Heads, Spec.HeadDim, Spec.InSize);
 }
 
 public sealed class HeadLayer : nn.Module<Tensor, Tensor>

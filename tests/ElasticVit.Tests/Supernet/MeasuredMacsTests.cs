@@ -63,7 +63,7 @@ public class MeasuredMacsTests
         for (var i = 0; i < model.layers.Count; i++)
         {
             var layer = i;
-            foreach (var (name, module) in model.layers[i].named_modules())
+            foreach (var (name, module) in model.layers[i] is TransformerLayer ? [] : model.layers[i].named_modules())
                 switch (module)
                 {
                     case Conv2d conv:
@@ -84,6 +84,14 @@ public class MeasuredMacsTests
             if (model.layers[i] is TransformerLayer transformer)
                 transformer.register_forward_hook((_, input, output) =>
                 {
+                    // The layer runs its weights through TransformerMath, not through its submodules: each linear map and
+                    // the depthwise conv on V is recorded with the token count and batch this call really saw.
+                    long b = input.shape[0], n = input.shape[1], grid = (long)Math.Sqrt(n);
+                    foreach (var (name, module) in transformer.named_modules())
+                        if (module is Linear linear)
+                            calls.Add(new Call(layer, name, [b, n, linear.weight!.shape[1]], [b, n, linear.weight.shape[0]], linear.weight.shape));
+                    var vChannels = transformer.v.weight!.shape[0];
+                    calls.Add(new Call(layer, "v_dw", [b, vChannels, grid, grid], [b, vChannels, grid, grid], transformer.v_dw.weight!.shape));
                     calls.Add(new Call(layer, "attention", input.shape, output.shape, []));
                     return output;
                 });
