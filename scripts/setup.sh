@@ -4,6 +4,7 @@
 #      validator for the ONNX files the project writes: onnx.checker and shape inference) and
 #      libfontconfig1 (SkiaSharp's native library needs it: plots, image-folder datasets);
 #   2. a libstdc++ that exports GLIBCXX_3.4.32 (TorchSharp-cpu 0.107's native shim needs it).
+# With --tests (scripts/test.sh) also python3-opencv: the tests check portable ONNX exports in OpenCV's DNN module.
 # Idempotent: a second run does no apt work. The libstdc++ step is the last apt step on purpose
 # (after it, bookworm's -dev packages can no longer be installed).
 set -euo pipefail
@@ -29,6 +30,9 @@ is_debian() { [ -r /etc/os-release ] && . /etc/os-release && [ "${ID:-}" = "debi
 # --- 1. apt packages --------------------------------------------------------------------------
 FMNIST_DIR=/usr/share/datasets/fashion-mnist
 need_pkgs=()
+if [ "${1:-}" = "--tests" ]; then
+  compgen -G "/usr/lib/python3/dist-packages/cv2*" >/dev/null || need_pkgs+=(python3-opencv)
+fi
 [ -f "$FMNIST_DIR/t10k-labels-idx1-ubyte.gz" ] || need_pkgs+=(dataset-fashion-mnist)
 # A file test instead of `/usr/bin/python3 -c 'import onnx'` keeps the no-op path fast; this is
 # the module Debian's python3-onnx installs for the system Python (/usr/bin/python3).
@@ -41,7 +45,7 @@ if [ "${#need_pkgs[@]}" -gt 0 ] && ! command -v apt-get >/dev/null 2>&1; then
   case " ${need_pkgs[*]} " in
     *" dataset-fashion-mnist "*) die "Fashion-MNIST missing and no apt-get; install it into $FMNIST_DIR or pass --data-dir" ;;
   esac
-  log "warning: no apt-get; Python's onnx package (the independent ONNX validator) is not installed"
+  log "warning: no apt-get; Python's onnx and OpenCV packages (independent checks of the ONNX exports) are not installed"
   need_pkgs=()
 fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

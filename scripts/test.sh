@@ -18,7 +18,7 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 mkdir -p .build
 exec 9>.build/lock
 flock 9
-scripts/setup.sh 9>&-
+scripts/setup.sh --tests 9>&-
 echo "test.sh: building ElasticVit.slnx (Release)" >&2
 if ! dotnet build ElasticVit.slnx -c Release -nologo -v quiet -clp:NoSummary >.build/test-build.log 2>&1 9>&-; then
   # MSBuild can repeat a diagnostic; show each once, or the whole log if none matched.

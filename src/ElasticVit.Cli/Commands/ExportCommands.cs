@@ -20,6 +20,7 @@ public static class ExportCommands
         new("export", "export a subnet with its inherited weights to ONNX (raw [0,1] images in; resize and normalisation inside)", [
             TrainCommands.Run, ArchCommands.Arch, new("out", "ONNX file to write", "FILE", Required: true),
             new("checkpoint-out", "also write the standalone subnet checkpoint", "FILE"), Calibration,
+            new("portable", "a graph for runtimes with narrower ONNX importers such as OpenCV DNN: opset 13, one image per run, static resize, LayerNorm and HardSwish as primitive operators", null),
             new("check-test", "measure test accuracy in TorchSharp and in ONNX Runtime", null), ArchCommands.Json,
         ], Export),
     ];
@@ -51,11 +52,12 @@ public static class ExportCommands
         var (model, info) = ExtractFrom(run, subnet, a.Int("calibration-batches", 1));
         using (model)
         {
-            var report = DeploymentPipeline.Export(model, info, a.RequiredString("out"), a.String("checkpoint-out"));
+            var options = a.Flag("portable") ? OnnxExportOptions.PortableGraph : OnnxExportOptions.Default;
+            var report = DeploymentPipeline.Export(model, info, a.RequiredString("out"), a.String("checkpoint-out"), options);
             var result = new JsonObject
             {
                 ["key"] = subnet.Key, ["onnx"] = report.OnnxPath, ["onnx_bytes"] = report.OnnxBytes, ["checkpoint"] = report.CheckpointPath,
-                ["max_abs_difference"] = report.MaxAbsDifference,
+                ["max_abs_difference"] = report.MaxAbsDifference, ["opset"] = options.Opset,
             };
             if (a.Flag("check-test"))
             {

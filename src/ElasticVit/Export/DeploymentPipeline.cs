@@ -18,14 +18,15 @@ public static class DeploymentPipeline
     /// random images, then writes the ONNX file and, when <paramref name="checkpointPath"/> is given, the
     /// <see cref="SubnetCheckpoint"/> — both atomically. Fails with <see cref="OnnxException"/> if verification fails.
     /// </summary>
-    public static ExportReport Export(StaticModel model, ExportInfo info, string onnxPath, string? checkpointPath = null)
+    public static ExportReport Export(StaticModel model, ExportInfo info, string onnxPath, string? checkpointPath = null, OnnxExportOptions? options = null)
     {
+        options ??= OnnxExportOptions.Default;
         var wasTraining = model.training;
         model.eval();
         try
         {
-            var bytes = OnnxExporter.Export(model, info);
-            var diff = Verify(model, info, bytes);
+            var bytes = OnnxExporter.Export(model, info, options);
+            var diff = Verify(model, info, bytes, options.Portable ? OnnxExportOptions.PortableBatch : 2);
             AtomicFile.WriteAllBytes(onnxPath, bytes);
             if (checkpointPath is not null) SubnetCheckpoint.Save(checkpointPath, model, info);
             return new ExportReport(onnxPath, bytes.Length, checkpointPath, diff);
@@ -36,12 +37,12 @@ public static class DeploymentPipeline
         }
     }
 
-    /// <summary>Max |ONNX Runtime − TorchSharp| of the logits of two seeded random images; throws beyond <see cref="Tolerance"/>.</summary>
-    private static double Verify(StaticModel model, ExportInfo info, byte[] onnx)
+    /// <summary>Max |ONNX Runtime − TorchSharp| of the logits of <paramref name="count"/> seeded random images; throws beyond <see cref="Tolerance"/>.</summary>
+    private static double Verify(StaticModel model, ExportInfo info, byte[] onnx, int count)
     {
         var input = model.Space.Input;
         var rng = new Random(0);
-        var images = new float[2 * input.Channels * input.NativeSize * input.NativeSize];
+        var images = new float[count * input.Channels * input.NativeSize * input.NativeSize];
         for (var i = 0; i < images.Length; i++) images[i] = (float)rng.NextDouble();
         using var classifier = OnnxClassifier.Load(onnx, threads: 1, source: "exported graph");
         var actual = classifier.Logits(images);
@@ -50,7 +51,7 @@ public static class DeploymentPipeline
         using var _ = no_grad();
         var parameter = model.parameters().First();
         var c = input.Channels;
-        var raw = tensor(images, [2, c, input.NativeSize, input.NativeSize]).to(parameter.dtype, parameter.device);
+        var raw = tensor(images, [count, c, input.NativeSize, input.NativeSize]).to(parameter.dtype, parameter.device);
         var mean = tensor(info.Mean.ToArray(), [1, c, 1, 1]).to(parameter.dtype, parameter.device);
         var std = tensor(info.Std.ToArray(), [1, c, 1, 1]).to(parameter.dtype, parameter.device);
         var expected = model.forward((raw - mean) / std).to(float64).cpu().data<double>().ToArray();

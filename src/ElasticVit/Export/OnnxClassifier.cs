@@ -29,6 +29,9 @@ public sealed class OnnxClassifier : IDisposable
 
     public int ValuesPerImage => Channels * Height * Width;
 
+    /// <summary>The batch the model's input is fixed to (a portable export), or null when any batch runs.</summary>
+    public int? FixedBatch { get; }
+
     private OnnxClassifier(InferenceSession session, string source)
     {
         (_session, Source) = (session, source);
@@ -39,6 +42,7 @@ public sealed class OnnxClassifier : IDisposable
         if (input.ElementType != typeof(float) || dims.Length != 4 || dims.Skip(1).Any(d => d <= 0))
             throw new OnnxException($"{source}: input '{inputName}' is {input.ElementType.Name}[{string.Join(", ", dims)}], expected float [batch, C, H, W] with fixed C, H, W");
         (_inputName, Channels, Height, Width) = (inputName, dims[1], dims[2], dims[3]);
+        FixedBatch = dims[0] > 0 ? dims[0] : null;
         var (outputName, output) = session.OutputMetadata.Single();
         if (output.Dimensions.Length != 2 || output.Dimensions[1] <= 0)
             throw new OnnxException($"{source}: output '{outputName}' has shape [{string.Join(", ", output.Dimensions)}], expected [batch, classes]");
@@ -94,6 +98,22 @@ public sealed class OnnxClassifier : IDisposable
         if (images.Length == 0 || images.Length % ValuesPerImage != 0)
             throw new OnnxException($"{Source}: expects images of {Channels}×{Height}×{Width} ({ValuesPerImage} values each), got {images.Length} values");
         var count = images.Length / ValuesPerImage;
+        if (FixedBatch is not { } batch || batch == count) return Run(images, count);
+        // A fixed-batch model runs the images in chunks of its batch, the last one padded with blank images.
+        var rows = new List<float[]>(count);
+        var chunk = new float[batch * ValuesPerImage];
+        for (var start = 0; start < count; start += batch)
+        {
+            var n = Math.Min(batch, count - start);
+            Array.Clear(chunk);
+            images.AsSpan(start * ValuesPerImage, n * ValuesPerImage).CopyTo(chunk);
+            rows.AddRange(Run(chunk, batch).Take(n));
+        }
+        return [.. rows];
+    }
+
+    private float[][] Run(float[] images, int count)
+    {
         using var input = OrtValue.CreateTensorValueFromMemory(images, [count, Channels, Height, Width]);
         using var runOptions = new RunOptions();
         using var outputs = _session.Run(runOptions, [_inputName], [input], [_outputName]);

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace ElasticVit.Export;
 
 /// <summary>
-/// Writes a <see cref="StaticModel"/> as an ONNX graph (opset 17) with the eval-mode function of the model:
+/// Writes a <see cref="StaticModel"/> as an ONNX graph (opset 17, or a portable graph: <see cref="OnnxExportOptions"/>) with the eval-mode function of the model:
 /// BatchNorm folded into the conv before it, attention with its relative-position bias as a constant.
 /// The graph takes raw images (input <c>image</c>, float [batch, C, S, S] in [0, 1] at the space's native size S),
 /// normalises them per channel, resizes them to the subnet's resolution, and returns <c>logits</c> [batch, classes].
@@ -18,23 +18,24 @@ public static class OnnxExporter
     public const string InputName = "image";
     public const string OutputName = "logits";
 
-    public static byte[] Export(StaticModel model, ExportInfo info) => Export(model, info, OnnxDim.Symbolic("batch"));
-
-    /// <summary>Exports with the given batch dimension: symbolic (<c>"batch"</c>, the default) or fixed.</summary>
-    public static byte[] Export(StaticModel model, ExportInfo info, OnnxDim batch)
+    /// <summary>Exports as the default graph (symbolic batch, opset 17) or as <paramref name="options"/> say.</summary>
+    public static byte[] Export(StaticModel model, ExportInfo info, OnnxExportOptions? options = null)
     {
+        options ??= OnnxExportOptions.Default;
         info.Validate(model.Space);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var graph = new StaticModelGraph(model);
+        var graph = new StaticModelGraph(model, options);
         var input = model.Space.Input;
+        OnnxDim batch = options.Portable ? OnnxDim.Fixed(OnnxExportOptions.PortableBatch) : OnnxDim.Symbolic("batch");
         var x = graph.G.Input(InputName, [batch, input.Channels, input.NativeSize, input.NativeSize]);
         graph.G.Output(graph.Forward(graph.Normalise(x, info)), [batch, model.Space.Classes]);
         return graph.G.Build(ExportInfo.ProducerName, info.ProducerVersion, $"ElasticViT subnet {model.Subnet.Key}", Metadata(model, info));
     }
 
     /// <summary>Exports to <paramref name="path"/>, written atomically.</summary>
-    public static void Export(StaticModel model, ExportInfo info, string path) => AtomicFile.WriteAllBytes(path, Export(model, info));
+    public static void Export(StaticModel model, ExportInfo info, string path, OnnxExportOptions? options = null) =>
+        AtomicFile.WriteAllBytes(path, Export(model, info, options));
 
     /// <summary>The <c>metadata_props</c> of an exported model; lists are JSON arrays.</summary>
     public static IReadOnlyDictionary<string, string> Metadata(StaticModel model, ExportInfo info)
@@ -55,13 +56,13 @@ public static class OnnxExporter
     }
 
     /// <summary>Emits the graph of one model, layer by layer, mirroring <see cref="StaticModel.forward"/>.</summary>
-    private sealed class StaticModelGraph(StaticModel model)
+    private sealed class StaticModelGraph(StaticModel model, OnnxExportOptions options)
     {
         public OnnxGraphBuilder G => _emit.G;
-        private readonly OnnxLayerEmitter _emit = new(new OnnxGraphBuilder("elasticvit"));
+        private readonly OnnxLayerEmitter _emit = new(new OnnxGraphBuilder("elasticvit", options.Opset), options.Portable ? OnnxExportOptions.PortableBatch : null);
 
         public string Normalise(string x, ExportInfo info) =>
-            _emit.Preprocess(x, info.Mean, info.Std, model.Space.Input.NativeSize, model.Subnet.Resolution);
+            _emit.Preprocess(x, info.Mean, info.Std, model.Space.Input.NativeSize, model.Subnet.Resolution, options.Portable ? OnnxExportOptions.PortableBatch : null);
 
         public string Forward(string x)
         {

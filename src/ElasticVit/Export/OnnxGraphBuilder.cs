@@ -3,7 +3,7 @@ using static ElasticVit.Export.OnnxAttribute;
 namespace ElasticVit.Export;
 
 /// <summary>
-/// Builds an ONNX model (IR version 8, default-domain opset 17) one operator at a time. Every op
+/// Builds an ONNX model (IR version 8, default-domain opset 17 unless another is given) one operator at a time. Every op
 /// method returns the name of the value it produces, so graphs read like the forward pass they
 /// export. Names are generated (<c>Conv_3</c>) unless one is passed; a name can be used only once,
 /// and an op's inputs must already be defined (graph input, initializer or an earlier op's output).
@@ -12,7 +12,10 @@ namespace ElasticVit.Export;
 public sealed class OnnxGraphBuilder
 {
     public const long IrVersion = 8;
-    public const long OpsetVersion = 17;
+    public const long DefaultOpset = 17;
+
+    /// <summary>The default-domain opset the model declares; the caller keeps to the operators it has.</summary>
+    public long Opset { get; }
 
     private readonly string _graphName;
     private readonly List<OnnxNode> _nodes = [];
@@ -23,10 +26,11 @@ public sealed class OnnxGraphBuilder
     private readonly Dictionary<string, IReadOnlyList<long>> _initializerDims = new(StringComparer.Ordinal);
     private int _autoNameCounter;
 
-    public OnnxGraphBuilder(string graphName = "main")
+    public OnnxGraphBuilder(string graphName = "main", long opset = DefaultOpset)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(graphName);
         _graphName = graphName;
+        Opset = opset;
     }
 
     // ---- graph interface ----------------------------------------------------------------------
@@ -135,12 +139,23 @@ public sealed class OnnxGraphBuilder
         string batchAndChannels = Shape(input, start: 0, end: 2, name: $"{output}_batch_channels");
         string spatial = Int64Initializer($"{output}_spatial_size", [height, width], [2]);
         string sizes = Concat([batchAndChannels, spatial], axis: 0, name: $"{output}_sizes");
-        return AddNode("Resize", output, [input, "", "", sizes],
+        return ResizeNode(input, sizes, output);
+    }
+
+    /// <summary>The same resize to constant sizes [N, C, height, width] (a fixed batch; opset 13 and importers that need constant sizes).</summary>
+    public string ResizeBilinear(string input, long[] sizes, string? name = null)
+    {
+        if (sizes.Length != 4) throw new ArgumentException($"Resize: sizes must be [N, C, H, W], got {sizes.Length} values", nameof(sizes));
+        string output = NewName(name, "Resize");
+        return ResizeNode(input, Int64Initializer($"{output}_sizes", sizes, [4]), output);
+    }
+
+    private string ResizeNode(string input, string sizes, string output) =>
+        AddNode("Resize", output, [input, "", "", sizes],
         [
             String("coordinate_transformation_mode", "half_pixel"),
             String("mode", "linear"),
         ]);
-    }
 
     // ---- activations and normalisation --------------------------------------------------------
 
@@ -176,6 +191,8 @@ public sealed class OnnxGraphBuilder
     public string Mul(string a, string b, string? name = null) => AddNode("Mul", NewName(name, "Mul"), [a, b], []);
 
     public string Div(string a, string b, string? name = null) => AddNode("Div", NewName(name, "Div"), [a, b], []);
+
+    public string Sqrt(string input, string? name = null) => AddNode("Sqrt", NewName(name, "Sqrt"), [input], []);
 
     /// <summary>Batched matrix product with broadcasting over leading dimensions, as <c>torch.matmul</c>.</summary>
     public string MatMul(string a, string b, string? name = null) => AddNode("MatMul", NewName(name, "MatMul"), [a, b], []);
@@ -263,7 +280,7 @@ public sealed class OnnxGraphBuilder
     {
         if (_outputs.Count == 0) throw new InvalidOperationException("the graph declares no output; call Output(...) first");
         var graph = new OnnxGraph(_graphName, _nodes.ToArray(), _initializers.ToArray(), _inputs.ToArray(), _outputs.ToArray());
-        var model = new OnnxModel(IrVersion, OpsetVersion, producerName, producerVersion, docString,
+        var model = new OnnxModel(IrVersion, Opset, producerName, producerVersion, docString,
             metadata?.ToArray() ?? [], graph);
         return OnnxModelEncoder.Encode(model);
     }

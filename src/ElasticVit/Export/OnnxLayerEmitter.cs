@@ -11,23 +11,29 @@ namespace ElasticVit.Export;
 /// time: BatchNorm folded into the conv before it, attention with its relative-position bias as a constant.
 /// Shared by whole-model exports (<see cref="OnnxExporter"/>) and single-layer exports (<see cref="OnnxLayerExporter"/>).
 /// </summary>
-internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g)
+internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = null)
 {
     public OnnxGraphBuilder G { get; } = g;
 
-    /// <summary>Raw images → <c>(x − mean) / std</c> per channel, bilinearly resized to <paramref name="resolution"/> if it differs from <paramref name="size"/>.</summary>
-    public string Preprocess(string x, IReadOnlyList<float> mean, IReadOnlyList<float> std, int size, int resolution)
+    /// <summary>
+    /// Raw images → <c>(x − mean) / std</c> per channel, bilinearly resized to <paramref name="resolution"/> if it differs
+    /// from <paramref name="size"/>; to constant sizes when the batch is fixed (<paramref name="fixedBatch"/>).
+    /// </summary>
+    public string Preprocess(string x, IReadOnlyList<float> mean, IReadOnlyList<float> std, int size, int resolution, long? fixedBatch = null)
     {
         long[] perChannel = [1, mean.Count, 1, 1];
         x = G.Sub(x, G.Initializer("input.mean", [.. mean], perChannel), "input.centred");
         x = G.Div(x, G.Initializer("input.std", [.. std], perChannel), "input.normalised");
-        return resolution == size ? x : G.ResizeBilinear(x, resolution, resolution, "input.resized");
+        if (resolution == size) return x;
+        return fixedBatch is { } batch
+            ? G.ResizeBilinear(x, [batch, mean.Count, resolution, resolution], "input.resized")
+            : G.ResizeBilinear(x, resolution, resolution, "input.resized");
     }
 
     /// <summary>The nodes of one layer: maps [B, C, H, W] in and out, tokens [B, N, C] for transformer layers, logits [B, classes] out of the head.</summary>
     public string Layer(string x, LayerSpec spec, nn.Module<Tensor, Tensor> layer) => layer switch
     {
-        StemLayer s => G.HardSwish(ConvBn(x, s.conv, s.bn, "stem.conv", spec.Stride)),
+        StemLayer s => HardSwish(ConvBn(x, s.conv, s.bn, "stem.conv", spec.Stride)),
         Stage0Layer s => Stage0(x, s),
         MbConvLayer m => MbConv(x, m),
         TransformerLayer t => Transformer(x, t),
@@ -36,30 +42,30 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g)
     };
 
     /// <summary>[B, C, R, R] → [B, R·R, C].</summary>
-    public string ToTokens(string map, string next) => G.Transpose(G.Reshape(map, [0, 0, -1]), [0, 2, 1], $"{next}.tokens");
+    public string ToTokens(string map, string next) => G.Transpose(G.Reshape(map, Batched(0, -1)), [0, 2, 1], $"{next}.tokens");
 
     /// <summary>[B, N, C] → [B, C, R, R].</summary>
     public string ToMap(string tokens, int grid, string next) =>
-        G.Reshape(G.Transpose(tokens, [0, 2, 1]), [0, -1, grid, grid], $"{next}.map");
+        G.Reshape(G.Transpose(tokens, [0, 2, 1]), Batched(-1, grid, grid), $"{next}.map");
 
     private string Stage0(string x, Stage0Layer s)
     {
         var n = s.GetName();
-        var h = G.HardSwish(ConvBn(x, s.dw, s.bn1, $"{n}.dw"));
+        var h = HardSwish(ConvBn(x, s.dw, s.bn1, $"{n}.dw"));
         return G.Add(x, ConvBn(h, s.pw, s.bn2, $"{n}.pw"), $"{n}.out");
     }
 
     private string MbConv(string x, MbConvLayer m)
     {
         var (n, stride) = (m.GetName(), m.Spec.Stride);
-        var h = G.HardSwish(ConvBn(x, m.expand, m.bn1, $"{n}.expand"));
-        h = G.HardSwish(ConvBn(h, m.dw, m.bn2, $"{n}.dw", stride));
+        var h = HardSwish(ConvBn(x, m.expand, m.bn1, $"{n}.expand"));
+        h = HardSwish(ConvBn(h, m.dw, m.bn2, $"{n}.dw", stride));
         if (m.se is { } se)
         {
             var gate = G.GlobalAveragePool(h, $"{n}.se.pool");
             gate = G.Relu(Conv(gate, se.reduce, $"{n}.se.reduce"));
             gate = G.HardSigmoid(Conv(gate, se.expand, $"{n}.se.expand"));
-            h = G.Mul(h, gate, $"{n}.se.out");
+            h = G.Mul(gate, h, $"{n}.se.out");   // gate first: OpenCV's importer takes the shape of a broadcast product from its second input
         }
         h = ConvBn(h, m.project, m.bn3, $"{n}.project");
         var shortcut = x;
@@ -76,29 +82,29 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g)
     {
         var n = t.GetName();
         int heads = t.Spec.Heads, hd = t.Spec.HeadDim, vd = t.VDim, grid = t.Spec.InSize, tokens = grid * grid;
-        var h = LayerNorm(x, t.ln1, $"{n}.ln1");
+        var h = LayerNorm(x, t.ln1, $"{n}.ln1", tokens);
         // The 1/√d scale is folded into W_q (exact for the power-of-two head dims of the built-in spaces).
         var q = G.MatMul(h, Init($"{n}.q.weight_t", t.q.weight!.t(), (float)(1.0 / Math.Sqrt(hd))));
-        q = G.Transpose(G.Reshape(q, [0, tokens, heads, hd]), [0, 2, 1, 3], $"{n}.q.heads");               // [B, H, N, d]
+        q = G.Transpose(G.Reshape(q, Batched(tokens, heads, hd)), [0, 2, 1, 3], $"{n}.q.heads");               // [B, H, N, d]
         var k = G.MatMul(h, Init($"{n}.k.weight_t", t.k.weight!.t()));
-        k = G.Transpose(G.Reshape(k, [0, tokens, heads, hd]), [0, 2, 3, 1], $"{n}.k.heads_t");             // [B, H, d, N]
+        k = G.Transpose(G.Reshape(k, Batched(tokens, heads, hd)), [0, 2, 3, 1], $"{n}.k.heads_t");             // [B, H, d, N]
         var v = G.Transpose(G.MatMul(h, Init($"{n}.v.weight_t", t.v.weight!.t())), [0, 2, 1]);              // [B, H·vd, N]
-        v = G.Conv(G.Reshape(v, [0, heads * vd, grid, grid]), Init($"{n}.v_dw.weight", t.v_dw.weight!),
+        v = G.Conv(G.Reshape(v, Batched(heads * vd, grid, grid)), Init($"{n}.v_dw.weight", t.v_dw.weight!),
             padding: 1, group: heads * vd, name: $"{n}.v_dw");
-        v = G.Transpose(G.Reshape(v, [0, heads, vd, tokens]), [0, 1, 3, 2], $"{n}.v.heads");             // [B, H, N, vd]
+        v = G.Transpose(G.Reshape(v, Batched(heads, vd, tokens)), [0, 1, 3, 2], $"{n}.v.heads");             // [B, H, N, vd]
         var scores = G.Add(G.MatMul(q, k), Init($"{n}.position_bias", t.PositionBias()), $"{n}.scores");   // [B, H, N, N]
-        var o = G.HardSwish(G.MatMul(G.Softmax(scores, -1), v));                                          // [B, H, N, vd]
-        o = G.Reshape(G.Transpose(o, [0, 2, 1, 3]), [0, tokens, heads * vd]);                             // [B, N, H·vd]
+        var o = HardSwish(G.MatMul(G.Softmax(scores, -1), v));                                          // [B, H, N, vd]
+        o = G.Reshape(G.Transpose(o, [0, 2, 1, 3]), Batched(tokens, heads * vd));                             // [B, N, H·vd]
         x = G.Add(x, Linear(o, t.proj, $"{n}.proj"), $"{n}.attention_out");
-        h = G.HardSwish(Linear(LayerNorm(x, t.ln2, $"{n}.ln2"), t.fc1, $"{n}.fc1"));
+        h = HardSwish(Linear(LayerNorm(x, t.ln2, $"{n}.ln2", tokens), t.fc1, $"{n}.fc1"));
         return G.Add(x, Linear(h, t.fc2, $"{n}.fc2"), $"{n}.out");
     }
 
     private string Head(string x, HeadLayer head)
     {
-        var h = G.HardSwish(ConvBn(x, head.expand, head.bn, "head.expand"));
+        var h = HardSwish(ConvBn(x, head.expand, head.bn, "head.expand"));
         h = G.ReduceMean(h, [2, 3], keepDims: false, name: "head.pool");                                  // [B, C·mul]
-        h = G.HardSwish(Gemm(h, head.hidden, "head.hidden"));
+        h = HardSwish(Gemm(h, head.hidden, "head.hidden"));
         return Gemm(h, head.classifier, OnnxExporter.OutputName);
     }
 
@@ -123,8 +129,39 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g)
         return G.Conv(x, weight, bias, stride, kernel / 2, (int)conv.groups, name: name);
     }
 
-    private string LayerNorm(string x, LayerNorm ln, string name) =>
-        G.LayerNormalization(x, Init($"{name}.weight", ln.weight!), Init($"{name}.bias", ln.bias!), -1, (float)Nn.ElasticLayerNorm.Eps, name);
+    private string LayerNorm(string x, LayerNorm ln, string name, int tokens)
+    {
+        if (portableBatch is not { } batch)
+            return G.LayerNormalization(x, Init($"{name}.weight", ln.weight!), Init($"{name}.bias", ln.bias!), -1, (float)Nn.ElasticLayerNorm.Eps, name);
+        // (x − mean) / √(var + ε) · γ + β in operators OpenCV's importer takes: the means over the channels as a product
+        // with a constant C×C matrix of 1/C (a reduction would need broadcasting divisions it refuses), γ and β as
+        // constants of the whole [batch, tokens, C] shape (it refuses to broadcast a per-channel vector over tokens).
+        var channels = (int)ln.weight!.shape[0];
+        var averaging = G.Initializer($"{name}.averaging", Enumerable.Repeat(1f / channels, channels * channels).ToArray(), [channels, channels]);
+        var centred = G.Sub(x, G.MatMul(x, averaging), $"{name}.centred");
+        var variance = G.MatMul(G.Mul(centred, centred), averaging, $"{name}.variance");
+        var eps = G.Initializer($"{name}.epsilon", [(float)Nn.ElasticLayerNorm.Eps], [1]);
+        var normalised = G.Div(centred, G.Sqrt(G.Add(variance, eps)), $"{name}.normalised");
+        return G.Add(G.Mul(normalised, Tiled($"{name}.weight", ln.weight!, batch, tokens)), Tiled($"{name}.bias", ln.bias!, batch, tokens), name);
+    }
+
+    /// <summary>A per-channel vector repeated for every token of the batch: a [batch, tokens, C] initializer.</summary>
+    private string Tiled(string name, Tensor vector, int batch, int tokens)
+    {
+        var values = Floats(vector);
+        var tiled = new float[batch * tokens * values.Length];
+        for (var r = 0; r < batch * tokens; r++) values.CopyTo(tiled, r * values.Length);
+        return G.Initializer(name, tiled, [batch, tokens, values.Length]);
+    }
+
+    /// <summary>A reshape target: the batch (0, "as the input", or a portable graph's fixed batch, which OpenCV's importer needs), then <paramref name="dims"/>.</summary>
+    private long[] Batched(params long[] dims) => [portableBatch ?? 0, .. dims];
+
+    /// <summary>
+    /// HardSwish (opset 14), or HardSigmoid(x) · x in a portable graph — in that order: OpenCV 4.6 fuses the HardSigmoid
+    /// into a preceding MatMul and then feeds the product the activated value if x comes first (its own HardSwish is off too).
+    /// </summary>
+    private string HardSwish(string x) => portableBatch is not null ? G.Mul(G.HardSigmoid(x), x) : G.HardSwish(x);
 
     /// <summary>x · Wᵀ + b on [B, N, in] as MatMul with the transposed weight, then Add.</summary>
     private string Linear(string x, Linear linear, string name)
