@@ -23,9 +23,10 @@ public static class TrainCommands
             new("minutes", "train for this many minutes of steps instead: the step count follows the run's own pace and is fixed at nine tenths of the budget (overrides --epochs)", "M"),
             new("max-first", "share of the steps that train the max subnet alone before sampling starts (0: the paper's recipe)", "F", "0.3"),
             new("level-subnets", "subnets drawn at each step's FLOPs level by cas and cas-pas, plus the level's min subnet (the paper: 3)", "N", "1"),
-            new("paper", "the paper's recipe: --lr 0.0005 --level-subnets 3 --max-first 0 --augment --residual-init standard (all but --augment still overridable); the defaults are the short-budget recipe of bench/results/quality.md", null),
+            new("paper", "the paper's recipe: --lr 0.0005 --level-subnets 3 --max-first 0 --augment --residual-init standard --inplace-distillation on (all but --augment still overridable); the defaults are the short-budget recipe of bench/results/quality.md", null),
             new("batch-size", "images per step", "B", "64"),
             new("residual-init", "zero: every residual branch's last BatchNorm scale starts at 0 (BigNAS; the short-budget recipe); standard: at 1 (with --paper)", "I", "zero"),
+            new("inplace-distillation", "on: min subnets learn from the step's larger subnets (METHOD.md §4; with --paper); off: from the labels like the others (the short-budget recipe)", "D", "off"),
             new("augment", "augment training images with the dataset's shifts and flips (off in the short-budget recipe, on with --paper)", null),
             new("lr", "peak learning rate per 512 images, scaled linearly with the batch (the paper: 5e-4 over 600 ImageNet epochs; minutes on a CPU need far more)", "LR", "0.02"),
             new("seed", "random seed", "S", "0"),
@@ -84,6 +85,7 @@ public static class TrainCommands
                 BatchSize = a.Int("batch-size", 2, 4096),
                 Augment = a.Flag("augment"),
                 ZeroInitResiduals = a.Choice("residual-init", "zero", "standard") == "zero",
+                InplaceDistillation = a.Choice("inplace-distillation", "on", "off") == "on",
                 LrPer512 = a.Double("lr") is double lr && lr > 0 ? lr : throw new UsageException("--lr must be > 0"),
                 Seed = a.Int("seed", 0),
                 Threads = a.Int("threads", 1, 256),
@@ -105,6 +107,7 @@ public static class TrainCommands
                     MaxFirstFraction = a.Has("max-first") ? options.MaxFirstFraction : paper.MaxFirstFraction,
                     Augment = paper.Augment,
                     ZeroInitResiduals = a.Has("residual-init") ? options.ZeroInitResiduals : paper.ZeroInitResiduals,
+                    InplaceDistillation = a.Has("inplace-distillation") ? options.InplaceDistillation : paper.InplaceDistillation,
                 };
             }
             SpaceLoader.Load(options.Space);

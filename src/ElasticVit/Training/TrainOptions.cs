@@ -26,7 +26,7 @@ public sealed record TrainOptions
     /// The paper's recipe (METHOD.md §4) instead of the short-budget defaults: lr 5e-4 per 512 images, three level
     /// subnets plus the level min at every step from the first, augmented images, standard initialisation.
     /// </summary>
-    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0, Augment = true, ZeroInitResiduals = false };
+    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0, Augment = true, ZeroInitResiduals = false, InplaceDistillation = true };
     public int BatchSize { get; init; } = 64;
     /// <summary>
     /// Whether training batches get the dataset's augmentation (pad-and-crop shifts and flips). Off in the short-budget
@@ -39,6 +39,13 @@ public sealed record TrainOptions
     /// 6 minutes on top of training without augmentation (bench/results/quality.md).
     /// </summary>
     public bool ZeroInitResiduals { get; init; } = true;
+    /// <summary>
+    /// In-place distillation (METHOD.md §4, on with the paper's recipe): min subnets learn from the mean prediction of the
+    /// step's larger subnets by the adaptive α-divergence. Off in the short-budget recipe, where every subnet learns from
+    /// the labels (or the <see cref="Teacher"/>): a level subnet still far from converged is a poor teacher, and labels
+    /// scored 2.0 points higher at 6 minutes (bench/results/quality.md, session 7).
+    /// </summary>
+    public bool InplaceDistillation { get; init; }
     public int Seed { get; init; } = 0;
     public int Threads { get; init; } = 2;
     /// <summary>
@@ -68,7 +75,7 @@ public sealed record TrainOptions
     public JsonObject ToJson() => new()
     {
         ["space"] = Space, ["dataset"] = Dataset.ToString(), ["data_dir"] = DataDir, ["sampler"] = Sampler,
-        ["epochs"] = Epochs, ["steps"] = Steps, ["minutes"] = Minutes, ["level_subnets"] = LevelSubnets, ["max_first_fraction"] = MaxFirstFraction, ["batch_size"] = BatchSize, ["augment"] = Augment, ["zero_init_residuals"] = ZeroInitResiduals, ["seed"] = Seed, ["threads"] = Threads, ["shards"] = Shards,
+        ["epochs"] = Epochs, ["steps"] = Steps, ["minutes"] = Minutes, ["level_subnets"] = LevelSubnets, ["max_first_fraction"] = MaxFirstFraction, ["batch_size"] = BatchSize, ["augment"] = Augment, ["zero_init_residuals"] = ZeroInitResiduals, ["inplace_distillation"] = InplaceDistillation, ["seed"] = Seed, ["threads"] = Threads, ["shards"] = Shards,
         ["checkpoint_every"] = CheckpointEvery, ["heldout_per_class"] = HeldOutPerClass, ["lr_per_512"] = LrPer512,
         ["weight_decay"] = WeightDecay, ["warmup_fraction"] = WarmupFraction, ["clip_factor"] = ClipFactor, ["ema_decay"] = EmaDecay,
         ["probe_every"] = ProbeEvery, ["teacher"] = Teacher, ["train_limit"] = TrainLimit, ["device"] = Device,
@@ -77,7 +84,7 @@ public sealed record TrainOptions
     public static TrainOptions FromJson(JsonObject o) => new()
     {
         Space = (string)o["space"]!, Dataset = Enum.Parse<DatasetKind>((string)o["dataset"]!), DataDir = (string?)o["data_dir"],
-        Sampler = (string)o["sampler"]!, Epochs = (double?)o["epochs"], Steps = (long?)o["steps"], Minutes = (double?)o["minutes"], LevelSubnets = (int?)o["level_subnets"] ?? 3, MaxFirstFraction = (double?)o["max_first_fraction"] ?? 0, BatchSize = (int)o["batch_size"]!, Augment = (bool?)o["augment"] ?? true, ZeroInitResiduals = (bool?)o["zero_init_residuals"] ?? false,
+        Sampler = (string)o["sampler"]!, Epochs = (double?)o["epochs"], Steps = (long?)o["steps"], Minutes = (double?)o["minutes"], LevelSubnets = (int?)o["level_subnets"] ?? 3, MaxFirstFraction = (double?)o["max_first_fraction"] ?? 0, BatchSize = (int)o["batch_size"]!, Augment = (bool?)o["augment"] ?? true, ZeroInitResiduals = (bool?)o["zero_init_residuals"] ?? false, InplaceDistillation = (bool?)o["inplace_distillation"] ?? true,
         Seed = (int)o["seed"]!, Threads = (int)o["threads"]!,
         Shards = o.ContainsKey("shards") ? (int?)o["shards"] : 1,   // runs from before sharding trained one batch on one thread
         CheckpointEvery = (int)o["checkpoint_every"]!,

@@ -273,7 +273,7 @@ public sealed class Trainer : IDisposable
             var logits = scored ?? net.forward(x);
             phases.Lap("forward");
             var isTeacher = hasMax ? sampled.Role == SubnetRole.Max : sampled.Role == SubnetRole.Level;
-            var distills = sampled.Role == SubnetRole.LevelMin || (hasMax && sampled.Role is SubnetRole.Min or SubnetRole.Random);
+            var distills = _o.InplaceDistillation && (sampled.Role == SubnetRole.LevelMin || (hasMax && sampled.Role is SubnetRole.Min or SubnetRole.Random));
             Tensor loss;
             if (distills && teacherProbs.Count > 0)
                 loss = Losses.AdaptiveAlphaDivergence(logits, stack(teacherProbs).mean([0]));
@@ -284,7 +284,7 @@ public sealed class Trainer : IDisposable
             phases.Lap("loss");
             loss.backward();
             phases.Lap("backward");
-            if (isTeacher) teacherProbs.Add(logits.detach().softmax(-1));
+            if (isTeacher && _o.InplaceDistillation) teacherProbs.Add(logits.detach().softmax(-1));
             losses[i] = loss.item<float>();
             scored?.Dispose();
         }

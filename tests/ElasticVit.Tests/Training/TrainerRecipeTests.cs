@@ -35,6 +35,36 @@ public class TrainerRecipeTests
     }
 
     [Fact]
+    public void Without_inplace_distillation_the_level_min_subnet_learns_from_the_labels()
+    {
+        // The first step starts from the same weights either way: the level subnet's loss is the same, the min subnet's
+        // is a divergence from a near-identical prediction (small) with distillation and a cross-entropy near ln 10 without.
+        double[] FirstStepLosses(bool distill)
+        {
+            var dir = Directory.CreateTempSubdirectory("evit-distill-").FullName;
+            try
+            {
+                var options = new TrainOptions
+                {
+                    Steps = 1, BatchSize = 8, TrainLimit = 200, HeldOutPerClass = 5, ProbeEvery = 0, CheckpointEvery = 100, Threads = 1,
+                    Sampler = "cas-pas", LevelSubnets = 1, MaxFirstFraction = 0, InplaceDistillation = distill,
+                };
+                using (var trainer = new Trainer(options, new RunDirectory(dir), resume: false)) trainer.Run();
+                var step = JsonNode.Parse(File.ReadAllLines(Path.Combine(dir, "metrics.jsonl"))[0])!;
+                Assert.Equal(["level", "level_min"], step["subnet_roles"]!.AsArray().Select(r => (string)r!));
+                return step["subnet_losses"]!.AsArray().Select(l => (double)l!).ToArray();
+            }
+            finally { Directory.Delete(dir, recursive: true); }
+        }
+
+        var distilled = FirstStepLosses(distill: true);
+        var labelled = FirstStepLosses(distill: false);
+        Assert.Equal(distilled[0], labelled[0], 5);
+        Assert.True(distilled[1] < 0.5, $"distilled min loss {distilled[1]}");
+        Assert.True(labelled[1] > 1.5, $"label loss of the min subnet {labelled[1]} (ln 10 = 2.30 at the start)");
+    }
+
+    [Fact]
     public void A_short_run_of_the_default_recipe_on_a_subset_learns_well_above_chance()
     {
         // Seeded and deterministic (two shards, fixed data order): the floor guards the recipe, not the machine's speed.
