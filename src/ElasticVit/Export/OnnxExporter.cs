@@ -62,7 +62,7 @@ public static class OnnxExporter
         private readonly OnnxLayerEmitter _emit = new(new OnnxGraphBuilder("elasticvit", options.Opset), options.Portable ? OnnxExportOptions.PortableBatch : null);
 
         public string Normalise(string x, ExportInfo info) =>
-            _emit.Preprocess(x, info.Mean, info.Std, model.Space.Input.NativeSize, model.Subnet.Resolution, options.Portable ? OnnxExportOptions.PortableBatch : null);
+            _emit.Preprocess(x, info.Mean, info.Std, model.Space.Input.NativeSize, model.Subnet.Resolution);
 
         public string Forward(string x)
         {

@@ -17,15 +17,15 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
 
     /// <summary>
     /// Raw images → <c>(x − mean) / std</c> per channel, bilinearly resized to <paramref name="resolution"/> if it differs
-    /// from <paramref name="size"/>; to constant sizes when the batch is fixed (<paramref name="fixedBatch"/>).
+    /// from <paramref name="size"/> (to constant sizes in a portable graph).
     /// </summary>
-    public string Preprocess(string x, IReadOnlyList<float> mean, IReadOnlyList<float> std, int size, int resolution, long? fixedBatch = null)
+    public string Preprocess(string x, IReadOnlyList<float> mean, IReadOnlyList<float> std, int size, int resolution)
     {
         long[] perChannel = [1, mean.Count, 1, 1];
         x = G.Sub(x, G.Initializer("input.mean", [.. mean], perChannel), "input.centred");
         x = G.Div(x, G.Initializer("input.std", [.. std], perChannel), "input.normalised");
         if (resolution == size) return x;
-        return fixedBatch is { } batch
+        return portableBatch is { } batch
             ? G.ResizeBilinear(x, [batch, mean.Count, resolution, resolution], "input.resized")
             : G.ResizeBilinear(x, resolution, resolution, "input.resized");
     }
