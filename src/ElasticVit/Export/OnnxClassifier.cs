@@ -29,6 +29,9 @@ public sealed class OnnxClassifier : IDisposable
 
     public int ValuesPerImage => Channels * Height * Width;
 
+    /// <summary>The largest model file loaded: 2 GiB, the protocol-buffers limit of one ONNX file.</summary>
+    public const long MaxModelBytes = 2L << 30;
+
     /// <summary>The batch the model's input is fixed to (a portable export), or null when any batch runs.</summary>
     public int? FixedBatch { get; }
 
@@ -55,6 +58,8 @@ public sealed class OnnxClassifier : IDisposable
     public static OnnxClassifier Load(string path, int threads = 0)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"model file '{path}' does not exist", path);
+        // Protocol buffers cap a message at 2 GiB, so a larger file is no single-file ONNX model: refused before it is read.
+        IO.InputFile.RequireAtMost(path, MaxModelBytes, message => new OnnxException(message));
         return Create(options => new InferenceSession(path, options), path, threads);
     }
 

@@ -19,13 +19,18 @@ public static class InputFile
     /// <summary>The text of <paramref name="path"/>, refused before reading when larger than <paramref name="maxBytes"/>.</summary>
     public static string ReadText(string path, long maxBytes, Func<string, Exception> error)
     {
-        try
-        {
-            var length = new FileInfo(path).Length;
-            if (length > maxBytes) throw error($"{path}: {length:N0} bytes, more than the {maxBytes:N0} such a file may have");
-            return File.ReadAllText(path, Encoding.UTF8);
-        }
+        RequireAtMost(path, maxBytes, error);
+        try { return File.ReadAllText(path, Encoding.UTF8); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw error($"{path}: cannot read ({e.Message})"); }
+    }
+
+    /// <summary>Refuses <paramref name="path"/> when it is larger than <paramref name="maxBytes"/>, before anything reads it.</summary>
+    public static void RequireAtMost(string path, long maxBytes, Func<string, Exception> error)
+    {
+        long length;
+        try { length = new FileInfo(path).Length; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw error($"{path}: cannot read ({e.Message})"); }
+        if (length > maxBytes) throw error($"{path}: {length:N0} bytes, more than the {maxBytes:N0} such a file may have");
     }
 
     /// <summary>Parses <paramref name="json"/> into a document; invalid JSON, duplicate keys and deep nesting are <paramref name="error"/>s.</summary>

@@ -61,6 +61,17 @@ public sealed class ReportedInputTests : IDisposable
     }
 
     [Fact]
+    public void A_model_file_larger_than_any_onnx_model_is_refused_before_it_is_read()
+    {
+        // A sparse file: 3 GiB of length, no data; reading it would take seconds and gigabytes, the check takes neither.
+        var path = Path.Combine(_dir, "huge.onnx");
+        using (var f = File.Create(path)) f.SetLength(3L << 30);
+        var error = Assert.Throws<ElasticVit.Export.OnnxException>(() => ElasticVit.Export.OnnxClassifier.Load(path));
+        Assert.Contains("more than the 2,147,483,648", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
     public void A_flipped_bit_in_the_checkpoint_header_is_caught_by_the_checksum()
     {
         var path = Path.Combine(_dir, "run.ckpt");
