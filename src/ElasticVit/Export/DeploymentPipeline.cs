@@ -26,7 +26,7 @@ public static class DeploymentPipeline
         try
         {
             var bytes = OnnxExporter.Export(model, info, options);
-            var diff = Verify(model, info, bytes, options.Portable ? OnnxExportOptions.PortableBatch : 2);
+            var diff = Verify(model, info, bytes, options.FixedBatch ?? 2);
             AtomicFile.WriteAllBytes(onnxPath, bytes);
             if (checkpointPath is not null) SubnetCheckpoint.Save(checkpointPath, model, info);
             return new ExportReport(onnxPath, bytes.Length, checkpointPath, diff);

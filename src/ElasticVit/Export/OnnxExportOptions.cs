@@ -23,4 +23,7 @@ public sealed record OnnxExportOptions
     public bool Portable { get; init; }
 
     public long Opset => Portable ? PortableOpset : OnnxGraphBuilder.DefaultOpset;
+
+    /// <summary>The input's fixed batch (<see cref="PortableBatch"/> in a portable graph), or null for a symbolic one.</summary>
+    public int? FixedBatch => Portable ? PortableBatch : null;
 }

@@ -27,7 +27,7 @@ public static class OnnxExporter
         using var _ = no_grad();
         var graph = new StaticModelGraph(model, options);
         var input = model.Space.Input;
-        OnnxDim batch = options.Portable ? OnnxDim.Fixed(OnnxExportOptions.PortableBatch) : OnnxDim.Symbolic("batch");
+        OnnxDim batch = options.FixedBatch is { } fixedBatch ? OnnxDim.Fixed(fixedBatch) : OnnxDim.Symbolic("batch");
         var x = graph.G.Input(InputName, [batch, input.Channels, input.NativeSize, input.NativeSize]);
         graph.G.Output(graph.Forward(graph.Normalise(x, info)), [batch, model.Space.Classes]);
         return graph.G.Build(ExportInfo.ProducerName, info.ProducerVersion, $"ElasticViT subnet {model.Subnet.Key}", Metadata(model, info));
@@ -59,7 +59,7 @@ public static class OnnxExporter
     private sealed class StaticModelGraph(StaticModel model, OnnxExportOptions options)
     {
         public OnnxGraphBuilder G => _emit.G;
-        private readonly OnnxLayerEmitter _emit = new(new OnnxGraphBuilder("elasticvit", options.Opset), options.Portable ? OnnxExportOptions.PortableBatch : null);
+        private readonly OnnxLayerEmitter _emit = new(new OnnxGraphBuilder("elasticvit", options.Opset), options.FixedBatch);
 
         public string Normalise(string x, ExportInfo info) =>
             _emit.Preprocess(x, info.Mean, info.Std, model.Space.Input.NativeSize, model.Subnet.Resolution);

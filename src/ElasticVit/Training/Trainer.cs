@@ -254,9 +254,9 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// Forward and backward of every subnet of the step on one shard of the batch, in the plan's order, gradients
-    /// accumulating in the shard's replica: level/max subnets learn from the labels (or the teacher), min subnets by
-    /// in-place distillation from the mean prediction of the step's teachers on the same images. A forward kept from PAS
-    /// scoring is used instead of a new one. Returns each subnet's loss.
+    /// accumulating in the shard's replica: subnets learn from the labels (or the teacher), except that with in-place
+    /// distillation on, min subnets learn from the mean prediction of the step's teachers on the same images. A forward
+    /// kept from PAS scoring is used instead of a new one. Returns each subnet's loss.
     /// </summary>
     private double[] TrainShard(int shard, SamplerStep plan, Tensor x, Tensor y, StepPhases phases)
     {

@@ -127,8 +127,6 @@ public sealed class PortableExportTests
 /// <summary>OpenCV's DNN module through Debian's python3-opencv (<c>/usr/bin/python3</c>), as a second deployment runtime.</summary>
 internal static class OpenCv
 {
-    private const string Python = "/usr/bin/python3";
-
     /// <summary>Reads DIR/model.onnx and DIR/images.f32, runs the images one at a time, writes DIR/logits.f32.</summary>
     private const string Script = """
         import sys, numpy as np, cv2
@@ -145,9 +143,9 @@ internal static class OpenCv
     /// <summary>Why OpenCV cannot run here, or null when <c>import cv2</c> works.</summary>
     public static readonly Lazy<string?> UnavailableReason = new(() =>
     {
-        if (!File.Exists(Python)) return $"{Python} not found; install Debian's python3-opencv to test portable exports in OpenCV DNN";
+        if (!File.Exists(PythonOnnx.Python)) return $"{PythonOnnx.Python} not found; install Debian's python3-opencv to test portable exports in OpenCV DNN";
         var (exitCode, output) = PythonOnnx.Run("import cv2");
-        return exitCode == 0 ? null : $"'import cv2' failed in {Python} (install Debian's python3-opencv): {output.Trim().Split('\n')[^1]}";
+        return exitCode == 0 ? null : $"'import cv2' failed in {PythonOnnx.Python} (install Debian's python3-opencv): {output.Trim().Split('\n')[^1]}";
     });
 
     public static (int ExitCode, string Output) Run(string dir, int count) =>

@@ -8,7 +8,7 @@ namespace ElasticVit.Tests.Export;
 /// </summary>
 internal static class PythonOnnx
 {
-    private const string Python = "/usr/bin/python3";
+    public const string Python = "/usr/bin/python3";
 
     /// <summary>Why the validator cannot run here, or null when <c>import onnx</c> works.</summary>
     public static readonly Lazy<string?> UnavailableReason = new(() =>
