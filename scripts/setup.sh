@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what ElasticViT for .NET needs on the machine, and nothing when it is already there:
 #   1. Debian's dataset-fashion-mnist (the built-in real dataset), python3-onnx (an independent
-#      validator for the ONNX files the project writes: onnx.checker and shape inference) and
-#      libfontconfig1 (SkiaSharp's native library needs it: plots, image-folder datasets);
+#      validator for the ONNX files the project writes: onnx.checker and shape inference),
+#      libfontconfig1 (SkiaSharp's native library needs it: plots, image-folder datasets) and
+#      openmpi-bin (mpirun: training and search spread over processes and machines);
 #   2. a libstdc++ that exports GLIBCXX_3.4.32 (TorchSharp-cpu 0.107's native shim needs it).
 # With --tests (scripts/test.sh) also python3-opencv: the tests check portable ONNX exports in OpenCV's DNN module.
 # Idempotent: a second run does no apt work. The libstdc++ step is the last apt step on purpose
@@ -39,13 +40,15 @@ fi
 [ -f /usr/lib/python3/dist-packages/onnx/__init__.py ] || need_pkgs+=(python3-onnx)
 # SkiaSharp's native library (PNG plots, image-folder datasets) links against fontconfig; its
 # package also brings a font for the plots' text.
+# Open MPI runs training and search as a job of several processes (mpirun); nothing needs it otherwise.
+command -v mpirun >/dev/null 2>&1 || need_pkgs+=(openmpi-bin)
 compgen -G "/usr/lib/*/libfontconfig.so.1" >/dev/null || compgen -G "/usr/lib/libfontconfig.so.1" >/dev/null || need_pkgs+=(libfontconfig1)
 if [ "${#need_pkgs[@]}" -gt 0 ] && ! command -v apt-get >/dev/null 2>&1; then
   # Without apt only the dataset is essential; the ONNX validator is optional.
   case " ${need_pkgs[*]} " in
     *" dataset-fashion-mnist "*) die "Fashion-MNIST missing and no apt-get; install it into $FMNIST_DIR or pass --data-dir" ;;
   esac
-  log "warning: no apt-get; Python's onnx and OpenCV packages (independent checks of the ONNX exports) are not installed"
+  log "warning: no apt-get; Python's onnx and OpenCV packages (independent checks of the ONNX exports) and Open MPI are not installed"
   need_pkgs=()
 fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ElasticVit.Data;
+using ElasticVit.Distributed;
 using ElasticVit.Spaces;
 using ElasticVit.Training;
 using Spectre.Console;
@@ -30,8 +31,9 @@ public static class TrainCommands
             new("augment", "augment training images with the dataset's shifts and flips (off in the short-budget recipe, on with --paper)", null),
             new("lr", "peak learning rate per 512 images, scaled linearly with the batch (the paper: 5e-4 over 600 ImageNet epochs; minutes on a CPU need far more)", "LR", "0.02"),
             new("seed", "random seed", "S", "0"),
-            new("threads", "CPU threads", "T", "2"),
+            new("threads", "CPU threads (per rank under mpirun: default the cores left to each rank of the machine)", "T", "2"),
             new("shards", "data-parallel shards of each batch, one thread each (default: one per thread on cpu, 1 on cuda)", "S"),
+            new("accumulate", "micro-batches per step, trained in turn with their gradients summed (one process doing the work of K ranks)", "K", "1"),
             new("checkpoint-every", "steps between checkpoints", "N", "200"),
             new("probe-every", "steps between gradient-conflict probes (0: never)", "N", "50"),
             new("heldout-per-class", "held-out images per class carved from the training set", "N", "500"),
@@ -39,7 +41,7 @@ public static class TrainCommands
             new("device", "cpu or cuda", "DEV", "cpu"),
             new("teacher", "standalone subnet checkpoint (from 'extract') whose soft targets replace the labels for the level/max subnets", "FILE"),
             new("out", "run directory", "DIR", Required: true),
-            new("resume", "continue the run in --out from its last checkpoint", null),
+            new("resume", "continue the run in --out from its last checkpoint (--threads and --accumulate may change; the rest comes from the run)", null),
         ], RunTrain),
         new("eval", "BN-recalibrate a subnet of a trained supernet and measure held-out and test top-1", [
             Run, ArchCommands.Arch,
@@ -62,11 +64,54 @@ public static class TrainCommands
     {
         var run = new RunDirectory(a.RequiredString("out"));
         var resume = a.Flag("resume");
+        // Under mpirun rank 0 resolves the options (the run directory need exist on its machine only) and sends them to all.
+        var world = Communicator.World;
+        var sent = world.FromRoot(() => System.Text.Encoding.UTF8.GetBytes(ResolveOptions(a, run, resume).ToJson().ToJsonString()));
+        var options = TrainOptions.FromJson(JsonNode.Parse(sent)!.AsObject());
+        using var trainer = new Trainer(options, run, resume, world);
+        var ranks = world.Size > 1 ? $", {world.Description} × {options.Threads} thread(s)" : "";
+        var length = trainer.Budget is { } budget ? $"{budget.Seconds / 60:G4} minutes of steps (about {trainer.TotalSteps} so far: the count is fixed from the run's pace)" : $"{trainer.TotalSteps} steps";
+        AnsiConsole.MarkupLine($"training [bold]{Markup.Escape(options.Space)}[/] with [bold]{options.Sampler}[/]: {length} of {options.BatchSize} images ({trainer.BatchesPerEpoch} per epoch{ranks}), {trainer.Data.Train.Count} training / {trainer.Data.HeldOut.Count} held-out images" + (resume ? $", resuming at step {trainer.Step}" : ""));
+        var bar = new ProgressBar("train", trainer.TotalSteps);
+        // mpirun ends every rank with SIGTERM when one fails or is killed: rank 0 says where the run stands.
+        using var stopped = world.Size > 1 && world.IsRoot
+            ? System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ =>
+                Console.Error.WriteLine($"\nerror: the job was stopped during step {trainer.Step + 1} (a rank failed or was killed, or mpirun was interrupted); " +
+                    $"resume from the last checkpoint with: mpirun -np {world.Size} elasticvit train --out {run.Path} --resume"))
+            : null;
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            // First Ctrl-C: stop after the current step and keep the last checkpoint; the run can be resumed.
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        try
+        {
+            trainer.Run(p => { bar.Total = p.TotalSteps; bar.Report(p.Step, $"loss {p.Loss:F3}{(double.IsNaN(p.LevelFlopsM) ? "" : $" level {p.LevelFlopsM:G3}M")} {p.ImagesPerSecond:F0} img/s"); }, cancel: cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine($"\ninterrupted at step {trainer.Step}; resume with: elasticvit train --out {run.Path} --resume");
+            return 130;
+        }
+        AnsiConsole.MarkupLine($"done: {trainer.TotalSteps} steps; run directory [bold]{Markup.Escape(run.Path)}[/]");
+        return 0;
+    }
+
+    /// <summary>The run's options: from the command line for a new run, from its config.json with --resume.</summary>
+    private static TrainOptions ResolveOptions(ParsedArgs a, RunDirectory run, bool resume)
+    {
         TrainOptions options;
         if (resume)
         {
             if (!run.HasCheckpoint) throw new UsageException($"--resume: {run.Path} has no checkpoint to resume from");
             options = run.LoadOptions();
+            // The machine may differ from the one that started the run (other cores, another number of ranks).
+            if (a.Has("threads")) options = options with { Threads = a.Int("threads", 1, 256) };
+            else if (Communicator.LaunchedRanks > 1) options = options with { Threads = Communicator.DefaultThreadsPerRank };
+            // Resumed on another number of ranks, the same micro-batches need another --accumulate (ranks × K constant).
+            if (a.Has("accumulate")) options = options with { Accumulate = a.Int("accumulate", 1, 4096) };
         }
         else
         {
@@ -88,7 +133,8 @@ public static class TrainCommands
                 InplaceDistillation = a.Choice("inplace-distillation", "on", "off") == "on",
                 LrPer512 = a.Double("lr") is double lr && lr > 0 ? lr : throw new UsageException("--lr must be > 0"),
                 Seed = a.Int("seed", 0),
-                Threads = a.Int("threads", 1, 256),
+                Threads = a.Has("threads") || Communicator.LaunchedRanks == 1 ? a.Int("threads", 1, 256) : Communicator.DefaultThreadsPerRank,
+                Accumulate = a.Int("accumulate", 1, 4096),
                 Shards = a.Has("shards") ? a.Int("shards", 1, 256) : null,
                 CheckpointEvery = a.Int("checkpoint-every", 1),
                 ProbeEvery = a.Int("probe-every", 0),
@@ -112,28 +158,7 @@ public static class TrainCommands
             }
             SpaceLoader.Load(options.Space);
         }
-        using var trainer = new Trainer(options, run, resume);
-        var length = trainer.Budget is { } budget ? $"{budget.Seconds / 60:G4} minutes of steps (about {trainer.TotalSteps} so far: the count is fixed from the run's pace)" : $"{trainer.TotalSteps} steps";
-        AnsiConsole.MarkupLine($"training [bold]{Markup.Escape(options.Space)}[/] with [bold]{options.Sampler}[/]: {length} of {options.BatchSize} images ({trainer.BatchesPerEpoch} per epoch), {trainer.Data.Train.Count} training / {trainer.Data.HeldOut.Count} held-out images" + (resume ? $", resuming at step {trainer.Step}" : ""));
-        var bar = new ProgressBar("train", trainer.TotalSteps);
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            // First Ctrl-C: stop after the current step and keep the last checkpoint; the run can be resumed.
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        try
-        {
-            trainer.Run(p => { bar.Total = p.TotalSteps; bar.Report(p.Step, $"loss {p.Loss:F3}{(double.IsNaN(p.LevelFlopsM) ? "" : $" level {p.LevelFlopsM:G3}M")} {p.ImagesPerSecond:F0} img/s"); }, cancel: cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine($"\ninterrupted at step {trainer.Step}; resume with: elasticvit train --out {run.Path} --resume");
-            return 130;
-        }
-        AnsiConsole.MarkupLine($"done: {trainer.TotalSteps} steps; run directory [bold]{Markup.Escape(run.Path)}[/]");
-        return 0;
+        return options;
     }
 
     private static int RunEval(ParsedArgs a)

@@ -34,10 +34,15 @@ public static class CheckpointFile
         });
     }
 
-    public static (JsonObject Header, byte[] Payload) Read(string path)
+    public static (JsonObject Header, byte[] Payload) Read(string path) => Parse(ReadBytes(path), path);
+
+    /// <summary>A checkpoint file's bytes, unchecked (<see cref="Parse"/> checks them).</summary>
+    public static byte[] ReadBytes(string path) =>
+        File.Exists(path) ? File.ReadAllBytes(path) : throw new CheckpointException($"{path}: checkpoint not found");
+
+    /// <summary>Checks and splits the bytes of a checkpoint read from <paramref name="path"/>.</summary>
+    public static (JsonObject Header, byte[] Payload) Parse(byte[] bytes, string path)
     {
-        if (!File.Exists(path)) throw new CheckpointException($"{path}: checkpoint not found");
-        var bytes = File.ReadAllBytes(path);
         var start = Magic.Length + 4;
         var current = bytes.AsSpan().StartsWith(Magic);
         if (bytes.Length < start || !(current || bytes.AsSpan().StartsWith(PayloadOnlyMagic)))

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using ElasticVit.Nn;
 using ElasticVit.Supernet;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -149,6 +150,37 @@ public sealed class ShardedSupernet : IDisposable
                 _parameters[s][i].grad = null;
             }
         }
+    }
+
+    /// <summary>
+    /// Adds the supernet's gradients (after <see cref="ReduceGradients"/>) to one flat buffer, created by the first call
+    /// (<paramref name="flat"/> null): the sum over micro-batches of a step, and the single buffer the ranks of a job
+    /// allreduce. Every call of a step must see the same parameters with gradients (the step's subnets decide them).
+    /// The buffer belongs to the caller's dispose scope.
+    /// </summary>
+    public Tensor AddGradientsTo(Tensor? flat)
+    {
+        using var _ = no_grad();
+        var grads = _parameters[0].Where(p => p.grad is not null).Select(p => p.grad!.flatten()).ToList();
+        var sum = cat(grads);
+        if (flat is null) return sum;
+        if (flat.shape[0] != sum.shape[0]) throw new InvalidOperationException($"micro-batches of one step produced gradients of {flat.shape[0]} and {sum.shape[0]} values");
+        flat.add_(sum, ScalarOps.One);
+        return flat;
+    }
+
+    /// <summary>Overwrites the supernet's gradients with <paramref name="flat"/>'s values, in the order <see cref="AddGradientsTo"/> wrote them.</summary>
+    public void LoadGradients(Tensor flat)
+    {
+        using var _ = no_grad();
+        long offset = 0;
+        foreach (var p in _parameters[0])
+        {
+            if (p.grad is not { } grad) continue;
+            grad.copy_(flat.narrow(0, offset, grad.numel()).view_as(grad));
+            offset += grad.numel();
+        }
+        if (offset != flat.shape[0]) throw new InvalidOperationException($"a flat buffer of {flat.shape[0]} values for gradients of {offset}");
     }
 
     public void Dispose()

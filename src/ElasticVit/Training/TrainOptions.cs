@@ -56,6 +56,11 @@ public sealed record TrainOptions
 
     /// <summary>The shard count the run uses: <see cref="Shards"/>, or its default for the device.</summary>
     public int EffectiveShards => Shards ?? (Device == "cpu" ? Threads : 1);
+    /// <summary>
+    /// Micro-batches per step, trained one after another with their gradients summed before the update: the batch of
+    /// a step that does not fit at once, and the single-process equivalent of that many ranks of a job.
+    /// </summary>
+    public int Accumulate { get; init; } = 1;
     public int CheckpointEvery { get; init; } = 200;
     public int HeldOutPerClass { get; init; } = 500;
     /// <summary>Peak learning rate per 512 images (scaled linearly with the batch size); the short-budget default (bench/results/quality.md).</summary>
@@ -75,7 +80,7 @@ public sealed record TrainOptions
     public JsonObject ToJson() => new()
     {
         ["space"] = Space, ["dataset"] = Dataset.ToString(), ["data_dir"] = DataDir, ["sampler"] = Sampler,
-        ["epochs"] = Epochs, ["steps"] = Steps, ["minutes"] = Minutes, ["level_subnets"] = LevelSubnets, ["max_first_fraction"] = MaxFirstFraction, ["batch_size"] = BatchSize, ["augment"] = Augment, ["zero_init_residuals"] = ZeroInitResiduals, ["inplace_distillation"] = InplaceDistillation, ["seed"] = Seed, ["threads"] = Threads, ["shards"] = Shards,
+        ["epochs"] = Epochs, ["steps"] = Steps, ["minutes"] = Minutes, ["level_subnets"] = LevelSubnets, ["max_first_fraction"] = MaxFirstFraction, ["batch_size"] = BatchSize, ["augment"] = Augment, ["zero_init_residuals"] = ZeroInitResiduals, ["inplace_distillation"] = InplaceDistillation, ["seed"] = Seed, ["threads"] = Threads, ["shards"] = Shards, ["accumulate"] = Accumulate,
         ["checkpoint_every"] = CheckpointEvery, ["heldout_per_class"] = HeldOutPerClass, ["lr_per_512"] = LrPer512,
         ["weight_decay"] = WeightDecay, ["warmup_fraction"] = WarmupFraction, ["clip_factor"] = ClipFactor, ["ema_decay"] = EmaDecay,
         ["probe_every"] = ProbeEvery, ["teacher"] = Teacher, ["train_limit"] = TrainLimit, ["device"] = Device,
@@ -87,6 +92,7 @@ public sealed record TrainOptions
         Sampler = (string)o["sampler"]!, Epochs = (double?)o["epochs"], Steps = (long?)o["steps"], Minutes = (double?)o["minutes"], LevelSubnets = (int?)o["level_subnets"] ?? 3, MaxFirstFraction = (double?)o["max_first_fraction"] ?? 0, BatchSize = (int)o["batch_size"]!, Augment = (bool?)o["augment"] ?? true, ZeroInitResiduals = (bool?)o["zero_init_residuals"] ?? false, InplaceDistillation = (bool?)o["inplace_distillation"] ?? true,
         Seed = (int)o["seed"]!, Threads = (int)o["threads"]!,
         Shards = o.ContainsKey("shards") ? (int?)o["shards"] : 1,   // runs from before sharding trained one batch on one thread
+        Accumulate = (int?)o["accumulate"] ?? 1,
         CheckpointEvery = (int)o["checkpoint_every"]!,
         HeldOutPerClass = (int)o["heldout_per_class"]!, LrPer512 = (double)o["lr_per_512"]!, WeightDecay = (double)o["weight_decay"]!,
         WarmupFraction = (double)o["warmup_fraction"]!, ClipFactor = (double)o["clip_factor"]!, EmaDecay = (double?)o["ema_decay"],

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using ElasticVit.Data;
+using ElasticVit.Distributed;
 using ElasticVit.Sampling;
 using ElasticVit.Spaces;
 using ElasticVit.Supernet;
@@ -17,6 +18,11 @@ public readonly record struct TrainProgress(long Step, long TotalSteps, int Epoc
 /// accumulation — level/max subnets on label-smoothed cross-entropy (or a teacher's soft targets), min subnets by in-place
 /// adaptive α-divergence distillation towards them — then adaptive gradient clipping, one AdamW step and an EMA update.
 /// Checkpoints are atomic and hold everything needed for an exact resume.
+/// Data parallelism at two levels, both averaging gradients over the whole batch: the ranks of a job
+/// (<see cref="ICommunicator"/>, e.g. Open MPI) each take a contiguous part of the batch, cut it into
+/// <see cref="TrainOptions.Accumulate"/> micro-batches in turn, and those into shards trained by threads
+/// (<see cref="ShardedSupernet"/>). Every rank samples the same subnets and applies the same update; rank 0 alone writes
+/// the run directory.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -40,6 +46,7 @@ public sealed class Trainer : IDisposable
     // Without augmentation the training batch is the un-augmented batch PAS scores on, so the scoring forward of an explored
     // subnet is also its training forward: kept here per shard (logits and their graph) until the subnet trains.
     private readonly Dictionary<string, Tensor>[] _scoringForwards;
+    private readonly ICommunicator _comm;
     private long _step;
 
     /// <summary>The run's steps; with a time budget re-planned from the run's pace until the plan freezes (<see cref="TimeBudget"/>).</summary>
@@ -49,10 +56,12 @@ public sealed class Trainer : IDisposable
     public TimeBudget? Budget => _budget;
     public int BatchesPerEpoch { get; }
 
-    public Trainer(TrainOptions options, RunDirectory run, bool resume)
+    /// <param name="comm">The job's processes (default: this one alone); every rank constructs the trainer with the same options.</param>
+    public Trainer(TrainOptions options, RunDirectory run, bool resume, ICommunicator? comm = null)
     {
         _o = options;
         _run = run;
+        _comm = comm ?? SingleProcess.Instance;
         torch.set_num_threads(options.Threads);
         _device = RunDirectory.ParseDevice(options.Device);
         _space = SpaceLoader.Load(options.Space);
@@ -77,8 +86,9 @@ public sealed class Trainer : IDisposable
         _emaUpdater = new Ema(_ema, _net, options.EmaDecay ?? Ema.ForRun(TotalSteps));
         _emaUpdater.CopyFromSource();
         var shards = options.EffectiveShards;
-        if (options.BatchSize / shards < 2)
-            throw new TrainingException($"a batch of {options.BatchSize} cut into {shards} shards leaves fewer than 2 images per shard for BatchNorm; use a larger --batch-size or fewer --shards");
+        var parts = (long)_comm.Size * options.Accumulate * shards;
+        if (options.BatchSize / parts < 2)
+            throw new TrainingException($"a batch of {options.BatchSize} cut into {_comm.Size} rank(s) × {options.Accumulate} micro-batch(es) × {shards} shard(s) leaves fewer than 2 images per shard for BatchNorm; use a larger --batch-size or fewer parts");
         _shards = new ShardedSupernet(_net, shards, Math.Max(1, options.Threads / shards));
         _scoringForwards = Enumerable.Range(0, shards).Select(_ => new Dictionary<string, Tensor>(StringComparer.Ordinal)).ToArray();
         _optimizer = new AdamW(ParameterGroups(_net))
@@ -98,7 +108,11 @@ public sealed class Trainer : IDisposable
             _teacher.eval();
         }
         if (resume) LoadCheckpoint();
-        else run.Initialise(options);
+        else
+        {
+            if (_comm.IsRoot) run.Initialise(options);
+            if (_comm.Size > 1) ShareInitialWeights();
+        }
     }
 
     /// <summary>No weight decay on the stem, MBConv layers (incl. reductions), relative-position tables, biases and 1-D parameters (METHOD.md §4).</summary>
@@ -123,33 +137,41 @@ public sealed class Trainer : IDisposable
     {
         var clock = Stopwatch.StartNew();
         var startStep = _step;
-        using var metrics = _run.OpenMetrics(_step);
+        using var metrics = _comm.IsRoot ? _run.OpenMetrics(_step) : null;
+        var stop = false;
         while (_step < TotalSteps && (stopAfterStep is null || _step < stopAfterStep))
         {
             var epoch = (int)(_step / BatchesPerEpoch);
             foreach (var batch in _loader.HostBatches(epoch, (int)(_step % BatchesPerEpoch)))
             {
                 if (_step >= TotalSteps || (stopAfterStep is not null && _step >= stopAfterStep)) break;
-                cancel.ThrowIfCancellationRequested();
+                if (stop || (_comm.Size == 1 && cancel.IsCancellationRequested)) throw new OperationCanceledException(cancel);
                 var stepClock = Stopwatch.StartNew();
                 var totalEpochs = (int)((TotalSteps + BatchesPerEpoch - 1) / BatchesPerEpoch);
                 var record = TrainStep(batch, new TrainingProgress(epoch, batch.Index, BatchesPerEpoch, totalEpochs));
                 _step++;
                 var seconds = stepClock.Elapsed.TotalSeconds;
+                if (_comm.Size > 1)
+                {
+                    // Ranks agree on the step's time (the time budget re-plans from it) and on stopping.
+                    Span<double> shared = [seconds, cancel.IsCancellationRequested ? 1 : 0];
+                    _comm.AllReduceMax(shared);
+                    (seconds, stop) = (shared[0], shared[1] > 0);
+                }
                 if (_budget is not null) Replan(_budget.AfterStep(_step, seconds));
                 record["images_per_s"] = Math.Round(batch.Size / seconds, 1);
                 record["step_seconds"] = Math.Round(seconds, 4);
-                metrics.Write(record);
+                metrics?.Write(record);
                 progress?.Invoke(new TrainProgress(_step, TotalSteps, epoch, (double)record["loss_total"]!, (double?)record["level_flops_m"] ?? double.NaN,
                     (_step - startStep) * (double)_o.BatchSize / clock.Elapsed.TotalSeconds, clock.Elapsed));
-                if (_step % _o.CheckpointEvery == 0 || _step == TotalSteps)
+                if (_comm.IsRoot && (_step % _o.CheckpointEvery == 0 || _step == TotalSteps))
                 {
-                    metrics.Flush();
+                    metrics!.Flush();
                     SaveCheckpoint();
                 }
             }
         }
-        if (_step == TotalSteps) _run.WriteSummary(_step, clock.Elapsed, _budget);
+        if (_step == TotalSteps && _comm.IsRoot) _run.WriteSummary(_step, clock.Elapsed, _budget);
     }
 
     /// <summary>Adopts a re-planned step count: the schedule follows it, and so does the EMA's window unless one was given.</summary>
@@ -190,27 +212,53 @@ public sealed class Trainer : IDisposable
             ["level_index"] = plan.LevelIndex, ["level_flops_m"] = double.IsNaN(plan.LevelFlopsM) ? null : plan.LevelFlopsM,
         };
         // A probe compares the step's subnets: none to compare while the max subnet trains alone.
-        if (_o.ProbeEvery > 0 && _step % _o.ProbeEvery == 0 && plan.Subnets.Count > 1) record["grad_cosine"] = Probe(plan, x, y);
+        // The probe is a diagnostic of the metrics file: rank 0 takes it on its part of the batch.
+        if (_comm.IsRoot && _o.ProbeEvery > 0 && _step % _o.ProbeEvery == 0 && plan.Subnets.Count > 1)
+        {
+            var (start, length) = RankPart(x.shape[0]);
+            record["grad_cosine"] = Probe(plan, x.narrow(0, start, length), y.narrow(0, start, length));
+        }
         phases.Lap("probe");
 
         var lr = new CosineSchedule(_o.PeakLr, TotalSteps, (long)Math.Round(_o.WarmupFraction * TotalSteps)).At(_step);
         _optimizer.ZeroGrad();
-        _shards.ZeroGrad();
-        var split = ShardedSupernet.Split(x.shape[0], _shards.Count);
-        var shardLosses = new double[_shards.Count][];
-        var shardPhases = new StepPhases[_shards.Count];
-        _shards.Run(s =>
+        // Each subnet's loss on the whole batch: the shards' losses weighted by their share of it, summed over the ranks.
+        var losses = new double[plan.Subnets.Count];
+        var microBatches = MicroBatches(x.shape[0]);
+        var shareGradients = microBatches.Count > 1 || _comm.Size > 1;
+        Tensor? flatGradients = null;
+        foreach (var (microStart, microLength) in microBatches)
         {
-            using var shardScope = NewDisposeScope();
-            shardPhases[s] = new StepPhases();
-            var (start, length) = split[s];
-            shardLosses[s] = TrainShard(s, plan, x.narrow(0, start, length), y.narrow(0, start, length), shardPhases[s]);
-        });
-        phases.Lap("shards");
-        phases.Absorb("shards", shardPhases[0]);   // what is left of "shards" is the wait for the other shards
-        var weights = split.Select(part => part.Length / (double)x.shape[0]).ToArray();
-        _shards.ReduceGradients(weights);
-        phases.Lap("reduce");
+            _shards.ZeroGrad();
+            var split = ShardedSupernet.Split(microLength, _shards.Count);
+            var shardLosses = new double[_shards.Count][];
+            var shardPhases = new StepPhases[_shards.Count];
+            _shards.Run(s =>
+            {
+                using var shardScope = NewDisposeScope();
+                shardPhases[s] = new StepPhases();
+                var (start, length) = split[s];
+                shardLosses[s] = TrainShard(s, plan, x.narrow(0, microStart + start, length), y.narrow(0, microStart + start, length), shardPhases[s]);
+            });
+            phases.Lap("shards");
+            phases.Absorb("shards", shardPhases[0]);   // what is left of "shards" is the wait for the other shards
+            var weights = split.Select(part => part.Length / (double)x.shape[0]).ToArray();
+            _shards.ReduceGradients(weights);
+            for (var i = 0; i < losses.Length; i++)
+                for (var sh = 0; sh < _shards.Count; sh++) losses[i] += weights[sh] * shardLosses[sh][i];
+            if (shareGradients) flatGradients = _shards.AddGradientsTo(flatGradients);
+            phases.Lap("reduce");
+        }
+        if (shareGradients)
+        {
+            // One fused allreduce of all gradients per step (Horovod's tensor fusion); the micro-batches' sum is already in it.
+            // MPI reads host memory: a GPU's buffer travels through a CPU copy.
+            var host = flatGradients!.device_type == DeviceType.CPU ? flatGradients : flatGradients.cpu();
+            _comm.AllReduceSum(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(host.bytes));
+            _shards.LoadGradients(host.to(_device));
+            _comm.AllReduceSum(losses);
+            phases.Lap("allreduce");
+        }
         // Clipping, the optimizer and the EMA act on each parameter alone: every shard's thread takes its share of them.
         var updatePhases = new StepPhases[_shards.Count];
         _shards.Run(s =>
@@ -227,15 +275,14 @@ public sealed class Trainer : IDisposable
         phases.Lap("update");
         phases.Absorb("update", updatePhases[0]);
 
-        // Each subnet's loss on the whole batch: the shards' losses weighted by their share of it.
-        var losses = new JsonArray();
+        var lossValues = new JsonArray();
         var byRole = new Dictionary<string, List<double>>();
         double total = 0;
         for (var i = 0; i < plan.Subnets.Count; i++)
         {
-            var value = Enumerable.Range(0, _shards.Count).Sum(sh => weights[sh] * shardLosses[sh][i]);
+            var value = losses[i];
             total += value;
-            losses.Add(Math.Round(value, 5));
+            lossValues.Add(Math.Round(value, 5));
             var role = RoleName(plan.Subnets[i].Role);
             if (!byRole.TryGetValue(role, out var list)) byRole[role] = list = [];
             list.Add(value);
@@ -243,7 +290,7 @@ public sealed class Trainer : IDisposable
         record["lr"] = lr;
         record["loss"] = new JsonObject(byRole.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value.Average(), 5))));
         record["loss_total"] = Math.Round(total, 5);
-        record["subnet_losses"] = losses;
+        record["subnet_losses"] = lossValues;
         record["subnet_roles"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)RoleName(s.Role)).ToArray());
         record["subnet_keys"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)s.Subnet.Key).ToArray());
         record["subnet_flops_m"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)Math.Round(Complexity.FlopsM(_space, s.Subnet), 3)).ToArray());
@@ -319,27 +366,46 @@ public sealed class Trainer : IDisposable
     /// </summary>
     private double[] Score(IReadOnlyList<Subnet> subnets, Tensor x, Tensor y, bool keepForTraining)
     {
-        var split = ShardedSupernet.Split(x.shape[0], _shards.Count);
-        var sums = new double[_shards.Count, subnets.Count];
-        _shards.Run(s =>
+        var microBatches = MicroBatches(x.shape[0]);
+        keepForTraining &= microBatches.Count == 1;   // a kept forward is per shard and subnet: one micro-batch only
+        var total = new double[subnets.Count];
+        foreach (var (microStart, microLength) in microBatches)
         {
-            var net = _shards[s];
-            var norms = net.BatchNorms().ToArray();
-            if (!keepForTraining) foreach (var bn in norms) bn.Momentum = 0;
-            net.train();
-            var (start, length) = split[s];
-            using (keepForTraining ? null : no_grad())
-                for (var i = 0; i < subnets.Count; i++)
-                {
-                    using var scope = NewDisposeScope();
-                    net.SetActive(subnets[i]);
-                    var logits = net.forward(x.narrow(0, start, length));
-                    using (no_grad()) sums[s, i] = nn.functional.cross_entropy(logits, y.narrow(0, start, length), reduction: nn.Reduction.Sum).item<float>();
-                    if (keepForTraining) _scoringForwards[s][subnets[i].Key] = logits.DetachFromDisposeScope();
-                }
-            foreach (var bn in norms) bn.Momentum = 0.1;
-        });
-        return Enumerable.Range(0, subnets.Count).Select(i => -Enumerable.Range(0, _shards.Count).Sum(s => sums[s, i]) / x.shape[0]).ToArray();
+            var split = ShardedSupernet.Split(microLength, _shards.Count);
+            var sums = new double[_shards.Count, subnets.Count];
+            _shards.Run(s =>
+            {
+                var net = _shards[s];
+                var norms = net.BatchNorms().ToArray();
+                if (!keepForTraining) foreach (var bn in norms) bn.Momentum = 0;
+                net.train();
+                var (start, length) = split[s];
+                using (keepForTraining ? null : no_grad())
+                    for (var i = 0; i < subnets.Count; i++)
+                    {
+                        using var scope = NewDisposeScope();
+                        net.SetActive(subnets[i]);
+                        var logits = net.forward(x.narrow(0, microStart + start, length));
+                        using (no_grad()) sums[s, i] = nn.functional.cross_entropy(logits, y.narrow(0, microStart + start, length), reduction: nn.Reduction.Sum).item<float>();
+                        if (keepForTraining) _scoringForwards[s][subnets[i].Key] = logits.DetachFromDisposeScope();
+                    }
+                foreach (var bn in norms) bn.Momentum = 0.1;
+            });
+            for (var i = 0; i < subnets.Count; i++) total[i] += Enumerable.Range(0, _shards.Count).Sum(s => sums[s, i]);
+        }
+        // Every rank's banks must stay identical: the scores are those of the whole batch.
+        _comm.AllReduceSum(total);
+        return total.Select(sum => -sum / x.shape[0]).ToArray();
+    }
+
+    /// <summary>This rank's contiguous part of a batch of <paramref name="batch"/> images.</summary>
+    private (long Start, long Length) RankPart(long batch) => ShardedSupernet.Split(batch, _comm.Size)[_comm.Rank];
+
+    /// <summary>The micro-batches this rank trains in turn: its part of the batch cut into <see cref="TrainOptions.Accumulate"/>, in batch coordinates.</summary>
+    private List<(long Start, long Length)> MicroBatches(long batch)
+    {
+        var (start, length) = RankPart(batch);
+        return ShardedSupernet.Split(length, _o.Accumulate).Select(m => (start + m.Start, m.Length)).ToList();
     }
 
     /// <summary>Cosine similarity between the gradients of the step's subnets, and between the level's min subnet and a subnet two levels up.</summary>
@@ -368,6 +434,27 @@ public sealed class Trainer : IDisposable
             }
         }
         return result;
+    }
+
+    /// <summary>Every rank starts from rank 0's weights (Horovod's broadcast of the initial state): seeds need not agree across machines.</summary>
+    private void ShareInitialWeights()
+    {
+        var bytes = _comm.FromRoot(() =>
+        {
+            using var ms = new MemoryStream();
+            using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                TensorArchive.Write(w, _net.state_dict());
+                TensorArchive.Write(w, _ema.state_dict());
+            }
+            return ms.ToArray();
+        });
+        if (_comm.IsRoot) return;
+        using var r = new BinaryReader(new MemoryStream(bytes));
+        var (model, ema) = (TensorArchive.Read(r), TensorArchive.Read(r));
+        TensorArchive.LoadInto(_net, model, "rank 0's initial weights");
+        TensorArchive.LoadInto(_ema, ema, "rank 0's initial weights");
+        foreach (var t in model.Values.Concat(ema.Values)) t.Dispose();
     }
 
     private void SaveCheckpoint()
@@ -399,7 +486,7 @@ public sealed class Trainer : IDisposable
     private void LoadCheckpoint()
     {
         var path = _run.CheckpointPath;
-        var (header, payload) = CheckpointFile.Read(path);
+        var (header, payload) = CheckpointFile.Parse(_comm.FromRoot(() => CheckpointFile.ReadBytes(path)), path);
         var h = TrainCheckpointHeader.Parse(header, path);
         if (h.Space != _space.Name) throw new CheckpointException($"{path}: written for space {h.Space}, not {_space.Name}");
         using var r = new BinaryReader(new MemoryStream(payload));
