@@ -18,7 +18,9 @@ public static class SearchOutput
 {
     public const string Format = "elasticvit-search/1";
 
-    public sealed record Context(string Run, SearchSpace Space, EvolutionOptions Evolution, SupernetFitness Fitness, int MemoryBankSeeds);
+    /// <param name="EvaluationsPerMinute">Of the whole job (all ranks under mpirun).</param>
+    /// <param name="Ranks">Processes of the job that shared the evaluations.</param>
+    public sealed record Context(string Run, SearchSpace Space, EvolutionOptions Evolution, SupernetFitness Fitness, int MemoryBankSeeds, double EvaluationsPerMinute, int Ranks);
 
     public static void Write(string path, SearchReport report, IReadOnlyDictionary<string, (double HeldOut, double Test)> winners, Context context, IReadOnlyList<string> plots)
     {
@@ -56,7 +58,8 @@ public static class SearchOutput
             ["evaluations"] = report.Evaluations,
             ["cache_hits"] = report.CacheHits,
             ["seconds"] = Math.Round(report.Elapsed.TotalSeconds, 2),
-            ["evaluations_per_minute"] = Math.Round(c.Fitness.EvaluationsPerMinute, 1),
+            ["evaluations_per_minute"] = Math.Round(c.EvaluationsPerMinute, 1),
+            ["ranks"] = c.Ranks,
         },
         ["pareto_front"] = new JsonObject
         {

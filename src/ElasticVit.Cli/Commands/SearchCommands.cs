@@ -1,3 +1,4 @@
+using ElasticVit.Distributed;
 using ElasticVit.Search;
 using ElasticVit.Spaces;
 using ElasticVit.Training;
@@ -25,7 +26,7 @@ public static class SearchCommands
             new("fitness-images", "held-out images per class scored for fitness (0: the whole held-out split)", "N", "100"),
             new("calibration-batches", "batches of 64 training images for BN recalibration of each subnet", "N", "4"),
             new("fitness-engine", "what scores each recalibrated subnet: ort (ONNX Runtime, in memory), torch, or auto (ort on CPU)", "auto|ort|torch", "auto"),
-            new("threads", "CPU threads: T subnets are evaluated at once, each single-threaded on its own supernet copy", "T", "2"),
+            new("threads", "CPU threads: T subnets are evaluated at once, each single-threaded on its own supernet copy (per rank under mpirun: default the cores left to each rank of the machine)", "T", "2"),
         ], RunSearch),
     ];
 
@@ -35,7 +36,8 @@ public static class SearchCommands
         var evolution = (a.Flag("paper") ? EvolutionOptions.Paper : Defaults) with { Seed = a.Int("seed", 0), UsePredictor = a.Choice("predictor", "on", "off") == "on" };
         if (a.Has("population")) evolution = evolution with { Population = a.Int("population", 4, 100_000) };
         if (a.Has("generations")) evolution = evolution with { Generations = a.Int("generations", 0, 10_000) };
-        var threads = a.Int("threads", 1, 256);
+        var world = Communicator.World;
+        var threads = a.Has("threads") || Communicator.LaunchedRanks == 1 ? a.Int("threads", 1, 256) : Communicator.DefaultThreadsPerRank;
         var fitnessOptions = new FitnessOptions { ImagesPerClass = a.Int("fitness-images", 0), CalibrationBatches = a.Int("calibration-batches", 1, 10_000), Workers = threads,
             Engine = a.Choice("fitness-engine", "auto", "ort", "torch") switch { "ort" => FitnessEngine.OnnxRuntime, "torch" => FitnessEngine.Torch, _ => FitnessEngine.Auto } };
 
@@ -54,24 +56,29 @@ public static class SearchCommands
         AnsiConsole.MarkupLine(Markup.Escape(
             $"searching {space.Name} ({runDir.Path}) for {alternatives.Count} budget(s): population {evolution.Population}, {evolution.Generations} generations, " +
             $"fitness on {fitness.FitnessImages} held-out images ({(fitness.UsesOnnxRuntime ? "ONNX Runtime" : "TorchSharp")}) after BN recalibration on {fitness.CalibrationImages} training images" +
-            (seeds.Count > 0 ? $", {seeds.Count} memory-bank subnets as seeds" : "")));
+            (seeds.Count > 0 ? $", {seeds.Count} memory-bank subnets as seeds" : "") +
+            (world.Size > 1 ? $"; {world.Description} × {threads} thread(s)" : "")));
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;
         SearchReport report;
-        try { report = SearchRunner.Run(space, alternatives, fitness, evolution, Progress(alternatives, evolution, fitness), seeds, cancel.Token); }
+        // Under mpirun every rank runs the same search and scores its share of each generation; rank 0 reports.
+        try { report = SearchRunner.Run(space, alternatives, new DistributedEvaluator(fitness, world), evolution, Progress(alternatives, evolution, fitness), seeds, cancel.Token); }
         finally { Console.CancelKeyPress -= onCancel; }
+        if (!world.IsRoot) return 0;
 
         var distinct = report.Alternatives.Select(r => r.Winner.Subnet).DistinctBy(s => s.Key).ToList();
         Console.Error.WriteLine($"scoring {distinct.Count} winner(s) on the whole held-out split ({run.Data.HeldOut.Count} images) and the test set ({run.Data.Test.Count}), for the report only");
         var winners = distinct.ToDictionary(s => s.Key, fitness.Report, StringComparer.Ordinal);
-        var context = new SearchOutput.Context(runDir.Path, space, evolution, fitness, seeds.Count);
+        // A rank's own rate times the ranks would flatter a job whose ranks wait for each other: the job's evaluations over its time.
+        var perMinute = world.Size > 1 ? report.Evaluations / report.Elapsed.TotalMinutes : fitness.EvaluationsPerMinute;
+        var context = new SearchOutput.Context(runDir.Path, space, evolution, fitness, seeds.Count, perMinute, world.Size);
         var plots = SearchPlots.Write(report, output);
         SearchOutput.Write(output, report, winners, context, plots);
         PrintWinners(report, winners);
         AnsiConsole.MarkupLine(Markup.Escape(
-            $"{report.Evaluations} evaluations ({fitness.EvaluationsPerMinute:F0}/min), {report.CacheHits} cache hits, {ProgressBar.Format(report.Elapsed)}; wrote {string.Join(", ", plots.Prepend(output))}"));
+            $"{report.Evaluations} evaluations ({perMinute:F0}/min{(world.Size > 1 ? $", {world.Size} ranks" : "")}), {report.CacheHits} cache hits, {ProgressBar.Format(report.Elapsed)}; wrote {string.Join(", ", plots.Prepend(output))}"));
         return 0;
     }
 
