@@ -12,7 +12,10 @@ public static class PngDecoder
 {
     private static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
-    public static DecodedImage Read(string path) => Decode(File.ReadAllBytes(path), path);
+    /// <summary>The largest PNG file read (a 8192² RGBA image compresses to far less).</summary>
+    public const long MaxFileBytes = 256L << 20;
+
+    public static DecodedImage Read(string path) => Decode(IO.InputFile.ReadBytes(path, MaxFileBytes, m => new DataException(m)), path);
 
     public static DecodedImage Decode(byte[] png, string source)
     {

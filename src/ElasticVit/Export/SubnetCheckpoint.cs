@@ -57,7 +57,7 @@ public static class SubnetCheckpoint
     /// </summary>
     public static (StaticModel Model, ExportInfo Info) Load(string path)
     {
-        var bytes = File.ReadAllBytes(path);
+        var bytes = IO.InputFile.ReadBytes(path, Training.CheckpointFile.MaxBytes, m => new CheckpointException(m));
         if (bytes.Length < PreambleBytes || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
             throw Fail(path, "not an ElasticViT subnet checkpoint (no EVITSUBN header)");
         var version = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));

@@ -17,16 +17,44 @@ public static class InputFile
     };
 
     /// <summary>The text of <paramref name="path"/>, refused before reading when larger than <paramref name="maxBytes"/>.</summary>
-    public static string ReadText(string path, long maxBytes, Func<string, Exception> error)
+    public static string ReadText(string path, long maxBytes, Func<string, Exception> error) =>
+        new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetString(StripBom(ReadBytes(path, maxBytes, error)));
+
+    /// <summary>
+    /// The bytes of <paramref name="path"/>: a regular file of at most <paramref name="maxBytes"/> (checked before reading,
+    /// and again while reading, for a file that grows meanwhile).
+    /// </summary>
+    public static byte[] ReadBytes(string path, long maxBytes, Func<string, Exception> error)
     {
         RequireAtMost(path, maxBytes, error);
-        try { return File.ReadAllText(path, Encoding.UTF8); }
+        maxBytes = Math.Min(maxBytes, Array.MaxLength - 1);
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+            using var buffer = new MemoryStream((int)Math.Min(stream.Length, maxBytes));
+            var chunk = new byte[1 << 16];
+            int read;
+            while ((read = stream.Read(chunk)) > 0)
+            {
+                if (buffer.Length + read > maxBytes) throw error($"{path}: more than the {maxBytes:N0} bytes such a file may have");
+                buffer.Write(chunk, 0, read);
+            }
+            return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw error($"{path}: cannot read ({e.Message})"); }
     }
 
-    /// <summary>Refuses <paramref name="path"/> when it is larger than <paramref name="maxBytes"/>, before anything reads it.</summary>
+    private static ReadOnlySpan<byte> StripBom(byte[] bytes) => bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes.AsSpan(3) : bytes;
+
+    /// <summary>
+    /// Refuses <paramref name="path"/> when it is not a regular file (a device such as /dev/zero never ends, a named pipe
+    /// blocks until someone writes to it) or larger than <paramref name="maxBytes"/>, before anything opens it.
+    /// </summary>
     public static void RequireAtMost(string path, long maxBytes, Func<string, Exception> error)
     {
+        if (Directory.Exists(path)) throw error($"{path}: is a directory, not a file");
+        if (!File.Exists(path)) throw error($"{path}: not found");
+        if (FileKind.Of(path) is { } kind && kind != "regular file") throw error($"{path}: is a {kind}, not a regular file");
         long length;
         try { length = new FileInfo(path).Length; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw error($"{path}: cannot read ({e.Message})"); }

@@ -38,7 +38,10 @@ public static class CheckpointFile
 
     /// <summary>A checkpoint file's bytes, unchecked (<see cref="Parse"/> checks them).</summary>
     public static byte[] ReadBytes(string path) =>
-        File.Exists(path) ? File.ReadAllBytes(path) : throw new CheckpointException($"{path}: checkpoint not found");
+        File.Exists(path) ? InputFile.ReadBytes(path, MaxBytes, m => new CheckpointException(m)) : throw new CheckpointException($"{path}: checkpoint not found");
+
+    /// <summary>The largest checkpoint read: one .NET array.</summary>
+    public const long MaxBytes = 2L << 30;
 
     /// <summary>Checks and splits the bytes of a checkpoint read from <paramref name="path"/>.</summary>
     public static (JsonObject Header, byte[] Payload) Parse(byte[] bytes, string path)

@@ -71,6 +71,63 @@ public sealed class ReportedInputTests : IDisposable
         Assert.DoesNotContain('\n', error.Message);
     }
 
+    /// <summary>Every reader of the input gate, each given a path.</summary>
+    public static TheoryData<string> Readers => ["space", "subnet", "lut", "checkpoint", "subnet-checkpoint", "idx"];
+
+    private static void Read(string reader, string path)
+    {
+        switch (reader)
+        {
+            case "space": SpaceLoader.Load(path); break;
+            case "subnet": TestSpaces.Tiny.Resolve(path); break;
+            case "lut": LatencyTable.Load(path); break;
+            case "checkpoint": CheckpointFile.Read(path); break;
+            case "subnet-checkpoint": ElasticVit.Export.SubnetCheckpoint.Load(path); break;
+            case "idx": DataFiles.ReadAll(path); break;
+            default: throw new ArgumentException(reader);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Readers))]
+    public void A_device_that_never_ends_is_refused_before_it_is_read(string reader)
+    {
+        // /dev/zero reports a length of 0 and never ends: read to the end, it fills the memory.
+        var error = Assert.ThrowsAny<UserError>(() => Read(reader, "/dev/zero"));
+        Assert.Equal("/dev/zero: is a character device, not a regular file", error.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(Readers))]
+    public async Task A_named_pipe_is_refused_at_once_instead_of_waiting_for_a_writer(string reader)
+    {
+        var fifo = Path.Combine(_dir, "input.fifo");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])) await mkfifo.WaitForExitAsync();
+        // Opening a pipe for reading blocks until a writer comes: a hang is caught by a bound no machine is slow enough to reach.
+        var read = Task.Run(() => Assert.ThrowsAny<UserError>(() => Read(reader, fifo)));
+        var error = await read.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal($"{fifo}: is a named pipe, not a regular file", error.Message);
+    }
+
+    [Fact]
+    public void A_directory_given_as_a_file_is_refused_naming_it()
+    {
+        var error = Assert.ThrowsAny<UserError>(() => LatencyTable.Load(_dir));
+        Assert.Equal($"{_dir}: is a directory, not a file", error.Message);
+    }
+
+    [Fact]
+    public void A_dataset_file_that_inflates_beyond_the_limit_is_refused_while_it_is_decompressed()
+    {
+        var path = Path.Combine(_dir, "bomb-idx3-ubyte.gz");
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(path), System.IO.Compression.CompressionLevel.SmallestSize))
+            gz.Write(new byte[1 << 20]);
+        Assert.True(new FileInfo(path).Length < 4096);
+        var error = Assert.Throws<DataException>(() => DataFiles.ReadAll(path, maxBytes: 100_000));
+        Assert.Equal($"{path}: decompresses to more than the 100,000 bytes a dataset file may have", error.Message);
+        Assert.Equal(1 << 20, DataFiles.ReadAll(path).Length);   // within the real limit it is read whole
+    }
+
     [Fact]
     public void A_flipped_bit_in_the_checkpoint_header_is_caught_by_the_checksum()
     {
