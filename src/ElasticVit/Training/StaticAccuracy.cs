@@ -1,5 +1,6 @@
 using ElasticVit.Data;
 using ElasticVit.Supernet;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ElasticVit.Training;
@@ -7,7 +8,7 @@ namespace ElasticVit.Training;
 /// <summary>Top-1 accuracy of a static model in TorchSharp (eval mode, normalised images).</summary>
 public static class StaticAccuracy
 {
-    public static double Measure(StaticModel model, LabeledImages images, Normalization normalization, int batchSize = 500)
+    public static double Measure(nn.Module<Tensor, Tensor> model, LabeledImages images, Normalization normalization, int batchSize = 500)
     {
         model.eval();
         long correct = 0;

@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ElasticVit.Data;
+using ElasticVit.IO;
+using ElasticVit.Latency.Profiling;
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using ElasticVit.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ElasticVit.Bench;
+
+/// <summary>
+/// The product's claim, measured for one trained supernet (issue 14, item 4): for a fixed subnet set (min, max, three
+/// level-min subnets in between) and the run's search winners, the inherited test top-1 (EMA weights, BN recalibrated,
+/// no retraining) against the same subnet trained alone with the run's recipe for (a) as many forward/backward passes
+/// as the whole supernet run made and, for the first winner, (b) the run's wall-clock; and two hand-designed networks
+/// (<see cref="Baseline"/>) trained alone for the run's wall-clock. Every model's ONNX Runtime latency (1 thread, thread
+/// CPU time, the fastest of 5 rounds). Writes a JSON result and a plot of test top-1 against latency.
+/// </summary>
+public static class QualityVsTimeBench
+{
+    public static int Run(string[] args)
+    {
+        var runPath = SamplerStudyBench.Option(args, "--run");
+        var searchPath = SamplerStudyBench.Option(args, "--search");
+        var outPath = SamplerStudyBench.Option(args, "--out");
+        if (runPath is null || searchPath is null || outPath is null)
+        {
+            Console.Error.WriteLine("usage: quality-vs-time --run RUN_DIR --search SEARCH.json --out RESULT.json [--threads 2] [--skip-wall-clock]");
+            return 2;
+        }
+        var threads = int.Parse(SamplerStudyBench.Option(args, "--threads") ?? "2", CultureInfo.InvariantCulture);
+        var wallClockArms = !args.Contains("--skip-wall-clock");
+        var dir = new RunDirectory(runPath);
+        var options = dir.LoadOptions();
+        var space = SpaceLoader.Load(options.Space);
+        var (steps, passes) = Passes(dir.MetricsPath);
+        var summary = JsonNode.Parse(File.ReadAllText(dir.SummaryPath))!;
+        var seconds = (double?)summary["step_seconds"] ?? (double)summary["last_session_seconds"]!;
+        Console.Error.WriteLine($"run {runPath}: {steps} steps, {passes} subnet passes, {seconds:F0} s of steps; load {Load()}");
+
+        var levels = space.Levels;
+        var subnets = new List<(string Role, Subnet Subnet)> { ("min", space.MinSubnet) };
+        foreach (var q in new[] { 0.25, 0.5, 0.75 }) subnets.Add(($"level {levels[(int)Math.Round(q * (levels.Count - 1))].FlopsM:G3}M min", levels[(int)Math.Round(q * (levels.Count - 1))].MinSubnet));
+        subnets.Add(("max", space.MaxSubnet));
+        var search = JsonNode.Parse(File.ReadAllText(searchPath))!;
+        var winners = search["alternatives"]!.AsArray().Select(a => (string)a!["winner"]!["key"]!).Distinct().ToList();
+        for (var i = 0; i < winners.Count; i++) subnets.Add(($"winner {i + 1}", space.Resolve(winners[i])));
+
+        var results = new JsonArray();
+        RunData data;
+        using (var run = TrainedRun.Open(runPath, ema: true, threads: threads))
+        using (var evaluator = run.Evaluator(16))
+        {
+            data = run.Data;
+            foreach (var (role, subnet) in subnets)
+            {
+                var test = evaluator.Evaluate(subnet, "test")["test"];
+                Console.Error.WriteLine($"inherited {role}: test {test:P2}");
+                results.Add(new JsonObject
+                {
+                    ["kind"] = "inherited", ["role"] = role, ["key"] = subnet.Key, ["flops_m"] = Math.Round(Complexity.FlopsM(space, subnet), 3),
+                    ["test_top1"] = test, ["latency_ms"] = Latency(new OrtCpuBackend(1), b => b.PrepareModel(space, subnet)),
+                });
+            }
+        }
+        foreach (var (role, subnet) in subnets)
+        {
+            var latency = (double)results.First(r => (string)r!["key"]! == subnet.Key)!["latency_ms"]!;
+            results.Add(Alone("alone, equal passes", role, subnet.Key, Complexity.FlopsM(space, subnet), latency,
+                () => new StaticModel(space, subnet), data, options, threads, passes, null));
+            if (wallClockArms && role == "winner 1")
+                results.Add(Alone("alone, equal wall-clock", role, subnet.Key, Complexity.FlopsM(space, subnet), latency,
+                    () => new StaticModel(space, subnet), data, options, threads, null, seconds));
+        }
+        if (wallClockArms)
+            foreach (var name in new[] { "cnn2", "mbv2" })
+            {
+                using var probe = Baseline.Create(name);
+                var latency = Latency(new OrtCpuBackend(1), b => ((OrtCpuBackend)b).Prepare(probe.ToOnnx()));
+                results.Add(Alone("hand-designed, equal wall-clock", probe.Description, name, probe.MacsM, latency,
+                    () => Baseline.Create(name), data, options, threads, null, seconds));
+            }
+
+        var result = new JsonObject
+        {
+            ["run"] = Path.GetFullPath(runPath), ["steps"] = steps, ["subnet_passes"] = passes, ["run_seconds"] = Math.Round(seconds, 1),
+            ["threads"] = threads, ["cpu"] = CpuModel(), ["load_average_end"] = Load(), ["models"] = results,
+        };
+        AtomicFile.WriteAllText(outPath, result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Plot(results, Path.ChangeExtension(outPath, ".png"), $"{steps} supernet steps ({seconds / 60:F1} min)");
+        foreach (var r in results)
+            Console.WriteLine($"{(string)r!["kind"]!,-32} {(string)r["role"]!,-28} {(double)r["latency_ms"]!,7:F3} ms  test {(double)r["test_top1"]!:P2}");
+        return 0;
+    }
+
+    /// <summary>Steps and subnet forward/backward passes of a run, from its metrics.</summary>
+    private static (long Steps, long Passes) Passes(string metricsPath)
+    {
+        long steps = 0, passes = 0;
+        foreach (var line in File.ReadLines(metricsPath).Where(l => l.Length > 0))
+        {
+            steps++;
+            passes += JsonNode.Parse(line)!["subnet_keys"]!.AsArray().Count;
+        }
+        return (steps, passes);
+    }
+
+    /// <summary>
+    /// Trains a fresh model alone with the run's recipe (batch, learning rate, label-smoothed CE, AdamW and its decay
+    /// groups, cosine schedule with warm-up, gradient clipping, EMA, augmentation as configured) for <paramref name="steps"/>
+    /// steps, or for <paramref name="seconds"/> of steps (the step count fixed from the pace of the first 5 % of the time),
+    /// then measures the EMA weights after BN recalibration on the test set.
+    /// </summary>
+    private static JsonObject Alone(string kind, string role, string key, double flopsM, double latencyMs, Func<nn.Module<Tensor, Tensor>> create,
+        RunData data, TrainOptions options, int threads, long? steps, double? seconds)
+    {
+        torch.set_num_threads(threads);
+        random.manual_seed(options.Seed);
+        using var model = create();
+        using var ema = create();
+        var total = steps ?? 1_000_000;
+        var emaUpdater = new Ema(ema, model, options.EmaDecay ?? Ema.ForRun(steps ?? 2000));
+        emaUpdater.CopyFromSource();
+        var adam = new ElasticVit.Training.AdamW(Groups(model)) { WeightDecay = options.WeightDecay };
+        var loader = new BatchLoader(data.Train, data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, options.Augment ? data.Augmentation : Augmentation.None));
+        var clock = Stopwatch.StartNew();
+        long step = 0;
+        double lastLoss = double.NaN;
+        model.train();
+        for (var epoch = 0; step < total; epoch++)
+            foreach (var batch in loader.HostBatches(epoch))
+            {
+                if (step >= total) break;
+                using var scope = NewDisposeScope();
+                var (x, y) = batch.ToTensors();
+                adam.ZeroGrad();
+                var loss = Losses.LabelSmoothedCrossEntropy(model.forward(x), y);
+                loss.backward();
+                AdaptiveGradientClipping.Apply(model.parameters(), options.ClipFactor);
+                var schedule = new CosineSchedule(options.PeakLr, total, (long)Math.Round(options.WarmupFraction * total));
+                adam.Step(schedule.At(step));
+                emaUpdater.Update();
+                step++;
+                lastLoss = loss.item<float>();
+                if (seconds is { } budget && steps is null && total == 1_000_000 && clock.Elapsed.TotalSeconds >= 0.05 * budget)
+                {
+                    total = Math.Max(step + 1, (long)(budget / (clock.Elapsed.TotalSeconds / step)));
+                    if (options.EmaDecay is null) emaUpdater.Decay = Ema.ForRun(total);
+                }
+            }
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+        Recalibrate(ema, data, options, 16);
+        var test = StaticAccuracy.Measure(ema, data.Test, data.Normalization);
+        Console.Error.WriteLine($"{kind} {role}: {step} steps in {trainSeconds:F0} s, test {test:P2}; load {Load()}");
+        return new JsonObject
+        {
+            ["kind"] = kind, ["role"] = role, ["key"] = key, ["flops_m"] = Math.Round(flopsM, 3), ["test_top1"] = test, ["latency_ms"] = latencyMs,
+            ["steps"] = step, ["train_seconds"] = Math.Round(trainSeconds, 1), ["final_loss"] = Math.Round(lastLoss, 4),
+        };
+    }
+
+    /// <summary>The trainer's decay groups for a static subnet; for a hand-designed network decay on every weight of rank ≥ 2.</summary>
+    private static IEnumerable<(string Name, Parameter Param, bool Decay)> Groups(nn.Module<Tensor, Tensor> model) =>
+        model is StaticModel subnet ? ScratchTrainBench.ParameterGroups(subnet) : model.named_parameters().Select(p => (p.name, p.parameter, p.parameter.dim() > 1));
+
+    /// <summary>BN statistics recomputed as a cumulative average over the same calibration batches the supernet's subnets get.</summary>
+    private static void Recalibrate(nn.Module<Tensor, Tensor> model, RunData data, TrainOptions options, int batches)
+    {
+        var norms = model.modules().OfType<BatchNorm2d>().ToArray();
+        var loader = new BatchLoader(data.Train, data.Normalization, LoaderOptions.Calibration(64, options.Seed));
+        using (no_grad())
+        {
+            foreach (var bn in norms) bn.reset_running_stats();
+            model.train();
+            var i = 0;
+            foreach (var batch in loader.HostBatches(0).Take(batches))
+            {
+                foreach (var bn in norms) bn.momentum = 1.0 / (i + 1);
+                using var scope = NewDisposeScope();
+                model.forward(batch.ToTensors().Images);
+                i++;
+            }
+        }
+        foreach (var bn in norms) bn.momentum = 0.1;
+        model.eval();
+    }
+
+    /// <summary>ONNX Runtime latency on one thread: thread CPU time, the fastest of 5 rounds (the project's whole-model protocol).</summary>
+    private static double Latency(ILatencyBackend backend, Func<ILatencyBackend, IWorkload> prepare)
+    {
+        using (backend)
+        using (var workload = prepare(backend))
+        {
+            var protocol = new TimingProtocol { Clock = TimingClock.ThreadCpu, Combination = RoundCombination.Fastest, MinTotalMs = 200 };
+            return Math.Round(protocol.Measure([workload.Run], passes: 5)[0].Ms, 4);
+        }
+    }
+
+    private static void Plot(JsonArray results, string path, string title)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach (var group in results.GroupBy(r => (string)r!["kind"]!))
+        {
+            var points = group.ToList();
+            var scatter = plot.Add.ScatterPoints(points.Select(r => (double)r!["latency_ms"]!).ToArray(), points.Select(r => 100 * (double)r!["test_top1"]!).ToArray());
+            scatter.LegendText = group.Key;
+            scatter.MarkerSize = 9;
+        }
+        plot.Title($"Fashion-MNIST test top-1 vs ONNX Runtime latency, {title}");
+        plot.XLabel("latency, 1 thread (ms)");
+        plot.YLabel("test top-1 (%)");
+        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
+        plot.SavePng(path, 900, 600);
+    }
+
+    private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+    private static string CpuModel() => File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+}
