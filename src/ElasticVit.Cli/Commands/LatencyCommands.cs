@@ -162,6 +162,7 @@ public static class LatencyCommands
         {
             Device = table.Device with
             {
+                Quantile = protocol.Quantile,
                 Notes = $"{clock}, {protocol.StatisticName} of the runs inside 1.5 IQR ({protocol.WarmupRuns} warm-up runs, then >= {protocol.MinRuns} runs and >= {Ms(protocol.MinTotalMs)} ms per layer); "
                     + $"whole models: the fastest of {ModelRounds} interleaved rounds; "
                     + $"entries net of the per-call cost ({Ms(callMs * 1000)} us in the last run); "
@@ -229,7 +230,7 @@ public static class LatencyCommands
         var resolutions = ParseResolutions(a);
         var subnets = LatencySubnets.Spread(space, a.Int("samples", 2), a.Int("seed", 0), resolutions?.ToArray());
         foreach (var s in subnets) lut.PredictMs(s);   // fail on a missing entry before measuring anything
-        var protocol = ParseProtocol(a, threads, TableQuantile(table));
+        var protocol = ParseProtocol(a, threads, table.Device.Quantile ?? 0.5);
         using var backend = LatencyBackends.Create(d.Backend, threads);
         var profiler = new LatencyProfiler(backend, space, protocol);
         if (profiler.NewDevice().Machine != d.Machine)
@@ -268,11 +269,6 @@ public static class LatencyCommands
         Console.WriteLine(verdict);
         return 0;
     }
-
-    /// <summary>The statistic a profiled table's notes name ("p10 of the runs", "median of the runs"); the median if none.</summary>
-    private static double TableQuantile(LatencyTable table) =>
-        System.Text.RegularExpressions.Regex.Match(table.Device.Notes, @"\bp(\d+(?:\.\d+)?) of the runs") is { Success: true } m
-            ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) / 100 : 0.5;
 
     private static int RunImport(ParsedArgs a)
     {

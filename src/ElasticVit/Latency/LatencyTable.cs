@@ -14,7 +14,8 @@ public sealed record DeviceInfo(
     string RuntimeVersion = "",
     string Machine = "",
     string Date = "",
-    string Notes = "");
+    string Notes = "",
+    double? Quantile = null);
 
 /// <summary>One measured layer: the median over <see cref="Runs"/> repetitions and their interquartile range.</summary>
 public readonly record struct LatencyEntry(double Ms, int? Runs = null, double? IqrMs = null);
@@ -53,9 +54,12 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
         var format = root.String("format");
         if (format != Format) throw root.Fail("format", $"'{format}' is not supported (expected '{Format}')");
         var d = root.Object("device");
-        d.AllowOnly("name", "space", "backend", "threads", "runtime_version", "machine", "date", "notes");
+        d.AllowOnly("name", "space", "backend", "threads", "runtime_version", "machine", "date", "notes", "quantile");
+        var quantile = d.OptionalDouble("quantile", 0);
+        if (quantile > 1) throw d.Fail("quantile", $"must be in [0, 1], got {quantile}");
         var device = new DeviceInfo(d.String("name"), d.String("space"), d.OptionalString("backend"), d.OptionalPositiveInt("threads"),
-            d.OptionalString("runtime_version"), d.OptionalString("machine"), d.OptionalString("date"), d.OptionalString("notes"));
+            d.OptionalString("runtime_version"), d.OptionalString("machine"), d.OptionalString("date"), d.OptionalString("notes"),
+            quantile ?? QuantileInNotes(d.OptionalString("notes")));
         var entries = new Dictionary<string, LatencyEntry>(StringComparer.Ordinal);
         foreach (var (key, e) in root.Object("entries").Properties())
         {
@@ -67,6 +71,15 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
         if (scale == 0) throw root.Fail("scale", "must be positive");
         return new LatencyTable(device, entries, root.OptionalDouble("overhead_ms") ?? 0, scale, root.OptionalDouble("ms_per_mparam", 0) ?? 0) { Source = path };
     });
+
+    /// <summary>
+    /// The timing statistic that tables profiled before the <c>quantile</c> field named in their notes only
+    /// ("p10 of the runs", "median of the runs"), or null.
+    /// </summary>
+    private static double? QuantileInNotes(string notes) =>
+        System.Text.RegularExpressions.Regex.Match(notes, @"\b(?:p(\d+(?:\.\d+)?)|(median)) of the runs") is { Success: true } m
+            ? m.Groups[2].Success ? 0.5 : double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) / 100
+            : null;
 
     /// <summary>Writes the table atomically (temp file + rename); entries sorted by key so files diff well.</summary>
     public void Save(string path) => AtomicFile.WriteAllText(path, ToJson());
@@ -87,6 +100,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
             w.WriteString("machine", Device.Machine);
             w.WriteString("date", Device.Date);
             w.WriteString("notes", Device.Notes);
+            if (Device.Quantile is { } quantile) w.WriteNumber("quantile", quantile);
             w.WriteEndObject();
             w.WriteNumber("overhead_ms", OverheadMs);
             w.WriteNumber("scale", Scale);

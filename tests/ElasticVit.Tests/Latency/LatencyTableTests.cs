@@ -10,7 +10,7 @@ public sealed class LatencyTableTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static LatencyTable Sample() => new(
-        new DeviceInfo("ort-cpu-1t", "elasticvit-fmnist", "onnxruntime", 1, "1.31.1", "x86_64, 2 cores", "2025-06-01", "synthetic"),
+        new DeviceInfo("ort-cpu-1t", "elasticvit-fmnist", "onnxruntime", 1, "1.31.1", "x86_64, 2 cores", "2025-06-01", "synthetic", Quantile: 0.1),
         new Dictionary<string, LatencyEntry>
         {
             ["stem:c1-8:s1:i24"] = new(0.0123456789, 50, 0.0004),
@@ -82,7 +82,26 @@ public sealed class LatencyTableTests : IDisposable
     public void Load_NotJson_And_MissingFile_AreOneLineErrors()
     {
         Assert.Contains("table.json: not valid JSON", Assert.Throws<LatencyException>(() => LatencyTable.Load(Write("{ nope"))).Message);
-        Assert.Contains("cannot read", Assert.Throws<LatencyException>(() => LatencyTable.Load(Path.Combine(_dir, "absent.json"))).Message);
+        Assert.Contains("absent.json: not found", Assert.Throws<LatencyException>(() => LatencyTable.Load(Path.Combine(_dir, "absent.json"))).Message);
+    }
+
+    [Theory]
+    [InlineData("thread CPU time, p10 of the runs inside 1.5 IQR (10 warm-up runs)", 0.1)]
+    [InlineData("wall time, median of the runs inside 1.5 IQR", 0.5)]
+    [InlineData("imported from a phone's CSV", null)]
+    public void Tables_from_before_the_quantile_field_take_it_from_their_notes(string notes, double? quantile)
+    {
+        var json = JsonNode.Parse(Sample().ToJson())!.AsObject();
+        json["device"]!.AsObject().Remove("quantile");
+        json["device"]!["notes"] = notes;
+        Assert.Equal(quantile, LatencyTable.Load(Write(json.ToJsonString())).Device.Quantile);
+    }
+
+    [Fact]
+    public void A_quantile_outside_zero_to_one_is_refused()
+    {
+        Assert.Contains("field 'device.quantile': must be in [0, 1], got 1.5", LoadError(j => j["device"]!["quantile"] = 1.5));
+        Assert.Contains("field 'device.quantile': expected a finite number ≥ 0", LoadError(j => j["device"]!["quantile"] = -0.1));
     }
 
     [Fact]
