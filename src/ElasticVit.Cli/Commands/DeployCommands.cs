@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using ElasticVit.Cli.Images;
+using ElasticVit.Data;
 using ElasticVit.Export;
 
 namespace ElasticVit.Cli.Commands;
@@ -14,8 +14,8 @@ public static class DeployCommands
     [
         new("predict", "classify images with an exported ONNX model; prints the top classes and their probabilities", [
             new("model", "ONNX model written by 'export'", "FILE", Required: true),
-            new("image", "one PNG image (8-bit gray/RGB/RGBA/palette; JPEG is not supported yet)", "FILE"),
-            new("images", "every image of a directory in name order (.png; .jpg is refused for now)", "DIR"),
+            new("image", "one PNG or JPEG image, read as training reads image folders: resized to the model's input size, gray by luma for a gray model", "FILE"),
+            new("images", "every image of a directory in name order (.png, .jpg, .jpeg)", "DIR"),
             new("idx", "an IDX images file (Fashion-MNIST format, magic 2051; .gz or not)", "FILE"),
             new("limit", "classify only the first N images of --idx or --images", "N"),
             new("top", "how many classes to print per image", "K", "5"),
@@ -33,14 +33,13 @@ public static class DeployCommands
         var top = Math.Min(a.Int("top", 1), classifier.ClassNames.Count);
         var json = a.Flag("json");
 
-        foreach (var batch in Inputs(sources[0], a.RequiredString(sources[0]), limit).Chunk(BatchSize))
+        foreach (var batch in Inputs(sources[0], a.RequiredString(sources[0]), limit, classifier).Chunk(BatchSize))
         {
             var pixels = new float[batch.Length * classifier.ValuesPerImage];
             for (var i = 0; i < batch.Length; i++)
             {
-                var (name, image) = batch[i];
-                classifier.CheckImageSize(name, image.Height, image.Width);
-                image.ToPlanar(classifier.Channels).CopyTo(pixels, i * classifier.ValuesPerImage);
+                var image = batch[i].Pixels;
+                for (var v = 0; v < image.Length; v++) pixels[i * classifier.ValuesPerImage + v] = image[v] / 255f;
             }
             var scores = classifier.Top(pixels, top);
             for (var i = 0; i < batch.Length; i++) Console.WriteLine(json ? Json(batch[i].Name, scores[i]) : Text(batch[i].Name, scores[i]));
@@ -48,29 +47,42 @@ public static class DeployCommands
         return 0;
     }
 
-    /// <summary>Named images of one source, decoded lazily so large directories stream.</summary>
-    private static IEnumerable<(string Name, DecodedImage Image)> Inputs(string kind, string path, int? limit) => kind switch
+    /// <summary>
+    /// Named images of one source as the model's planar bytes [C, H, W], decoded lazily so large directories stream.
+    /// Image files are decoded like training images (<see cref="ImageFile"/>); IDX images must have the model's size.
+    /// </summary>
+    private static IEnumerable<(string Name, byte[] Pixels)> Inputs(string kind, string path, int? limit, OnnxClassifier model) => kind switch
     {
-        "image" => [(path, Decode(path))],
-        "images" => ImageFiles(path).Take(limit ?? int.MaxValue).Select(f => (f, Decode(f))),
-        _ => IdxImageFile.Read(path, limit).Select((image, i) => ($"{path}[{i}]", image)),
+        "image" => [(path, Decode(path, model))],
+        "images" => ImageFiles(path).Take(limit ?? int.MaxValue).Select(f => (f, Decode(f, model))),
+        _ => IdxImages(path, limit, model),
     };
+
+    private static IEnumerable<(string Name, byte[] Pixels)> IdxImages(string path, int? limit, OnnxClassifier model)
+    {
+        var (pixels, count, rows, cols) = Idx.ReadImages(path);
+        var plane = rows * cols;
+        for (var i = 0; i < Math.Min(count, limit ?? count); i++)
+        {
+            var name = $"{path}[{i}]";
+            model.CheckImageSize(name, rows, cols);
+            // A gray IDX image for a colour model: the gray plane repeated, as image files get.
+            var image = pixels.AsSpan(i * plane, plane).ToArray();
+            yield return (name, model.Channels == 1 ? image : [.. image, .. image, .. image]);
+        }
+    }
 
     private static IEnumerable<string> ImageFiles(string directory)
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"directory '{directory}' does not exist");
-        var files = Directory.EnumerateFiles(directory).Where(f => IsImage(f)).Order(StringComparer.Ordinal).ToArray();
-        return files.Length > 0 ? files : throw new ElasticVit.Data.DataException($"{directory}: no .png images");
+        var files = Directory.EnumerateFiles(directory).Where(ImageFile.HasImageExtension).Order(StringComparer.Ordinal).ToArray();
+        return files.Length > 0 ? files : throw new DataException($"{directory}: no .png, .jpg or .jpeg images");
     }
 
-    private static bool IsImage(string f) => Path.GetExtension(f).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg";
-
-    private static DecodedImage Decode(string path)
+    private static byte[] Decode(string path, OnnxClassifier model)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"image '{path}' does not exist", path);
-        if (Path.GetExtension(path).ToLowerInvariant() is ".jpg" or ".jpeg")
-            throw new ElasticVit.Data.DataException($"{path}: JPEG is not supported yet (PNG only)");
-        return PngDecoder.Read(path);
+        return ImageFile.Decode(path, model.Channels, model.Height, model.Width);
     }
 
     private static string Text(string name, ClassScore[] scores) =>

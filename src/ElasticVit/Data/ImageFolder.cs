@@ -1,5 +1,4 @@
 using System.Runtime.ExceptionServices;
-using SkiaSharp;
 
 namespace ElasticVit.Data;
 
@@ -27,8 +26,6 @@ public sealed record ImageFolderOptions
 /// </summary>
 public static class ImageFolder
 {
-    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
-
     public static TrainTest Load(string root, ImageFolderOptions? options = null)
     {
         options ??= new ImageFolderOptions();
@@ -84,7 +81,7 @@ public static class ImageFolder
             string classDir = Path.Combine(dir, classes[label]);
             if (!Directory.Exists(classDir)) continue;
             var files = Directory.EnumerateFiles(classDir, "*", SearchOption.AllDirectories)
-                .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                .Where(ImageFile.HasImageExtension)
                 .Order(StringComparer.Ordinal).ToList();
             if (files.Count == 0 && requireEach) throw DataException.For(classDir, "class folder has no .png/.jpg/.jpeg images");
             items.AddRange(files.Select(f => (f, label)));
@@ -114,16 +111,8 @@ public static class ImageFolder
 
     private static Header Probe(string path)
     {
-        using var codec = OpenCodec(path);
-        return new(codec.Info.Height, codec.Info.Width, codec.Info.ColorType == SKColorType.Gray8);
-    }
-
-    private static SKCodec OpenCodec(string path)
-    {
-        SKCodec? codec;
-        try { codec = SKCodec.Create(path); }
-        catch (IOException e) { throw DataException.For(path, $"cannot be read ({DataFiles.OneLine(e.Message)})", e); }
-        return codec ?? throw DataException.For(path, "undecodable image (not a PNG or JPEG Skia can read)");
+        var (height, width, gray) = ImageFile.Probe(path);
+        return new(height, width, gray);
     }
 
     /// <summary>Most frequent (height, width); ties go to the smaller height, then width.</summary>
@@ -141,44 +130,11 @@ public static class ImageFolder
         var errors = new Exception?[files.Count];
         Parallel.For(0, files.Count, i =>
         {
-            try { DecodeInto(files[i].Path, pixels.AsSpan(i * size, size), channels, height, width); }
+            try { ImageFile.DecodeInto(files[i].Path, pixels.AsSpan(i * size, size), channels, height, width); }
             catch (Exception e) { errors[i] = e; }
         });
         // Report the first failure in file order, whichever thread hit it first.
         if (errors.FirstOrDefault(e => e is not null) is { } error) ExceptionDispatchInfo.Throw(error);
         return new LabeledImages(pixels, files.Select(f => f.Label).ToArray(), classes, channels, height, width);
-    }
-
-    /// <summary>Decodes one file to RGBA, resizes it and writes [C, H, W] bytes.</summary>
-    private static void DecodeInto(string path, Span<byte> dest, int channels, int height, int width)
-    {
-        using var codec = OpenCodec(path);
-        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var decoded = new SKBitmap(info);
-        var result = codec.GetPixels(info, decoded.GetPixels());
-        if (result != SKCodecResult.Success) throw DataException.For(path, $"undecodable image ({result})");
-
-        using var resized = info.Width == width && info.Height == height ? null
-            : decoded.Resize(info.WithSize(width, height), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear))
-              ?? throw DataException.For(path, $"cannot be resized to {width}x{height}");
-        var bitmap = resized ?? decoded;
-        if (bitmap.RowBytes != width * 4) throw new InvalidOperationException("unexpected row padding in a decoded bitmap");
-        ReadOnlySpan<byte> rgba = bitmap.GetPixelSpan();
-
-        int plane = height * width;
-        for (int p = 0; p < plane; p++)
-        {
-            byte r = rgba[4 * p], g = rgba[4 * p + 1], b = rgba[4 * p + 2];
-            if (channels == 1)
-            {
-                dest[p] = (byte)((r * 299 + g * 587 + b * 114 + 500) / 1000); // ITU-R 601 luma, as PIL's convert("L")
-            }
-            else
-            {
-                dest[p] = r;
-                dest[plane + p] = g;
-                dest[2 * plane + p] = b;
-            }
-        }
     }
 }

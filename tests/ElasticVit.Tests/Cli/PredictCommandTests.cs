@@ -2,7 +2,8 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text.Json;
 using ElasticVit.Cli.Commands;
-using ElasticVit.Cli.Images;
+using ElasticVit.Data;
+using SkiaSharp;
 using ElasticVit.Export;
 using ElasticVit.Spaces;
 using ElasticVit.Tests.Export;
@@ -69,7 +70,7 @@ public sealed class PredictCommandTests : IDisposable
         Assert.Equal(1.0, top.Sum(t => t.GetProperty("probability").GetDouble()), 1e-4);
 
         using var classifier = OnnxClassifier.Load(_model);
-        var image = IdxImageFile.Read(idx, 1)[0].ToPlanar(1);
+        var image = Idx.ReadImages(idx).Pixels[..784].Select(b => b / 255f).ToArray();
         var expected = classifier.Top(image, 1)[0][0];
         Assert.Equal(expected.Name, top[0].GetProperty("class").GetString());
         Assert.Equal(expected.Probability, top[0].GetProperty("probability").GetDouble(), 1e-5);
@@ -94,6 +95,30 @@ public sealed class PredictCommandTests : IDisposable
     }
 
     [Fact]
+    public void Jpeg_and_other_sizes_are_read_as_training_reads_image_folders()
+    {
+        // A 56×56 RGB JPEG: resized to the model's 28×28 and turned gray exactly as ImageFolder does for training.
+        var rgba = new byte[56 * 56 * 4];
+        new Random(5).NextBytes(rgba);
+        for (var i = 3; i < rgba.Length; i += 4) rgba[i] = 255;
+        using (var bitmap = new SKBitmap(new SKImageInfo(56, 56, SKColorType.Rgba8888, SKAlphaType.Unpremul)))
+        {
+            System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
+            using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 90);
+            File.WriteAllBytes(PathOf("photo.jpg"), data.ToArray());
+        }
+        var (code, output, error) = Predict("--model", _model, "--image", PathOf("photo.jpg"), "--top", "1", "--json");
+        Assert.True(code == 0, error);
+        var top = JsonDocument.Parse(output).RootElement.GetProperty("top")[0];
+
+        using var classifier = OnnxClassifier.Load(_model);
+        var asTrained = ImageFile.Decode(PathOf("photo.jpg"), 1, 28, 28).Select(b => b / 255f).ToArray();
+        var expected = classifier.Top(asTrained, 1)[0][0];
+        Assert.Equal(expected.Name, top.GetProperty("class").GetString());
+        Assert.Equal(expected.Probability, top.GetProperty("probability").GetDouble(), 1e-5);
+    }
+
+    [Fact]
     public void Problems_AreOneLineErrors()
     {
         File.WriteAllBytes(PathOf("bad.onnx"), [1, 2, 3, 4, 5]);
@@ -104,8 +129,7 @@ public sealed class PredictCommandTests : IDisposable
             (["--model", PathOf("bad.onnx"), "--idx", WriteIdx(1)], 1, $"error: {PathOf("bad.onnx")}: not a loadable ONNX model ("),
             (["--model", PathOf("missing.onnx"), "--idx", WriteIdx(1)], 1, "error: model file"),
             (["--model", _model, "--idx", WriteIdx(1, 32)], 1, $"error: {PathOf("images-32.idx.gz")}[0]: image is 32×32, the model {_model} expects 28×28"),
-            (["--model", _model, "--image", PathOf("big.png")], 1, $"error: {PathOf("big.png")}: image is 32×32"),
-            (["--model", _model, "--image", PathOf("photo.jpg")], 1, $"error: {PathOf("photo.jpg")}: JPEG is not supported yet"),
+            (["--model", _model, "--image", PathOf("photo.jpg")], 1, $"error: {PathOf("photo.jpg")}: undecodable image"),
             (["--model", _model, "--idx", PathOf("big.png")], 1, $"error: {PathOf("big.png")}: bad magic"),
             (["--model", _model], 2, "error: 'predict' needs exactly one of --image, --images or --idx"),
         ];
