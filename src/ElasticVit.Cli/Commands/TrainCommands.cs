@@ -66,7 +66,7 @@ public static class TrainCommands
         var resume = a.Flag("resume");
         // Under mpirun rank 0 resolves the options (the run directory need exist on its machine only) and sends them to all.
         var world = Communicator.World;
-        var sent = world.FromRoot(() => System.Text.Encoding.UTF8.GetBytes(ResolveOptions(a, run, resume).ToJson().ToJsonString()));
+        var sent = world.FromRoot(() => System.Text.Encoding.UTF8.GetBytes(ResolveOptions(a, run, resume).ToJson()));
         var options = TrainOptions.FromJson(JsonNode.Parse(sent)!.AsObject());
         using var trainer = new Trainer(options, run, resume, world);
         var ranks = world.Size > 1 ? $", {world.Description} × {options.Threads} thread(s)" : "";

@@ -33,7 +33,7 @@ public sealed class RunDirectory(string path)
     {
         if (HasCheckpoint) throw new TrainingException($"{Path} already holds a run with a checkpoint; pass --resume to continue it or choose another --out");
         Directory.CreateDirectory(Path);
-        IO.AtomicFile.WriteAllText(ConfigPath, options.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        IO.AtomicFile.WriteAllText(ConfigPath, options.ToJson());
         File.WriteAllText(MetricsPath, "");
         if (File.Exists(SummaryPath)) File.Delete(SummaryPath);
     }

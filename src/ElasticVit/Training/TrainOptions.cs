@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using ElasticVit.Data;
 
 namespace ElasticVit.Training;
@@ -6,9 +8,12 @@ namespace ElasticVit.Training;
 /// <summary>The resolved configuration of a supernet training run (saved as config.json in the run directory).</summary>
 public sealed record TrainOptions
 {
+    [JsonRequired]
     public string Space { get; init; } = "elasticvit-fmnist";
+    [JsonRequired]
     public DatasetKind Dataset { get; init; } = DatasetKind.FashionMnist;
     public string? DataDir { get; init; }
+    [JsonRequired]
     public string Sampler { get; init; } = "cas-pas";
     public double? Epochs { get; init; } = 1;
     public long? Steps { get; init; }
@@ -27,6 +32,7 @@ public sealed record TrainOptions
     /// subnets plus the level min at every step from the first, augmented images, standard initialisation.
     /// </summary>
     public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0, Augment = true, ZeroInitResiduals = false, InplaceDistillation = true };
+    [JsonRequired]
     public int BatchSize { get; init; } = 64;
     /// <summary>
     /// Whether training batches get the dataset's augmentation (pad-and-crop shifts and flips). Off in the short-budget
@@ -46,7 +52,9 @@ public sealed record TrainOptions
     /// scored 2.0 points higher at 6 minutes (bench/results/quality.md, session 7).
     /// </summary>
     public bool InplaceDistillation { get; init; }
+    [JsonRequired]
     public int Seed { get; init; } = 0;
+    [JsonRequired]
     public int Threads { get; init; } = 2;
     /// <summary>
     /// Data-parallel shards per batch, each trained by its own thread on Threads / Shards torch threads
@@ -55,47 +63,65 @@ public sealed record TrainOptions
     public int? Shards { get; init; }
 
     /// <summary>The shard count the run uses: <see cref="Shards"/>, or its default for the device.</summary>
+    [JsonIgnore]
     public int EffectiveShards => Shards ?? (Device == "cpu" ? Threads : 1);
     /// <summary>
     /// Micro-batches per step, trained one after another with their gradients summed before the update: the batch of
     /// a step that does not fit at once, and the single-process equivalent of that many ranks of a job.
     /// </summary>
     public int Accumulate { get; init; } = 1;
+    [JsonRequired]
     public int CheckpointEvery { get; init; } = 200;
+    [JsonRequired, JsonPropertyName("heldout_per_class")]
     public int HeldOutPerClass { get; init; } = 500;
     /// <summary>Peak learning rate per 512 images (scaled linearly with the batch size); the short-budget default (bench/results/quality.md).</summary>
+    [JsonRequired, JsonPropertyName("lr_per_512")]
     public double LrPer512 { get; init; } = 0.02;
+    [JsonRequired]
     public double WeightDecay { get; init; } = 0.05;
     /// <summary>Share of the run spent warming up (the paper: 5 of 600 epochs).</summary>
+    [JsonRequired]
     public double WarmupFraction { get; init; } = 0.05;
+    [JsonRequired]
     public double ClipFactor { get; init; } = 0.1;
     public double? EmaDecay { get; init; }
+    [JsonRequired]
     public int ProbeEvery { get; init; } = 50;
     public string? Teacher { get; init; }
     public int? TrainLimit { get; init; }
+    [JsonRequired]
     public string Device { get; init; } = "cpu";
 
+    [JsonIgnore]
     public double PeakLr => LrPer512 * BatchSize / 512.0;
 
-    public JsonObject ToJson() => new()
-    {
-        ["space"] = Space, ["dataset"] = Dataset.ToString(), ["data_dir"] = DataDir, ["sampler"] = Sampler,
-        ["epochs"] = Epochs, ["steps"] = Steps, ["minutes"] = Minutes, ["level_subnets"] = LevelSubnets, ["max_first_fraction"] = MaxFirstFraction, ["batch_size"] = BatchSize, ["augment"] = Augment, ["zero_init_residuals"] = ZeroInitResiduals, ["inplace_distillation"] = InplaceDistillation, ["seed"] = Seed, ["threads"] = Threads, ["shards"] = Shards, ["accumulate"] = Accumulate,
-        ["checkpoint_every"] = CheckpointEvery, ["heldout_per_class"] = HeldOutPerClass, ["lr_per_512"] = LrPer512,
-        ["weight_decay"] = WeightDecay, ["warmup_fraction"] = WarmupFraction, ["clip_factor"] = ClipFactor, ["ema_decay"] = EmaDecay,
-        ["probe_every"] = ProbeEvery, ["teacher"] = Teacher, ["train_limit"] = TrainLimit, ["device"] = Device,
-    };
+    /// <summary>
+    /// The run's config.json: every option under its snake_case name; unknown names are refused. Configs written
+    /// before an option existed get the value that reproduces how those runs trained (<see cref="LegacyDefaults"/>).
+    /// </summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    public static TrainOptions FromJson(JsonObject o) => new()
+    /// <inheritdoc cref="ToJson"/>
+    public static TrainOptions FromJson(JsonObject config)
     {
-        Space = (string)o["space"]!, Dataset = Enum.Parse<DatasetKind>((string)o["dataset"]!), DataDir = (string?)o["data_dir"],
-        Sampler = (string)o["sampler"]!, Epochs = (double?)o["epochs"], Steps = (long?)o["steps"], Minutes = (double?)o["minutes"], LevelSubnets = (int?)o["level_subnets"] ?? 3, MaxFirstFraction = (double?)o["max_first_fraction"] ?? 0, BatchSize = (int)o["batch_size"]!, Augment = (bool?)o["augment"] ?? true, ZeroInitResiduals = (bool?)o["zero_init_residuals"] ?? false, InplaceDistillation = (bool?)o["inplace_distillation"] ?? true,
-        Seed = (int)o["seed"]!, Threads = (int)o["threads"]!,
-        Shards = o.ContainsKey("shards") ? (int?)o["shards"] : 1,   // runs from before sharding trained one batch on one thread
-        Accumulate = (int?)o["accumulate"] ?? 1,
-        CheckpointEvery = (int)o["checkpoint_every"]!,
-        HeldOutPerClass = (int)o["heldout_per_class"]!, LrPer512 = (double)o["lr_per_512"]!, WeightDecay = (double)o["weight_decay"]!,
-        WarmupFraction = (double)o["warmup_fraction"]!, ClipFactor = (double)o["clip_factor"]!, EmaDecay = (double?)o["ema_decay"],
-        ProbeEvery = (int)o["probe_every"]!, Teacher = (string?)o["teacher"], TrainLimit = (int?)o["train_limit"], Device = (string)o["device"]!,
+        foreach (var (name, value) in LegacyDefaults)
+            if (!config.ContainsKey(name)) config[name] = JsonNode.Parse(value);
+        return config.Deserialize<TrainOptions>(Json) ?? throw new JsonException("the run configuration is null");
+    }
+
+    /// <summary>Options added after runs were already written, with the behaviour those runs had.</summary>
+    private static readonly (string Name, string Value)[] LegacyDefaults =
+    [
+        ("level_subnets", "3"), ("max_first_fraction", "0"), ("augment", "true"), ("zero_init_residuals", "false"), ("inplace_distillation", "true"),
+        ("shards", "1"),   // runs from before sharding trained one batch on one thread
+        ("accumulate", "1"),
+    ];
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        Converters = { new JsonStringEnumConverter() },
+        WriteIndented = true,
     };
 }
