@@ -24,6 +24,8 @@ internal static class MpiJob
         foreach (var a in new[] { "-np", ranks.ToString(), "--oversubscribe", "--bind-to", "none", "dotnet", CliDll }.Concat(args)) start.ArgumentList.Add(a);
         start.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
         start.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
+        // Containers often forbid the cross-process memory reads of Open MPI's shared-memory fast path (ptrace).
+        start.Environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
         return Process.Start(start) ?? throw new XunitException("mpirun did not start");
     }
 
