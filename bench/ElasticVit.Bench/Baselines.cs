@@ -78,7 +78,8 @@ public sealed class PlainCnn : Baseline
 
     public override Tensor forward(Tensor x)
     {
-        x = nn.functional.relu(bn1.forward(conv1.forward(x)));
+        // Channels-last after the first layer, as the supernet and its static subnets run (far faster on CPUs).
+        x = Supernet.Blocks.ChannelsLast(nn.functional.relu(bn1.forward(conv1.forward(x))));
         x = nn.functional.relu(bn2.forward(conv2.forward(x)));
         x = nn.functional.avg_pool2d(x, 2).flatten(1);
         return fc2.forward(nn.functional.relu(fc1.forward(x)));
@@ -136,7 +137,7 @@ public sealed class SmallMobileNetV2 : Baseline
 
     public override Tensor forward(Tensor x)
     {
-        x = nn.functional.relu(stemBn.forward(stem.forward(x)));
+        x = Supernet.Blocks.ChannelsLast(nn.functional.relu(stemBn.forward(stem.forward(x))));
         foreach (var b in _blocks)
         {
             var h = nn.functional.relu(b.Bn1.forward(b.Expand.forward(x)));

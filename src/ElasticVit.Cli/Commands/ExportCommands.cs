@@ -10,7 +10,8 @@ namespace ElasticVit.Cli.Commands;
 /// <summary><c>extract</c> (standalone subnet checkpoint) and <c>export</c> (ONNX with preprocessing inside), both with inherited weights.</summary>
 public static class ExportCommands
 {
-    private static readonly OptionSpec Calibration = new("calibration-batches", "batches of 64 training images for BN recalibration before extraction", "N", "32");
+    public const int DefaultCalibrationBatches = 32;
+    private static readonly OptionSpec Calibration = new("calibration-batches", "batches of 64 training images for BN recalibration before extraction", "N", $"{DefaultCalibrationBatches}");
 
     public static IEnumerable<CommandSpec> All =>
     [
@@ -25,21 +26,11 @@ public static class ExportCommands
         ], Export),
     ];
 
-    /// <summary>Recalibrates BN for <paramref name="subnet"/> in the run's EMA supernet and copies its slices into a static model.</summary>
-    public static (StaticModel Model, ExportInfo Info) ExtractFrom(TrainedRun run, Subnet subnet, int calibrationBatches)
-    {
-        using (var evaluator = run.Evaluator(calibrationBatches)) evaluator.Recalibrate(subnet);
-        var model = StaticModel.Extract(run.Supernet, subnet);
-        model.eval();
-        var norm = run.Data.Normalization;
-        return (model, new ExportInfo(run.Data.Train.ClassNames, norm.Mean, norm.Std));
-    }
-
     private static int Extract(ParsedArgs a)
     {
         using var run = TrainedRun.Open(a.RequiredString("run"));
         var subnet = run.Space.Resolve(a.RequiredString("arch"));
-        var (model, info) = ExtractFrom(run, subnet, a.Int("calibration-batches", 1));
+        var (model, info) = run.Extract(subnet, a.Int("calibration-batches", 1));
         using (model) SubnetCheckpoint.Save(a.RequiredString("out"), model, info);
         AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(a.RequiredString("out"))}[/]: {Markup.Escape(subnet.Key)}");
         return 0;
@@ -49,7 +40,7 @@ public static class ExportCommands
     {
         using var run = TrainedRun.Open(a.RequiredString("run"));
         var subnet = run.Space.Resolve(a.RequiredString("arch"));
-        var (model, info) = ExtractFrom(run, subnet, a.Int("calibration-batches", 1));
+        var (model, info) = run.Extract(subnet, a.Int("calibration-batches", 1));
         using (model)
         {
             var options = a.Flag("portable") ? OnnxExportOptions.PortableGraph : OnnxExportOptions.Default;

@@ -17,7 +17,7 @@ public static class LatencyCommands
     private static readonly OptionSpec Seed = new("seed", "random seed", "S", "0");
     // Whole subnets are timed in many short interleaved rounds and each keeps its fastest round: a shared host's
     // slow spells last seconds to minutes, and over 16 rounds nearly every subnet meets a quiet one (bench/results/latency.md).
-    private const int ModelRounds = 16;
+    private const int ModelRounds = LatencyProfiler.ModelRounds;
     private static readonly OptionSpec Passes = new("passes", "interleaved timing rounds over the subnets; each subnet's fastest round is its latency", "P", ModelRounds.ToString(CultureInfo.InvariantCulture));
     private static readonly OptionSpec[] Protocol =
     [
@@ -223,50 +223,34 @@ public static class LatencyCommands
     private static int RunValidate(ParsedArgs a)
     {
         var (table, space) = LoadTable(a);
-        var lut = new LookupTablePredictor(table, space);
-        var d = table.Device;
-        if (!LatencyBackends.Names.Contains(d.Backend) || d.Threads is not { } threads)
-            throw new LatencyException($"{table.Source} was measured with '{d.Backend}'; validate measures with the table's own backend, which must be one of {string.Join(", ", LatencyBackends.Names)}");
-        var resolutions = ParseResolutions(a);
-        var subnets = LatencySubnets.Spread(space, a.Int("samples", 2), a.Int("seed", 0), resolutions?.ToArray());
-        foreach (var s in subnets) lut.PredictMs(s);   // fail on a missing entry before measuring anything
-        var protocol = ParseProtocol(a, threads, table.Device.Quantile ?? 0.5);
-        using var backend = LatencyBackends.Create(d.Backend, threads);
-        var profiler = new LatencyProfiler(backend, space, protocol);
-        if (profiler.NewDevice().Machine != d.Machine)
-            Console.Error.WriteLine($"warning: {table.Source} was measured on '{d.Machine}', this is '{profiler.NewDevice().Machine}'");
-        var load = MachineInfo.LoadAverage();
-        IReadOnlyList<ModelMeasurement> Measure(string label)
-        {
-            var bar = new ProgressBar(label, subnets.Count);
-            return profiler.MeasureModels(subnets, a.Int("passes", 1), (phase, done, total) =>
-                bar.Report(phase == "loading" ? done : done * subnets.Count / total, phase));
-        }
-        var measured = Measure("subnets");
-        var remeasured = a.Flag("remeasure") ? Measure("again") : null;
-
-        var reports = LatencyValidation.Compare(lut, space, measured, remeasured);
-        var agreement = RoundAgreement.Of(measured);
-        if (!agreement.Steady)
-            Console.Error.WriteLine($"warning: the machine was busy while measuring ({agreement.Describe()}): "
+        var threads = table.Device.Threads ?? 1;
+        var bar = new ProgressBar("subnets", 1);
+        var run = LatencyValidation.Run(table, space, a.Int("samples", 2), a.Int("seed", 0), ParseProtocol(a, threads, table.Device.Quantile ?? 0.5),
+            a.Int("passes", 1), a.Flag("remeasure"), ParseResolutions(a), (phase, done, total) =>
+            {
+                bar.Total = total;
+                bar.Report(done, phase);
+            });
+        if (run.OtherMachine is not null)
+            Console.Error.WriteLine($"warning: {table.Source} was measured on '{table.Device.Machine}', this is '{run.OtherMachine}'");
+        if (!run.Agreement.Steady)
+            Console.Error.WriteLine($"warning: the machine was busy while measuring ({run.Agreement.Describe()}): "
                 + "other work on this machine or its host slowed most rounds, so these measurements may not repeat: validate again when it is quieter");
-        if (a.String("save") is { } csv) LatencyValidation.SaveMeasurements(csv, d.Name, space, measured);
+        if (a.String("save") is { } csv) LatencyValidation.SaveMeasurements(csv, table.Device.Name, space, run.Measured);
         var plot = a.String("plot") ?? Path.ChangeExtension(table.Source, null) + "-validation.png";
-        ValidationPlot.Write(plot, $"{space.Name} on {d.Name}: {measured.Count} subnets", measured, reports);
+        ValidationPlot.Write(plot, $"{space.Name} on {table.Device.Name}: {run.Measured.Count} subnets", run.Measured, run.Comparisons);
         Console.Error.WriteLine($"plot: {plot}");
-        var rows = reports.Select(r => r.Report).ToArray();
-        var (verdict, flopsWins) = (LatencyValidation.Verdict(rows), LatencyValidation.FlopsBeatsTable(rows));
         if (a.Flag("json"))
         {
-            Console.WriteLine(ValidationReport.ToJson(rows, agreement, verdict, flopsWins));
-            if (flopsWins) Console.Error.WriteLine($"warning: {verdict}");
+            Console.WriteLine(run.ToJson());
+            if (run.FlopsBeatsTable) Console.Error.WriteLine($"warning: {run.Verdict}");
             return 0;
         }
-        Console.WriteLine($"{measured.Count} subnets of {space.Name} measured on {backend.DeviceName()} ({TimingProtocol.Describe(protocol.Clock)}, {protocol.StatisticName}, the fastest of {agreement.Rounds} interleaved rounds); load average {load} → {MachineInfo.LoadAverage()}; {agreement.Describe()}");
+        Console.WriteLine($"{run.Measured.Count} subnets of {space.Name} measured on {run.DeviceName} ({TimingProtocol.Describe(run.Protocol.Clock)}, {run.Protocol.StatisticName}, the fastest of {run.Agreement.Rounds} interleaved rounds); load average {run.LoadBefore} → {run.LoadAfter}; {run.Agreement.Describe()}");
         Console.WriteLine($"{"predictor",-10} {"within10",9} {"within5",8} {"rmse_ms",9} {"mape_%",8} {"spearman",9}");
-        foreach (var (r, _) in reports)
+        foreach (var r in run.Reports)
             Console.WriteLine($"{r.Predictor,-10} {r.Within10,9:P1} {r.Within5,8:P1} {r.RmseMs,9:F4} {r.MapePercent,8:F2} {r.Spearman,9:F4}");
-        Console.WriteLine(verdict);
+        Console.WriteLine(run.Verdict);
         return 0;
     }
 

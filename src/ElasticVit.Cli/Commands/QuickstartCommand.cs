@@ -4,7 +4,9 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ElasticVit.Cli.Reporting;
+using ElasticVit.Export;
 using ElasticVit.Latency;
+using ElasticVit.Latency.Profiling;
 using ElasticVit.Spaces;
 using ElasticVit.Training;
 using Spectre.Console;
@@ -36,7 +38,7 @@ public static class QuickstartCommand
     {
         var dir = Path.GetFullPath(a.RequiredString("out"));
         Directory.CreateDirectory(dir);
-        _commandsLog = Path.Combine(dir, CommandsFile);
+        var log = new CommandLog(Path.Combine(dir, CommandsFile));
         var threads = a.Int("threads", 1, 256).ToString(CultureInfo.InvariantCulture);
         var seed = a.Int("seed", 0).ToString(CultureInfo.InvariantCulture);
         var clock = Stopwatch.StartNew();
@@ -47,26 +49,25 @@ public static class QuickstartCommand
         var search = Path.Combine(dir, "search.json");
 
         Stage(plan, "training", "1/5 train the supernet (cas-pas)", File.Exists(Path.Combine(run, "summary.json")), () =>
-            Invoke(File.Exists(Path.Combine(run, "checkpoint.ckpt"))
+            log.Invoke(File.Exists(Path.Combine(run, "checkpoint.ckpt"))
                 ? ["train", "--out", run, "--resume"]
                 : ["train", "--space", Space, "--sampler", "cas-pas", "--minutes", plan.TrainMinutes.ToString(CultureInfo.InvariantCulture), "--seed", seed, "--threads", threads, "--checkpoint-every", "50", "--probe-every", "100", "--out", run]));
         Stage(plan, "latency table", "2/5 profile the ort-cpu latency table (1 thread)", IsCompleteTable(lut), () =>
             // 200 ms of timed runs per layer instead of 500: the whole table in about 2 minutes on this project's machines.
             // The 10th percentile instead of the median: a busy machine only ever adds time, and p10 repeats far better
             // there (bench/results/latency.md); validation and the winners' measurements use the same statistic.
-            Invoke("latency", "profile", "--space", Space, "--device", "ort-cpu", "--threads", "1", "--min-ms", "200", "--quantile", Quantile,
+            log.Invoke("latency", "profile", "--space", Space, "--device", "ort-cpu", "--threads", "1", "--min-ms", "200", "--quantile", Quantile,
                 "--calibration", "30", "--out", lut));
         var validation = Path.Combine(dir, "latency-validation.json");
         Stage(plan, "latency validation", "2/5 validate the latency table on 30 random subnets", File.Exists(validation), () =>
-            AtomicFile.WriteAllText(validation, InvokeJson("latency", "validate", "--lut", lut, "--space", Space, "--samples", "30", "--seed", seed,
-                "--plot", Path.Combine(dir, "latency-validation.png"), "--json").ToJsonString()));
+            ValidateTable(log, lut, seed, validation, Path.Combine(dir, "latency-validation.png")));
         var budgets = LatencyBudgets(lut);
         Stage(plan, "search", $"3/5 search under latency budgets {string.Join(", ", budgets.Select(b => $"{b:F3} ms"))}", File.Exists(search), () =>
-            Invoke(["search", "--run", run, .. budgets.SelectMany(b => new[] { "--budget", FormattableString.Invariant($"latency:{lut}:{b:F4}") }), "--out", search, "--seed", seed, "--threads", threads,
+            log.Invoke(["search", "--run", run, .. budgets.SelectMany(b => new[] { "--budget", FormattableString.Invariant($"latency:{lut}:{b:F4}") }), "--out", search, "--seed", seed, "--threads", threads,
                 // Three budgets share one fitness cache; a smaller evolution each keeps the stage to a few minutes.
                 "--population", "24", "--generations", "4"]));
         var results = Path.Combine(dir, "results.json");
-        Stage(plan, "export and checks", "4/5 export the winners to ONNX and check them in ONNX Runtime", File.Exists(results), () => ExportWinners(dir, run, search, lut, results));
+        Stage(plan, "export and checks", "4/5 export the winners to ONNX and check them in ONNX Runtime", File.Exists(results), () => ExportWinners(log, dir, run, search, lut, results));
         Stage(plan, "report", "5/5 write the report", false, () => QuickstartReport.Write(dir));
 
         PrintTable(JsonNode.Parse(File.ReadAllText(results))!.AsArray());
@@ -139,33 +140,36 @@ public static class QuickstartCommand
     /// <summary>File every command the quickstart runs is appended to (the report lists them as the commands to reproduce).</summary>
     public const string CommandsFile = "commands.txt";
 
-    private static string? _commandsLog;
-
-    /// <summary>Runs another command of this program in-process; a failure stops the quickstart with that command's exit code.</summary>
-    private static void Invoke(params string[] args)
+    /// <summary>The stages as command lines: run in-process where a whole command is the stage, only written down where the quickstart calls the library itself.</summary>
+    private sealed class CommandLog(string path)
     {
-        if (_commandsLog is not null)
-            File.AppendAllText(_commandsLog, "./elasticvit " + string.Join(' ', args.Select(a => a.Contains(' ') ? $"'{a}'" : a)) + "\n");
-        var code = CliHost.Run(CommandRegistry.All, args);
-        if (code != 0) throw new QuickstartException($"'{string.Join(' ', args.Take(2))}' failed (exit code {code}); fix the cause and run quickstart again with the same --out to resume");
+        public void Append(params string[] args) =>
+            File.AppendAllText(path, "./elasticvit " + string.Join(' ', args.Select(a => a.Contains(' ') ? $"'{a}'" : a)) + "\n");
+
+        /// <summary>Runs another command of this program in-process; a failure stops the quickstart with that command's exit code.</summary>
+        public void Invoke(params string[] args)
+        {
+            Append(args);
+            var code = CliHost.Run(CommandRegistry.All, args);
+            if (code != 0) throw new QuickstartException($"'{string.Join(' ', args.Take(2))}' failed (exit code {code}); fix the cause and run quickstart again with the same --out to resume");
+        }
     }
 
-    private static JsonObject InvokeJson(params string[] args)
+    /// <summary>The table against 30 random subnets measured now: its JSON report and the scatter plot.</summary>
+    private static void ValidateTable(CommandLog log, string lut, string seed, string output, string plot)
     {
-        var original = Console.Out;
-        var captured = new StringWriter();
-        Console.SetOut(captured);
-        try { Invoke(args); }
-        finally { Console.SetOut(original); }
-        // The command's JSON is the last object it printed (single-line or indented).
-        var lines = captured.ToString().TrimEnd().Split('\n');
-        for (var i = lines.Length - 1; i >= 0; i--)
+        log.Append("latency", "validate", "--lut", lut, "--space", Space, "--samples", "30", "--seed", seed, "--plot", plot, "--json");
+        var space = SpaceLoader.Load(Space);
+        var table = LatencyTable.Load(lut);
+        var bar = new ProgressBar("validation", 1);
+        var run = LatencyValidation.Run(table, space, 30, int.Parse(seed, CultureInfo.InvariantCulture), progress: (phase, done, total) =>
         {
-            if (!lines[i].StartsWith('{')) continue;
-            try { return JsonNode.Parse(string.Join('\n', lines[i..]))!.AsObject(); }
-            catch (JsonException) { }
-        }
-        throw new QuickstartException($"'{string.Join(' ', args.Take(2))}' printed no JSON object");
+            bar.Total = total;
+            bar.Report(done, phase);
+        });
+        ValidationPlot.Write(plot, $"{space.Name} on {table.Device.Name}: {run.Measured.Count} subnets", run.Measured, run.Comparisons);
+        AtomicFile.WriteAllText(output, run.ToJson());
+        if (run.FlopsBeatsTable) Console.Error.WriteLine($"warning: {run.Verdict}");
     }
 
     private static bool IsCompleteTable(string lut)
@@ -184,15 +188,17 @@ public static class QuickstartCommand
         return [min + 0.25 * (max - min), min + 0.5 * (max - min), min + 0.75 * (max - min)];
     }
 
-    private static void ExportWinners(string dir, string run, string search, string lut, string results)
+    private static void ExportWinners(CommandLog log, string dir, string run, string search, string lut, string results)
     {
         var report = JsonNode.Parse(File.ReadAllText(search))!.AsObject();
-        var space = SpaceLoader.Load(Space);
-        var predictor = new LookupTablePredictor(LatencyTable.Load(lut), space);
+        using var trained = TrainedRun.Open(run);
+        var space = trained.Space;
+        var table = LatencyTable.Load(lut);
+        var predictor = new LookupTablePredictor(table, space);
         var rows = new JsonArray();
         var i = 0;
         // Budgets often share a winner: each subnet is exported, checked and timed once, its files copied for the others.
-        var done = new Dictionary<string, (string Onnx, JsonNode Exported, double[] Measured)>(StringComparer.Ordinal);
+        var done = new Dictionary<string, (string Onnx, WinnerCheck Check, double[] Measured)>(StringComparer.Ordinal);
         foreach (var alternative in report["alternatives"]!.AsArray())
         {
             var winner = alternative!["winner"]!;
@@ -205,14 +211,14 @@ public static class QuickstartCommand
             }
             else
             {
-                var exportedNow = InvokeJson("export", "--run", run, "--arch", key, "--out", onnx, "--checkpoint-out", Path.ChangeExtension(onnx, ".ckpt"), "--check-test", "--json");
+                var subnet = space.Resolve(key);
+                var checkNow = ExportAndCheck(log, trained, subnet, onnx);
                 // Measured twice, each time in a fresh session, and the lower kept: other work on a shared host only ever adds
                 // time (one quickstart here timed a winner at 3× what three repeats a minute later agreed on).
-                var measuredNow = Enumerable.Range(0, 2).Select(_ => (double)InvokeJson("latency", "measure", "--device", "ort-cpu", "--threads", "1",
-                    "--quantile", Quantile, "--space", Space, "--arch", key, "--json")["latency_ms"]!).ToArray();
-                done[key] = first = (onnx, exportedNow, measuredNow);
+                var measuredNow = Enumerable.Range(0, 2).Select(_ => Measure(log, space, subnet)).ToArray();
+                done[key] = first = (onnx, checkNow, measuredNow);
             }
-            var (exported, measured) = (first.Exported, first.Measured);
+            var (check, measured) = (first.Check, first.Measured);
             rows.Add(new JsonObject
             {
                 ["budget"] = (string)alternative["budget"]!,
@@ -223,12 +229,37 @@ public static class QuickstartCommand
                 ["measured_ms"] = measured.Min(),
                 ["measured_ms_each"] = new JsonArray(measured.Select(m => (JsonNode)m).ToArray()),
                 ["heldout_top1"] = (double?)winner["heldout_top1"],
-                ["test_top1_onnxruntime"] = (double)exported["test_top1_onnxruntime"]!,
-                ["test_top1_torchsharp"] = (double)exported["test_top1_torchsharp"]!,
+                ["test_top1_onnxruntime"] = check.OnnxRuntimeTop1,
+                ["test_top1_torchsharp"] = check.TorchSharpTop1,
                 ["onnx"] = Path.GetRelativePath(dir, onnx),
             });
         }
         AtomicFile.WriteAllText(results, rows.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private sealed record WinnerCheck(double OnnxRuntimeTop1, double TorchSharpTop1);
+
+    /// <summary>What <c>export --check-test</c> does: the winner with inherited, recalibrated weights to ONNX and a checkpoint, then its test top-1 in both runtimes.</summary>
+    private static WinnerCheck ExportAndCheck(CommandLog log, TrainedRun run, Subnet subnet, string onnx)
+    {
+        var checkpoint = Path.ChangeExtension(onnx, ".ckpt");
+        log.Append("export", "--run", run.Directory.Path, "--arch", subnet.Key, "--out", onnx, "--checkpoint-out", checkpoint, "--check-test", "--json");
+        var (model, info) = run.Extract(subnet, ExportCommands.DefaultCalibrationBatches);
+        using (model)
+        {
+            DeploymentPipeline.Export(model, info, onnx, checkpoint);
+            using var ort = OnnxClassifier.Load(onnx, threads: 1);
+            return new WinnerCheck(OnnxAccuracy.Measure(ort, run.Data.Test), StaticAccuracy.Measure(model, run.Data.Test, run.Data.Normalization));
+        }
+    }
+
+    /// <summary>What <c>latency measure</c> does for a winner: ONNX Runtime, 1 thread, the table's statistic, one fresh session.</summary>
+    private static double Measure(CommandLog log, SearchSpace space, Subnet subnet)
+    {
+        log.Append("latency", "measure", "--device", "ort-cpu", "--threads", "1", "--quantile", Quantile, "--space", Space, "--arch", subnet.Key, "--json");
+        using var backend = new OrtCpuBackend(1);
+        var protocol = new TimingProtocol { Clock = TimingProtocol.ClockFor(1), Combination = RoundCombination.Fastest, Quantile = double.Parse(Quantile, CultureInfo.InvariantCulture) };
+        return new LatencyProfiler(backend, space, protocol).MeasureModels([subnet], LatencyProfiler.ModelRounds)[0].LatencyMs;
     }
 
     private static void PrintTable(JsonArray rows)

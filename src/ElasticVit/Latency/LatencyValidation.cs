@@ -8,6 +8,26 @@ namespace ElasticVit.Latency;
 /// <summary>One predictor's report and its prediction for every measured subnet (same order).</summary>
 public sealed record PredictorComparison(ValidationReport Report, IReadOnlyList<double> PredictedMs);
 
+/// <summary>What <see cref="LatencyValidation.Run"/> measured and concluded.</summary>
+/// <param name="OtherMachine">This machine's description when it is not the one the table was profiled on, else null.</param>
+public sealed record ValidationRun(
+    IReadOnlyList<PredictorComparison> Comparisons,
+    IReadOnlyList<ModelMeasurement> Measured,
+    RoundAgreement Agreement,
+    string Verdict,
+    bool FlopsBeatsTable,
+    Profiling.TimingProtocol Protocol,
+    string DeviceName,
+    string? OtherMachine,
+    string? LoadBefore,
+    string? LoadAfter)
+{
+    public IReadOnlyList<ValidationReport> Reports => Comparisons.Select(c => c.Report).ToArray();
+
+    /// <summary>The reports, the machine's steadiness and the verdict as one JSON object.</summary>
+    public string ToJson() => ValidationReport.ToJson(Reports, Agreement, Verdict, FlopsBeatsTable);
+}
+
 /// <summary>
 /// Compares predictors on measured subnets:
 /// <list type="bullet">
@@ -23,6 +43,38 @@ public sealed record PredictorComparison(ValidationReport Report, IReadOnlyList<
 /// </summary>
 public static class LatencyValidation
 {
+    /// <summary>
+    /// Validates <paramref name="table"/> on this machine: <paramref name="samples"/> subnets spread over the FLOPs range
+    /// (seeded), timed with the table's own backend and thread count in <paramref name="passes"/> interleaved rounds (the
+    /// fastest kept; <paramref name="protocol"/> by default: the table's own statistic), then every predictor compared on
+    /// them. <paramref name="remeasure"/> times them a second time (the measurement's own repeatability).
+    /// Progress: (phase, done, total).
+    /// </summary>
+    public static ValidationRun Run(LatencyTable table, SearchSpace space, int samples, int seed, Profiling.TimingProtocol? protocol = null,
+        int passes = Profiling.LatencyProfiler.ModelRounds, bool remeasure = false, IReadOnlyList<int>? resolutions = null, Action<string, int, int>? progress = null)
+    {
+        var lut = new LookupTablePredictor(table, space);
+        var d = table.Device;
+        if (!Profiling.LatencyBackends.Names.Contains(d.Backend) || d.Threads is not { } threads)
+            throw new LatencyException($"{table.Source} was measured with '{d.Backend}'; validate measures with the table's own backend, which must be one of {string.Join(", ", Profiling.LatencyBackends.Names)}");
+        var subnets = LatencySubnets.Spread(space, samples, seed, resolutions?.ToArray());
+        foreach (var s in subnets) lut.PredictMs(s);   // fail on a missing entry before measuring anything
+        protocol ??= new Profiling.TimingProtocol
+        {
+            Clock = Profiling.TimingProtocol.ClockFor(threads), Combination = Profiling.RoundCombination.Fastest, Quantile = d.Quantile ?? 0.5,
+        };
+        using var backend = Profiling.LatencyBackends.Create(d.Backend, threads);
+        var profiler = new Profiling.LatencyProfiler(backend, space, protocol);
+        var machine = profiler.NewDevice().Machine;
+        var load = Profiling.MachineInfo.LoadAverage();
+        var measured = profiler.MeasureModels(subnets, passes, progress);
+        var remeasured = remeasure ? profiler.MeasureModels(subnets, passes, (phase, done, total) => progress?.Invoke($"again: {phase}", done, total)) : null;
+        var comparisons = Compare(lut, space, measured, remeasured);
+        var rows = comparisons.Select(c => c.Report).ToArray();
+        return new ValidationRun(comparisons, measured, RoundAgreement.Of(measured), Verdict(rows), FlopsBeatsTable(rows), protocol,
+            Profiling.LatencyBackends.DeviceName(backend), machine == d.Machine ? null : machine, load, Profiling.MachineInfo.LoadAverage());
+    }
+
     public static IReadOnlyList<PredictorComparison> Compare(LookupTablePredictor lut, SearchSpace space,
         IReadOnlyList<ModelMeasurement> measured, IReadOnlyList<ModelMeasurement>? remeasured = null)
     {

@@ -64,6 +64,19 @@ public sealed class TrainedRun : IDisposable
     }
 
     /// <summary>An evaluator with BN recalibration on un-augmented training images and the held-out and test sets registered.</summary>
+    /// <summary>
+    /// The subnet as a standalone model with its inherited weights: BN recalibrated for it in the supernet, then its slices
+    /// copied into a static model (eval mode), with what an export needs to know about the data.
+    /// </summary>
+    public (StaticModel Model, Export.ExportInfo Info) Extract(Subnet subnet, int calibrationBatches)
+    {
+        using (var evaluator = Evaluator(calibrationBatches)) evaluator.Recalibrate(subnet);
+        var model = StaticModel.Extract(Supernet, subnet);
+        model.eval();
+        var norm = Data.Normalization;
+        return (model, new Export.ExportInfo(Data.Train.ClassNames, norm.Mean, norm.Std));
+    }
+
     public SubnetEvaluator Evaluator(int calibrationBatches = 32)
     {
         var evaluator = new SubnetEvaluator(Supernet, Data.Train, Data.Normalization, calibrationBatches, 64, Options.Seed);

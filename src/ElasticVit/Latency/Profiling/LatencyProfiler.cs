@@ -13,6 +13,12 @@ namespace ElasticVit.Latency.Profiling;
 /// </summary>
 public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, TimingProtocol protocol)
 {
+    /// <summary>
+    /// Interleaved rounds a whole model is timed in, its fastest round being its latency: calibration, validation and
+    /// single measurements all use it, so their figures compare (bench/results/latency.md).
+    /// </summary>
+    public const int ModelRounds = 16;
+
     public ILatencyBackend Backend { get; } = backend;
     public SearchSpace Space { get; } = space;
     public TimingProtocol Protocol { get; } = protocol;
