@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -114,12 +113,7 @@ public static class QualityVsTimeBench
         return (steps, passes);
     }
 
-    /// <summary>
-    /// Trains a fresh model alone with the run's recipe (batch, learning rate, label-smoothed CE, AdamW and its decay
-    /// groups, cosine schedule with warm-up, gradient clipping, EMA, augmentation as configured) for <paramref name="steps"/>
-    /// steps, or for <paramref name="seconds"/> of steps (the step count fixed from the pace of the first 5 % of the time),
-    /// then measures the EMA weights after BN recalibration on the test set.
-    /// </summary>
+    /// <summary>A fresh model trained alone (<see cref="AloneTraining"/>), then its EMA weights' test top-1 after BN recalibration.</summary>
     private static JsonObject Alone(string kind, string role, string key, double flopsM, double latencyMs, Func<nn.Module<Tensor, Tensor>> create,
         RunData data, TrainOptions options, int threads, long? steps, double? seconds)
     {
@@ -127,71 +121,15 @@ public static class QualityVsTimeBench
         random.manual_seed(options.Seed);
         using var model = create();
         using var ema = create();
-        var total = steps ?? 1_000_000;
-        var emaUpdater = new Ema(ema, model, options.EmaDecay ?? Ema.ForRun(steps ?? 2000));
-        emaUpdater.CopyFromSource();
-        var adam = new ElasticVit.Training.AdamW(Groups(model)) { WeightDecay = options.WeightDecay };
-        var loader = new BatchLoader(data.Train, data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, options.Augment ? data.Augmentation : Augmentation.None));
-        var clock = Stopwatch.StartNew();
-        long step = 0;
-        double lastLoss = double.NaN;
-        model.train();
-        for (var epoch = 0; step < total; epoch++)
-            foreach (var batch in loader.HostBatches(epoch))
-            {
-                if (step >= total) break;
-                using var scope = NewDisposeScope();
-                var (x, y) = batch.ToTensors();
-                adam.ZeroGrad();
-                var loss = Losses.LabelSmoothedCrossEntropy(model.forward(x), y);
-                loss.backward();
-                AdaptiveGradientClipping.Apply(model.parameters(), options.ClipFactor);
-                var schedule = new CosineSchedule(options.PeakLr, total, (long)Math.Round(options.WarmupFraction * total));
-                adam.Step(schedule.At(step));
-                emaUpdater.Update();
-                step++;
-                lastLoss = loss.item<float>();
-                if (seconds is { } budget && steps is null && total == 1_000_000 && clock.Elapsed.TotalSeconds >= 0.05 * budget)
-                {
-                    total = Math.Max(step + 1, (long)(budget / (clock.Elapsed.TotalSeconds / step)));
-                    if (options.EmaDecay is null) emaUpdater.Decay = Ema.ForRun(total);
-                }
-            }
-        var trainSeconds = clock.Elapsed.TotalSeconds;
-        Recalibrate(ema, data, options, 16);
+        var run = AloneTraining.Train(model, ema, data, options, steps, seconds);
+        AloneTraining.Recalibrate(ema, data, options, 16);
         var test = StaticAccuracy.Measure(ema, data.Test, data.Normalization);
-        Console.Error.WriteLine($"{kind} {role}: {step} steps in {trainSeconds:F0} s, test {test:P2}; load {Load()}");
+        Console.Error.WriteLine($"{kind} {role}: {run.Steps} steps in {run.Seconds:F0} s, test {test:P2}; load {Load()}");
         return new JsonObject
         {
             ["kind"] = kind, ["role"] = role, ["key"] = key, ["flops_m"] = Math.Round(flopsM, 3), ["test_top1"] = test, ["latency_ms"] = latencyMs,
-            ["steps"] = step, ["train_seconds"] = Math.Round(trainSeconds, 1), ["final_loss"] = Math.Round(lastLoss, 4),
+            ["steps"] = run.Steps, ["train_seconds"] = Math.Round(run.Seconds, 1), ["final_loss"] = Math.Round(run.FinalLoss, 4),
         };
-    }
-
-    /// <summary>The trainer's decay groups for a static subnet; for a hand-designed network decay on every weight of rank ≥ 2.</summary>
-    private static IEnumerable<(string Name, Parameter Param, bool Decay)> Groups(nn.Module<Tensor, Tensor> model) =>
-        model is StaticModel subnet ? ScratchTrainBench.ParameterGroups(subnet) : model.named_parameters().Select(p => (p.name, p.parameter, p.parameter.dim() > 1));
-
-    /// <summary>BN statistics recomputed as a cumulative average over the same calibration batches the supernet's subnets get.</summary>
-    private static void Recalibrate(nn.Module<Tensor, Tensor> model, RunData data, TrainOptions options, int batches)
-    {
-        var norms = model.modules().OfType<BatchNorm2d>().ToArray();
-        var loader = new BatchLoader(data.Train, data.Normalization, LoaderOptions.Calibration(64, options.Seed));
-        using (no_grad())
-        {
-            foreach (var bn in norms) bn.reset_running_stats();
-            model.train();
-            var i = 0;
-            foreach (var batch in loader.HostBatches(0).Take(batches))
-            {
-                foreach (var bn in norms) bn.momentum = 1.0 / (i + 1);
-                using var scope = NewDisposeScope();
-                model.forward(batch.ToTensors().Images);
-                i++;
-            }
-        }
-        foreach (var bn in norms) bn.momentum = 0.1;
-        model.eval();
     }
 
     /// <summary>ONNX Runtime latency on one thread: thread CPU time, the fastest of 5 rounds (the project's whole-model protocol).</summary>

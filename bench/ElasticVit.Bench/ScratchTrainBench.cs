@@ -61,36 +61,13 @@ public static class ScratchTrainBench
         random.manual_seed(options.Seed);
         using var model = new StaticModel(space, subnet);
         using var ema = new StaticModel(space, subnet);
-        var emaUpdater = new Ema(ema, model, options.EmaDecay ?? Ema.ForRun(steps));
-        emaUpdater.CopyFromSource();
-        var adam = new ElasticVit.Training.AdamW(ParameterGroups(model)) { WeightDecay = options.WeightDecay };
-        var schedule = new CosineSchedule(options.PeakLr, steps, (long)Math.Round(options.WarmupFraction * steps));
-        var loader = new BatchLoader(data.Train, data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, data.Augmentation));
         clock.Restart();
-        var losses = new List<double>();
-        long step = 0;
-        model.train();
-        for (var epoch = 0; step < steps; epoch++)
-            foreach (var batch in loader.HostBatches(epoch))
-            {
-                if (step >= steps) break;
-                using var scope = NewDisposeScope();
-                var (x, y) = batch.ToTensors();
-                adam.ZeroGrad();
-                var loss = Losses.LabelSmoothedCrossEntropy(model.forward(x), y);
-                loss.backward();
-                AdaptiveGradientClipping.Apply(model.parameters(), options.ClipFactor);
-                adam.Step(schedule.At(step));
-                emaUpdater.Update();
-                losses.Add(loss.item<float>());
-                step++;
-                if (step % 100 == 0 || step == steps)
-                    Console.Error.WriteLine($"  step {step}/{steps} loss {losses.TakeLast(100).Average():F3} ({clock.Elapsed.TotalSeconds / step:F2} s/step, load {LoadAverage()})");
-            }
-        var trainSeconds = clock.Elapsed.TotalSeconds;
+        var alone = AloneTraining.Train(model, ema, data, options, steps, report: (step, total, loss) =>
+            Console.Error.WriteLine($"  step {step}/{total} loss {loss:F3} ({clock.Elapsed.TotalSeconds / step:F2} s/step, load {LoadAverage()})"));
+        var trainSeconds = alone.Seconds;
 
         var rawTest = StaticAccuracy.Measure(model, SamplerStudyBench.EvalSettings.Strided(data.Test, 2000), data.Normalization);   // a sanity check only
-        Recalibrate(ema, data, options, calibration);
+        AloneTraining.Recalibrate(ema, data, options, calibration);
         var scratchHeldOut = StaticAccuracy.Measure(ema, data.HeldOut, data.Normalization);
         var scratchTest = StaticAccuracy.Measure(ema, data.Test, data.Normalization);
         Console.Error.WriteLine($"scratch: held-out {scratchHeldOut:P2} test {scratchTest:P2} (EMA, BN recalibrated); raw weights with running BN statistics: test {rawTest:P2} (2000 images); {trainSeconds:F0} s");
@@ -105,7 +82,7 @@ public static class ScratchTrainBench
             {
                 ["steps"] = steps, ["batch_size"] = options.BatchSize, ["peak_lr"] = options.PeakLr, ["seed"] = options.Seed,
                 ["heldout"] = scratchHeldOut, ["test"] = scratchTest, ["test_2000_raw_weights_running_bn"] = rawTest,
-                ["final_train_loss"] = Math.Round(losses.TakeLast(Math.Max(1, losses.Count / 10)).Average(), 5),
+                ["final_train_loss"] = Math.Round(alone.FinalLoss, 5),
                 ["train_seconds"] = Math.Round(trainSeconds, 1),
             },
             ["load_average_end"] = LoadAverage(),
@@ -132,43 +109,6 @@ public static class ScratchTrainBench
         var best = candidates.MaxBy(f => (double)results[f.Subnet.Key]!["heldout"]!)!;
         var heldOut = (double)results[best.Subnet.Key]!["heldout"]!;
         return (best.Subnet, $"best held-out top-1 ({heldOut:P2}, {(int)o["settings"]!["heldout_limit"]!} images) of the {candidates.Count} fixed subnets at level {level:G}M ({best.Role})");
-    }
-
-    /// <summary>The trainer's decay groups for a static model: no weight decay on the stem, stage-0 and MBConv layers (incl. reductions), relative-position tables and 1-D parameters.</summary>
-    public static IEnumerable<(string Name, Parameter Param, bool Decay)> ParameterGroups(StaticModel model)
-    {
-        var noDecay = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, module) in model.named_modules())
-            if (module is StemLayer or Stage0Layer or MbConvLayer)
-                foreach (var (local, _) in module.named_parameters()) noDecay.Add($"{name}.{local}");
-        foreach (var (name, p) in model.named_parameters())
-            yield return (name, p, p.dim() > 1 && !noDecay.Contains(name) && !name.EndsWith("rel_pos", StringComparison.Ordinal));
-    }
-
-    /// <summary>BN recalibration as in <see cref="SubnetEvaluator"/>: reset, then a cumulative average over the same calibration batches.</summary>
-    private static void Recalibrate(StaticModel model, RunData data, TrainOptions options, int batches)
-    {
-        var norms = model.modules().OfType<BatchNorm2d>().ToArray();
-        var loader = new BatchLoader(data.Train, data.Normalization, LoaderOptions.Calibration(64, options.Seed));
-        using (no_grad())
-        {
-            foreach (var bn in norms)
-            {
-                bn.running_mean!.zero_();
-                bn.running_var!.fill_(1);
-            }
-            model.train();
-            var i = 0;
-            foreach (var batch in loader.HostBatches(0).Take(batches))
-            {
-                foreach (var bn in norms) bn.momentum = 1.0 / (i + 1);
-                using var scope = NewDisposeScope();
-                model.forward(batch.ToTensors().Images);
-                i++;
-            }
-        }
-        foreach (var bn in norms) bn.momentum = 0.1;
-        model.eval();
     }
 
     private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
