@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using ElasticVit.Data;
-using ElasticVit.Supernet;
 using ElasticVit.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -31,7 +30,7 @@ public static class AloneTraining
         var total = steps ?? long.MaxValue;
         var emaUpdater = new Ema(ema, model, options.EmaDecay ?? Ema.ForRun(steps ?? 2000));
         emaUpdater.CopyFromSource();
-        var adam = new ElasticVit.Training.AdamW(Groups(model)) { WeightDecay = options.WeightDecay };
+        var adam = new ElasticVit.Training.AdamW(Trainer.ParameterGroups(model)) { WeightDecay = options.WeightDecay };
         var loader = new BatchLoader(data.Train, data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, options.Augment ? data.Augmentation : Augmentation.None));
         var schedule = new CosineSchedule(options.PeakLr, total, (long)Math.Round(options.WarmupFraction * total));
         var clock = Stopwatch.StartNew();
@@ -61,17 +60,6 @@ public static class AloneTraining
                 if (step % 100 == 0 || step == total) report?.Invoke(step, total, losses.TakeLast(100).Average());
             }
         return new AloneRun(step, clock.Elapsed.TotalSeconds, losses.TakeLast(Math.Max(1, losses.Count / 10)).Average());
-    }
-
-    /// <summary>The trainer's decay groups for a static subnet (no decay on the stem, stage-0 and MBConv layers, position tables, 1-D parameters); for a hand-designed network decay on every weight of rank ≥ 2.</summary>
-    public static IEnumerable<(string Name, Parameter Param, bool Decay)> Groups(nn.Module<Tensor, Tensor> model)
-    {
-        var noDecay = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, module) in model.named_modules())
-            if (module is StemLayer or Stage0Layer or MbConvLayer)
-                foreach (var (local, _) in module.named_parameters()) noDecay.Add($"{name}.{local}");
-        foreach (var (name, p) in model.named_parameters())
-            yield return (name, p, p.dim() > 1 && !noDecay.Contains(name) && !name.EndsWith("rel_pos", StringComparison.Ordinal));
     }
 
     /// <summary>BN statistics recomputed as a cumulative average over the calibration batches the supernet's subnets get (<see cref="SubnetEvaluator"/>).</summary>

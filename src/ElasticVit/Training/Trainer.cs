@@ -115,12 +115,15 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    /// <summary>No weight decay on the stem, MBConv layers (incl. reductions), relative-position tables, biases and 1-D parameters (METHOD.md §4).</summary>
-    public static IEnumerable<(string Name, TorchSharp.Modules.Parameter Param, bool Decay)> ParameterGroups(ElasticSupernet net)
+    /// <summary>
+    /// No weight decay on the stem, MBConv layers (incl. reductions), relative-position tables, biases and 1-D parameters
+    /// (METHOD.md §4), for the supernet and for a subnet trained alone as a static model alike.
+    /// </summary>
+    public static IEnumerable<(string Name, TorchSharp.Modules.Parameter Param, bool Decay)> ParameterGroups(nn.Module net)
     {
         var noDecay = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, module) in net.named_modules())
-            if (module is ElasticStem or ElasticStage0Layer or ElasticMbConvLayer)
+            if (module is ElasticStem or ElasticStage0Layer or ElasticMbConvLayer or StemLayer or Stage0Layer or MbConvLayer)
                 foreach (var (local, _) in module.named_parameters()) noDecay.Add($"{name}.{local}");
         foreach (var (name, p) in net.named_parameters())
             yield return (name, p, p.dim() > 1 && !noDecay.Contains(name) && !name.EndsWith("rel_pos", StringComparison.Ordinal));
