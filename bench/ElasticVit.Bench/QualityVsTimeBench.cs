@@ -52,7 +52,15 @@ public static class QualityVsTimeBench
         for (var i = 0; i < winners.Count; i++) subnets.Add(($"winner {i + 1}", space.Resolve(winners[i])));
         subnets = subnets.DistinctBy(s => s.Subnet.Key).ToList();   // level-min subnets of neighbouring levels can coincide
 
+        // Resumable: arms already in --out (same kind and model) are kept, not trained again; the file is rewritten after every arm.
+        var done = File.Exists(outPath) ? JsonNode.Parse(File.ReadAllText(outPath))!["models"]!.AsArray().Select(m => m!.DeepClone().AsObject()).ToList() : [];
         var results = new JsonArray();
+        bool Has(string kind, string key) => results.Any(r => (string)r!["kind"]! == kind && (string)r["key"]! == key);
+        void Add(JsonObject r)
+        {
+            results.Add(r);
+            Save(outPath, runPath, steps, passes, seconds, threads, results);
+        }
         RunData data;
         using (var run = TrainedRun.Open(runPath, ema: true, threads: threads))
         using (var evaluator = run.Evaluator(16))
@@ -70,35 +78,52 @@ public static class QualityVsTimeBench
             }
         }
         double LatencyOf(Subnet subnet) => (double)results.First(r => (string)r!["key"]! == subnet.Key)!["latency_ms"]!;
+        foreach (var r in done.Where(r => (string)r["kind"]! != "inherited"))
+        {
+            // An entry carried over without a latency (e.g. written from a log) gets it measured here.
+            if (r["latency_ms"] is null)
+                r["latency_ms"] = subnets.FirstOrDefault(s => s.Subnet.Key == (string)r["key"]!) is { Subnet: not null } known ? LatencyOf(known.Subnet)
+                    : BaselineLatency((string)r["key"]!);
+            results.Add(r);
+        }
         // The wall-clock arms first, on a machine kept quiet for them; the step-counted arms after (their results do not
         // depend on the machine's speed).
         if (wallClockArms)
         {
             var (role, winner) = subnets.First(s => s.Role == "winner 1");
-            results.Add(Alone("alone, equal wall-clock", role, winner.Key, Complexity.FlopsM(space, winner), LatencyOf(winner),
-                () => new StaticModel(space, winner), data, options, threads, null, seconds));
-            foreach (var name in new[] { "cnn2", "mbv2" })
+            if (!Has("alone, equal wall-clock", winner.Key))
+                Add(Alone("alone, equal wall-clock", role, winner.Key, Complexity.FlopsM(space, winner), LatencyOf(winner),
+                    () => new StaticModel(space, winner), data, options, threads, null, seconds));
+            foreach (var name in new[] { "cnn2", "mbv2" }.Where(n => !Has("hand-designed, equal wall-clock", n)))
             {
                 using var probe = Baseline.Create(name);
-                var latency = Latency(new OrtCpuBackend(1), b => ((OrtCpuBackend)b).Prepare(probe.ToOnnx()));
-                results.Add(Alone("hand-designed, equal wall-clock", probe.Description, name, probe.MacsM, latency,
+                Add(Alone("hand-designed, equal wall-clock", probe.Description, name, probe.MacsM, BaselineLatency(name),
                     () => Baseline.Create(name), data, options, threads, null, seconds));
             }
         }
-        foreach (var (role, subnet) in subnets)
-            results.Add(Alone("alone, equal passes", role, subnet.Key, Complexity.FlopsM(space, subnet), LatencyOf(subnet),
+        foreach (var (role, subnet) in subnets.Where(s => !Has("alone, equal passes", s.Subnet.Key)))
+            Add(Alone("alone, equal passes", role, subnet.Key, Complexity.FlopsM(space, subnet), LatencyOf(subnet),
                 () => new StaticModel(space, subnet), data, options, threads, passes, null));
 
-        var result = new JsonObject
-        {
-            ["run"] = Path.GetFullPath(runPath), ["steps"] = steps, ["subnet_passes"] = passes, ["run_seconds"] = Math.Round(seconds, 1),
-            ["threads"] = threads, ["cpu"] = CpuModel(), ["load_average_end"] = Load(), ["models"] = results,
-        };
-        AtomicFile.WriteAllText(outPath, result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Save(outPath, runPath, steps, passes, seconds, threads, results);
         Plot(results, Path.ChangeExtension(outPath, ".png"), $"{steps} supernet steps ({seconds / 60:F1} min)");
         foreach (var r in results)
             Console.WriteLine($"{(string)r!["kind"]!,-32} {(string)r["role"]!,-28} {(double)r["latency_ms"]!,7:F3} ms  test {(double)r["test_top1"]!:P2}");
         return 0;
+    }
+
+    private static void Save(string outPath, string runPath, long steps, long passes, double seconds, int threads, JsonArray results) =>
+        AtomicFile.WriteAllText(outPath, new JsonObject
+        {
+            ["run"] = Path.GetFullPath(runPath), ["steps"] = steps, ["subnet_passes"] = passes, ["run_seconds"] = Math.Round(seconds, 1),
+            ["threads"] = threads, ["cpu"] = CpuModel(), ["load_average_end"] = Load(), ["models"] = results.DeepClone(),
+        }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+    private static double BaselineLatency(string name)
+    {
+        using var model = Baseline.Create(name);
+        model.eval();
+        return Latency(new OrtCpuBackend(1), b => ((OrtCpuBackend)b).Prepare(model.ToOnnx()));
     }
 
     /// <summary>Steps and subnet forward/backward passes of a run, from its metrics.</summary>
