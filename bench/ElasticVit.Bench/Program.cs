@@ -18,7 +18,7 @@ public static class Program
         ("latency-rounds", "pooled rounds vs the fastest round: the same timings, constants fitted and validated each way (args: TABLE [--calibration 30] [--samples 100] [--passes 3] [--repeats 3])", LatencyRoundsBench.Run),
         ("latency-fit", "leave-one-out accuracy of per-model corrections of a lookup table (args: LUT CSV [CSV...] from 'latency validate --save')", LatencyFitBench.Run),
         ("stress", "native-ownership stress under constant forced GCs: searches, training, parallel export/measure loops (args: --run DIR [--searches 50] [--train-steps 500] [--loop-seconds 120] [--hazard scalars|temporaries])", StressBench.Run),
-        ("quality-vs-time", "inherited vs trained alone (equal passes, equal wall-clock) vs hand-designed CNNs, test top-1 and ORT latency, for one supernet run and its search (args: --run DIR --search FILE --out FILE [--threads 2] [--skip-wall-clock])", QualityVsTimeBench.Run),
+        ("quality-vs-time", "inherited vs trained alone (equal passes, equal wall-clock) vs hand-designed CNNs, test top-1 and ORT latency, for one supernet run and its search (args: --run DIR --search FILE --out FILE [--threads 2] [--skip-wall-clock] [--report-only]; resumable)", QualityVsTimeBench.Run),
         ("search", "search fitness evaluations/min on fmnist, and the default search's total time (args: [--run DIR] [--subnets 24] [--threads 2] [--budget flops:12] [--quick])", SearchBench.Run),
     ];
 

@@ -30,11 +30,12 @@ public static class QualityVsTimeBench
         var outPath = SamplerStudyBench.Option(args, "--out");
         if (runPath is null || searchPath is null || outPath is null)
         {
-            Console.Error.WriteLine("usage: quality-vs-time --run RUN_DIR --search SEARCH.json --out RESULT.json [--threads 2] [--skip-wall-clock]");
+            Console.Error.WriteLine("usage: quality-vs-time --run RUN_DIR --search SEARCH.json --out RESULT.json [--threads 2] [--skip-wall-clock] [--report-only]");
             return 2;
         }
         var threads = int.Parse(SamplerStudyBench.Option(args, "--threads") ?? "2", CultureInfo.InvariantCulture);
         var wallClockArms = !args.Contains("--skip-wall-clock");
+        var trainArms = !args.Contains("--report-only");   // only what --out already holds: the table and the plot
         var dir = new RunDirectory(runPath);
         var options = dir.LoadOptions();
         var space = SpaceLoader.Load(options.Space);
@@ -88,7 +89,7 @@ public static class QualityVsTimeBench
         }
         // The wall-clock arms first, on a machine kept quiet for them; the step-counted arms after (their results do not
         // depend on the machine's speed).
-        if (wallClockArms)
+        if (wallClockArms && trainArms)
         {
             var (role, winner) = subnets.First(s => s.Role == "winner 1");
             if (!Has("alone, equal wall-clock", winner.Key))
@@ -101,7 +102,7 @@ public static class QualityVsTimeBench
                     () => Baseline.Create(name), data, options, threads, null, seconds));
             }
         }
-        foreach (var (role, subnet) in subnets.Where(s => !Has("alone, equal passes", s.Subnet.Key)))
+        foreach (var (role, subnet) in subnets.Where(s => trainArms && !Has("alone, equal passes", s.Subnet.Key)))
             Add(Alone("alone, equal passes", role, subnet.Key, Complexity.FlopsM(space, subnet), LatencyOf(subnet),
                 () => new StaticModel(space, subnet), data, options, threads, passes, null));
 
