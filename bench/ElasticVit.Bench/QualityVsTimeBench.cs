@@ -164,7 +164,7 @@ public static class QualityVsTimeBench
         using (backend)
         using (var workload = prepare(backend))
         {
-            var protocol = new TimingProtocol { Clock = TimingClock.ThreadCpu, Combination = RoundCombination.Fastest, MinTotalMs = 200 };
+            var protocol = TimingProtocol.WholeModel(1) with { MinTotalMs = 200 };
             return Math.Round(protocol.Measure([workload.Run], passes: 5)[0].Ms, 4);
         }
     }

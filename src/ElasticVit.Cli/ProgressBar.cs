@@ -15,6 +15,17 @@ public sealed class ProgressBar(string label, long total)
     /// <summary>The count that completes the bar; may change on the way (a time-budgeted training re-plans its steps).</summary>
     public long Total { get; set; } = total;
 
+    /// <summary>A bar for work reported as (phase, done, total), each phase with its own total, the phase shown as the status.</summary>
+    public static Action<string, int, int> ForPhases(string label)
+    {
+        var bar = new ProgressBar(label, 1);
+        return (phase, done, total) =>
+        {
+            bar.Total = total;
+            bar.Report(done, phase);
+        };
+    }
+
     public void Report(long done, string status = "")
     {
         if (_start < 0) _start = done;

@@ -75,15 +75,13 @@ public static class LatencyCommands
         return values;
     }
 
-    private static TimingProtocol ParseProtocol(ParsedArgs a, int threads, double defaultQuantile = 0.5) => new()
-    {
-        Quantile = a.Double("quantile") ?? defaultQuantile,
-        Combination = RoundCombination.Fastest,
-        WarmupRuns = a.Int("warmup", 0),
-        MinRuns = a.Int("min-runs", 1),
-        MinTotalMs = a.Double("min-ms") is double ms and >= 0 ? ms : throw new UsageException("--min-ms must be ≥ 0"),
-        Clock = TimingProtocol.ClockFor(threads),
-    };
+    private static TimingProtocol ParseProtocol(ParsedArgs a, int threads, double defaultQuantile = 0.5) =>
+        TimingProtocol.WholeModel(threads, a.Double("quantile") ?? defaultQuantile) with
+        {
+            WarmupRuns = a.Int("warmup", 0),
+            MinRuns = a.Int("min-runs", 1),
+            MinTotalMs = a.Double("min-ms") is double ms and >= 0 ? ms : throw new UsageException("--min-ms must be ≥ 0"),
+        };
 
     private static string Ms(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
 
@@ -224,13 +222,8 @@ public static class LatencyCommands
     {
         var (table, space) = LoadTable(a);
         var threads = table.Device.Threads ?? 1;
-        var bar = new ProgressBar("subnets", 1);
         var run = LatencyValidation.Run(table, space, a.Int("samples", 2), a.Int("seed", 0), ParseProtocol(a, threads, table.Device.Quantile ?? 0.5),
-            a.Int("passes", 1), a.Flag("remeasure"), ParseResolutions(a), (phase, done, total) =>
-            {
-                bar.Total = total;
-                bar.Report(done, phase);
-            });
+            a.Int("passes", 1), a.Flag("remeasure"), ParseResolutions(a), ProgressBar.ForPhases("subnets"));
         if (run.OtherMachine is not null)
             Console.Error.WriteLine($"warning: {table.Source} was measured on '{table.Device.Machine}', this is '{run.OtherMachine}'");
         if (!run.Agreement.Steady)
@@ -238,7 +231,7 @@ public static class LatencyCommands
                 + "other work on this machine or its host slowed most rounds, so these measurements may not repeat: validate again when it is quieter");
         if (a.String("save") is { } csv) LatencyValidation.SaveMeasurements(csv, table.Device.Name, space, run.Measured);
         var plot = a.String("plot") ?? Path.ChangeExtension(table.Source, null) + "-validation.png";
-        ValidationPlot.Write(plot, $"{space.Name} on {table.Device.Name}: {run.Measured.Count} subnets", run.Measured, run.Comparisons);
+        ValidationPlot.Write(plot, run, table, space);
         Console.Error.WriteLine($"plot: {plot}");
         if (a.Flag("json"))
         {

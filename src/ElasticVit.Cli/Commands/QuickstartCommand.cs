@@ -161,13 +161,8 @@ public static class QuickstartCommand
         log.Append("latency", "validate", "--lut", lut, "--space", Space, "--samples", "30", "--seed", seed, "--plot", plot, "--json");
         var space = SpaceLoader.Load(Space);
         var table = LatencyTable.Load(lut);
-        var bar = new ProgressBar("validation", 1);
-        var run = LatencyValidation.Run(table, space, 30, int.Parse(seed, CultureInfo.InvariantCulture), progress: (phase, done, total) =>
-        {
-            bar.Total = total;
-            bar.Report(done, phase);
-        });
-        ValidationPlot.Write(plot, $"{space.Name} on {table.Device.Name}: {run.Measured.Count} subnets", run.Measured, run.Comparisons);
+        var run = LatencyValidation.Run(table, space, 30, int.Parse(seed, CultureInfo.InvariantCulture), progress: ProgressBar.ForPhases("validation"));
+        ValidationPlot.Write(plot, run, table, space);
         AtomicFile.WriteAllText(output, run.ToJson());
         if (run.FlopsBeatsTable) Console.Error.WriteLine($"warning: {run.Verdict}");
     }
@@ -258,7 +253,7 @@ public static class QuickstartCommand
     {
         log.Append("latency", "measure", "--device", "ort-cpu", "--threads", "1", "--quantile", Quantile, "--space", Space, "--arch", subnet.Key, "--json");
         using var backend = new OrtCpuBackend(1);
-        var protocol = new TimingProtocol { Clock = TimingProtocol.ClockFor(1), Combination = RoundCombination.Fastest, Quantile = double.Parse(Quantile, CultureInfo.InvariantCulture) };
+        var protocol = TimingProtocol.WholeModel(1, double.Parse(Quantile, CultureInfo.InvariantCulture));
         return new LatencyProfiler(backend, space, protocol).MeasureModels([subnet], LatencyProfiler.ModelRounds)[0].LatencyMs;
     }
 

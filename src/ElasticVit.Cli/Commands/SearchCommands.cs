@@ -37,7 +37,7 @@ public static class SearchCommands
         if (a.Has("population")) evolution = evolution with { Population = a.Int("population", 4, 100_000) };
         if (a.Has("generations")) evolution = evolution with { Generations = a.Int("generations", 0, 10_000) };
         var world = Communicator.World;
-        var threads = a.Has("threads") || Communicator.LaunchedRanks == 1 ? a.Int("threads", 1, 256) : Communicator.DefaultThreadsPerRank;
+        var threads = TrainCommands.Threads(a);
         var fitnessOptions = new FitnessOptions { ImagesPerClass = a.Int("fitness-images", 0), CalibrationBatches = a.Int("calibration-batches", 1, 10_000), Workers = threads,
             Engine = a.Choice("fitness-engine", "auto", "ort", "torch") switch { "ort" => FitnessEngine.OnnxRuntime, "torch" => FitnessEngine.Torch, _ => FitnessEngine.Auto } };
 

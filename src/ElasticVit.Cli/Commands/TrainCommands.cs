@@ -51,6 +51,13 @@ public static class TrainCommands
         ], RunEval),
     ];
 
+    /// <summary>
+    /// --threads, or when it is not given under mpirun, the cores left to each rank of this machine (the option's
+    /// default, 2, would oversubscribe a 2-core machine running 2 ranks).
+    /// </summary>
+    public static int Threads(ParsedArgs a) =>
+        a.Has("threads") || Communicator.LaunchedRanks == 1 ? a.Int("threads", 1, 256) : Communicator.DefaultThreadsPerRank;
+
     public static DatasetKind ParseDataset(string name) => name switch
     {
         "fashion-mnist" or "fmnist" => DatasetKind.FashionMnist,
@@ -108,8 +115,7 @@ public static class TrainCommands
             if (!run.HasCheckpoint) throw new UsageException($"--resume: {run.Path} has no checkpoint to resume from");
             options = run.LoadOptions();
             // The machine may differ from the one that started the run (other cores, another number of ranks).
-            if (a.Has("threads")) options = options with { Threads = a.Int("threads", 1, 256) };
-            else if (Communicator.LaunchedRanks > 1) options = options with { Threads = Communicator.DefaultThreadsPerRank };
+            if (a.Has("threads") || Communicator.LaunchedRanks > 1) options = options with { Threads = Threads(a) };
             // Resumed on another number of ranks, the same micro-batches need another --accumulate (ranks × K constant).
             if (a.Has("accumulate")) options = options with { Accumulate = a.Int("accumulate", 1, 4096) };
         }
@@ -133,7 +139,7 @@ public static class TrainCommands
                 InplaceDistillation = a.Choice("inplace-distillation", "on", "off") == "on",
                 LrPer512 = a.Double("lr") is double lr && lr > 0 ? lr : throw new UsageException("--lr must be > 0"),
                 Seed = a.Int("seed", 0),
-                Threads = a.Has("threads") || Communicator.LaunchedRanks == 1 ? a.Int("threads", 1, 256) : Communicator.DefaultThreadsPerRank,
+                Threads = Threads(a),
                 Accumulate = a.Int("accumulate", 1, 4096),
                 Shards = a.Has("shards") ? a.Int("shards", 1, 256) : null,
                 CheckpointEvery = a.Int("checkpoint-every", 1),

@@ -6,6 +6,10 @@ namespace ElasticVit.Cli.Commands;
 /// <summary>The predicted-vs-measured scatter plot of <c>latency validate</c>: one series per predictor, y = x and ±10% lines.</summary>
 public static class ValidationPlot
 {
+    /// <summary>The plot of one validation of <paramref name="table"/>, titled with the space, the device and the sample size.</summary>
+    public static void Write(string path, ValidationRun run, LatencyTable table, Spaces.SearchSpace space) =>
+        Write(path, $"{space.Name} on {table.Device.Name}: {run.Measured.Count} subnets", run.Measured, run.Comparisons);
+
     public static void Write(string path, string title, IReadOnlyList<ModelMeasurement> measured, IReadOnlyList<PredictorComparison> predictors)
     {
         var plot = new Plot();

@@ -59,10 +59,7 @@ public static class LatencyValidation
             throw new LatencyException($"{table.Source} was measured with '{d.Backend}'; validate measures with the table's own backend, which must be one of {string.Join(", ", Profiling.LatencyBackends.Names)}");
         var subnets = LatencySubnets.Spread(space, samples, seed, resolutions?.ToArray());
         foreach (var s in subnets) lut.PredictMs(s);   // fail on a missing entry before measuring anything
-        protocol ??= new Profiling.TimingProtocol
-        {
-            Clock = Profiling.TimingProtocol.ClockFor(threads), Combination = Profiling.RoundCombination.Fastest, Quantile = d.Quantile ?? 0.5,
-        };
+        protocol ??= Profiling.TimingProtocol.WholeModel(threads, d.Quantile ?? 0.5);
         using var backend = Profiling.LatencyBackends.Create(d.Backend, threads);
         var profiler = new Profiling.LatencyProfiler(backend, space, protocol);
         var machine = profiler.NewDevice().Machine;

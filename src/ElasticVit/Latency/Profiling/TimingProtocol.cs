@@ -66,6 +66,13 @@ public sealed record TimingProtocol
     public const double QuietWithin = 1.10;
 
     /// <summary>The clock for <paramref name="threads"/> threads: thread CPU time for one thread (where supported), wall time otherwise.</summary>
+    /// <summary>
+    /// How whole models are timed (and, from the command line, layers too): the clock right for the thread count, the
+    /// given statistic, and the fastest of the interleaved rounds.
+    /// </summary>
+    public static TimingProtocol WholeModel(int threads, double quantile = 0.5) =>
+        new() { Clock = ClockFor(threads), Combination = RoundCombination.Fastest, Quantile = quantile };
+
     public static TimingClock ClockFor(int threads) =>
         threads == 1 && ThreadCpuClock.IsSupported ? TimingClock.ThreadCpu : TimingClock.Wall;
 
