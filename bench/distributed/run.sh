@@ -33,9 +33,9 @@ for round in $(seq 1 "$ROUNDS"); do
     rm -rf "$run"
     start=$(date +%s.%N)
     launch "$1" "$2" train --steps "$STEPS" --checkpoint-every 50 --probe-every 100 --seed 0 --out "$run" >"$run.log" 2>&1
-    wall=$(echo "$(date +%s.%N) - $start" | bc)
+    wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
     seconds=$(sed -E 's/.*"last_session_seconds":([0-9.]+).*/\1/' "$run/summary.json")
-    echo "train round $round: $1 process(es) x $2 thread(s): $(echo "scale=1; $STEPS * 64 / $seconds" | bc) images/s ($seconds s of steps, $wall s with start-up)"
+    echo "train round $round: $1 process(es) x $2 thread(s): $(awk -v n="$STEPS" -v s="$seconds" 'BEGIN { printf "%.1f", n * 64 / s }') images/s ($seconds s of steps, $wall s with start-up)"
   done
 done
 
