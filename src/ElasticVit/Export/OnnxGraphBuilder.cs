@@ -14,7 +14,13 @@ public sealed class OnnxGraphBuilder
     public const long IrVersion = 8;
     public const long DefaultOpset = 17;
 
-    /// <summary>The default-domain opset the model declares; the caller keeps to the operators it has.</summary>
+    /// <summary>The oldest opset the op methods are written for (Softmax over one axis, Resize with sizes alone).</summary>
+    public const long MinOpset = 13;
+
+    /// <summary>
+    /// The default-domain opset the model declares (13–17: opset 18 turned ReduceMean's axes into an input). An operator
+    /// the opset does not have yet is refused when it is added, so a graph never claims an opset its nodes do not keep to.
+    /// </summary>
     public long Opset { get; }
 
     private readonly string _graphName;
@@ -30,6 +36,8 @@ public sealed class OnnxGraphBuilder
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(graphName);
         _graphName = graphName;
+        if (opset is < MinOpset or > DefaultOpset)
+            throw new OnnxException($"opset {opset} is not supported: the graph builder writes opsets {MinOpset} to {DefaultOpset}");
         Opset = opset;
     }
 
@@ -167,7 +175,7 @@ public sealed class OnnxGraphBuilder
 
     /// <summary>x · HardSigmoid(x) with alpha 1/6, beta 0.5, as <c>torch.nn.Hardswish</c>.</summary>
     public string HardSwish(string input, string? name = null) =>
-        AddNode("HardSwish", NewName(name, "HardSwish"), [input], []);
+        AddNode("HardSwish", NewName(name, "HardSwish"), [input], [], since: 14);
 
     public string Softmax(string input, int axis = -1, string? name = null) =>
         AddNode("Softmax", NewName(name, "Softmax"), [input], [Int("axis", axis)]);
@@ -180,7 +188,7 @@ public sealed class OnnxGraphBuilder
     public string LayerNormalization(string input, string scale, string bias, int axis = -1, float epsilon = 1e-5f,
         string? name = null) =>
         AddNode("LayerNormalization", NewName(name, "LayerNormalization"), [input, scale, bias],
-            [Int("axis", axis), Float("epsilon", epsilon)]);
+            [Int("axis", axis), Float("epsilon", epsilon)], since: 17);
 
     // ---- arithmetic and linear algebra (NumPy broadcasting) -----------------------------------
 
@@ -267,7 +275,7 @@ public sealed class OnnxGraphBuilder
     {
         List<OnnxAttribute> attributes = [Int("start", start)];
         if (end is { } e) attributes.Add(Int("end", e));
-        return AddNode("Shape", NewName(name, "Shape"), [input], attributes);
+        return AddNode("Shape", NewName(name, "Shape"), [input], attributes, since: start != 0 || end is not null ? 15 : MinOpset);
     }
 
     public string Identity(string input, string? name = null) => AddNode("Identity", NewName(name, "Identity"), [input], []);
@@ -287,8 +295,10 @@ public sealed class OnnxGraphBuilder
 
     // ---- helpers ------------------------------------------------------------------------------
 
-    private string AddNode(string opType, string output, IReadOnlyList<string> inputs, IReadOnlyList<OnnxAttribute> attributes)
+    /// <param name="since">The first opset that has the operator in the form written.</param>
+    private string AddNode(string opType, string output, IReadOnlyList<string> inputs, IReadOnlyList<OnnxAttribute> attributes, long since = MinOpset)
     {
+        if (since > Opset) throw new OnnxException($"{opType} needs opset {since} or later; this graph declares opset {Opset}");
         foreach (string input in inputs)
             if (input.Length > 0) RequireDefined(opType, input);
         _nodes.Add(new OnnxNode(output, opType, inputs.ToArray(), [output], attributes.ToArray()));

@@ -15,6 +15,30 @@ public sealed class OnnxGraphBuilderTests
     }
 
     [Fact]
+    public void An_operator_newer_than_the_declared_opset_is_refused_and_the_same_graph_builds_at_opset_17()
+    {
+        foreach (var opset in new long[] { 13, 17 })
+        {
+            var graph = new OnnxGraphBuilder(opset: opset);
+            string x = graph.Input("x", ["batch", 4]);
+            string scale = graph.Initializer("scale", [1f, 1f, 1f, 1f], [4]), bias = graph.Initializer("bias", [0f, 0f, 0f, 0f], [4]);
+            graph.Shape(x);   // Shape over all dims is in every opset
+            var ops = new (string Op, Func<string> Add)[]
+            {
+                ("HardSwish", () => graph.HardSwish(x)),
+                ("LayerNormalization", () => graph.LayerNormalization(x, scale, bias)),
+                ("Shape", () => graph.Shape(x, start: 0, end: 1)),
+            };
+            foreach (var (op, add) in ops)
+                if (opset == 13) Assert.Equal($"{op} needs opset {(op == "HardSwish" ? 14 : op == "Shape" ? 15 : 17)} or later; this graph declares opset 13",
+                    Assert.Throws<OnnxException>(add).Message);
+                else graph.Output(add());
+        }
+        Assert.Throws<OnnxException>(() => new OnnxGraphBuilder(opset: 12));
+        Assert.Throws<OnnxException>(() => new OnnxGraphBuilder(opset: 18));
+    }
+
+    [Fact]
     public void ReusingAName_Throws()
     {
         var graph = new OnnxGraphBuilder();
