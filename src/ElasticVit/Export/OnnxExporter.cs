@@ -64,24 +64,9 @@ public static class OnnxExporter
         public string Normalise(string x, ExportInfo info) =>
             _emit.Preprocess(x, info.Mean, info.Std, model.Space.Input.NativeSize, model.Subnet.Resolution);
 
-        public string Forward(string x)
-        {
-            var tokens = false;
-            var grid = 0;
-            for (var i = 0; i < model.layers.Count; i++)
-            {
-                var layer = model.layers[i];
-                if (layer is TransformerLayer t)
-                {
-                    if (!tokens) (x, tokens, grid) = (_emit.ToTokens(x, t.GetName()), true, t.Spec.InSize);
-                }
-                else if (tokens)
-                {
-                    (x, tokens) = (_emit.ToMap(x, grid, layer.GetName()), false);
-                }
-                x = _emit.Layer(x, model.Plan[i], layer);
-            }
-            return x;
-        }
+        public string Forward(string x) => model.Walk(x,
+            (x, t) => _emit.ToTokens(x, t.GetName()),
+            (x, grid, next) => _emit.ToMap(x, grid, next.GetName()),
+            (x, i) => _emit.Layer(x, model.Plan[i], model.layers[i]));
     }
 }

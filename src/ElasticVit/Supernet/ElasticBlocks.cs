@@ -5,8 +5,20 @@ using static TorchSharp.torch;
 
 namespace ElasticVit.Supernet;
 
+/// <summary>
+/// A block of the supernet that runs as one layer of a subnet's plan (once-for-all's dynamic layer): it activates its
+/// slice for that layer, and builds the layer's static twin with the active slices copied in.
+/// </summary>
+public interface IElasticLayer
+{
+    void SetActive(LayerSpec spec);
+
+    /// <summary>The static layer of <paramref name="spec"/> (the active one) holding copies of this block's active slices, on the block's dtype and device.</summary>
+    nn.Module<Tensor, Tensor> ToStatic(LayerSpec spec, string name);
+}
+
 /// <summary>Stem conv 3×3 (fixed input channels) + BN + Hardswish with elastic output width.</summary>
-public sealed class ElasticStem : nn.Module<Tensor, Tensor>
+public sealed class ElasticStem : nn.Module<Tensor, Tensor>, IElasticLayer
 {
     public readonly ElasticConv2d conv;
     public readonly ElasticBatchNorm2d bn;
@@ -19,11 +31,18 @@ public sealed class ElasticStem : nn.Module<Tensor, Tensor>
     }
 
     public void SetActive(LayerSpec l) => conv.ActiveOut = l.OutChannels;
+
+    public nn.Module<Tensor, Tensor> ToStatic(LayerSpec l, string name) => StaticLayers.Twin(new StemLayer(l), conv.Weight, s =>
+    {
+        StaticLayers.Copy(s.conv.weight!, conv.ActiveWeight());
+        StaticLayers.CopyBn(s.bn, bn);
+    });
+
     public override Tensor forward(Tensor x) => nn.functional.hardswish(bn.forward(conv.forward(x)));
 }
 
 /// <summary>Stage-0 layer: depthwise k×k + BN + Hardswish, pointwise C→C + BN, identity residual.</summary>
-public sealed class ElasticStage0Layer : nn.Module<Tensor, Tensor>
+public sealed class ElasticStage0Layer : nn.Module<Tensor, Tensor>, IElasticLayer
 {
     public readonly ElasticConv2d dw;
     public readonly ElasticBatchNorm2d bn1;
@@ -44,6 +63,14 @@ public sealed class ElasticStage0Layer : nn.Module<Tensor, Tensor>
         (dw.ActiveOut, dw.ActiveKernel) = (l.InChannels, l.Kernel);
         (pw.ActiveIn, pw.ActiveOut) = (l.InChannels, l.OutChannels);
     }
+
+    public nn.Module<Tensor, Tensor> ToStatic(LayerSpec l, string name) => StaticLayers.Twin(new Stage0Layer(name, l), dw.Weight, s =>
+    {
+        StaticLayers.Copy(s.dw.weight!, dw.ActiveWeight());
+        StaticLayers.CopyBn(s.bn1, bn1);
+        StaticLayers.Copy(s.pw.weight!, pw.ActiveWeight());
+        StaticLayers.CopyBn(s.bn2, bn2);
+    });
 
     public override Tensor forward(Tensor x) =>
         x.Plus(bn2.forward(pw.forward(nn.functional.hardswish(bn1.forward(dw.forward(x))))));
@@ -68,6 +95,15 @@ public sealed class ElasticSe : nn.Module<Tensor, Tensor>
         (expand.ActiveIn, expand.ActiveOut) = (channels / 4, channels);
     }
 
+    /// <summary>Copies the active slices into the static SE of an extracted MBConv layer.</summary>
+    public void CopyTo(SeModule target)
+    {
+        StaticLayers.Copy(target.reduce.weight!, reduce.ActiveWeight());
+        StaticLayers.Copy(target.reduce.bias!, reduce.ActiveBias()!);
+        StaticLayers.Copy(target.expand.weight!, expand.ActiveWeight());
+        StaticLayers.Copy(target.expand.bias!, expand.ActiveBias()!);
+    }
+
     public override Tensor forward(Tensor x)
     {
         var s = x.mean([2, 3], keepdim: true);
@@ -80,7 +116,7 @@ public sealed class ElasticSe : nn.Module<Tensor, Tensor>
 /// MBConv: PW expand + BN + Hswish → DW k×k (stride) + BN + Hswish → optional SE → PW project + BN.
 /// Residual: identity when shapes match, otherwise avg-pool (when strided) + 1×1 conv with bias.
 /// </summary>
-public sealed class ElasticMbConvLayer : nn.Module<Tensor, Tensor>
+public sealed class ElasticMbConvLayer : nn.Module<Tensor, Tensor>, IElasticLayer
 {
     public readonly ElasticConv2d expand;
     public readonly ElasticBatchNorm2d bn1;
@@ -122,6 +158,22 @@ public sealed class ElasticMbConvLayer : nn.Module<Tensor, Tensor>
             (shortcut.ActiveIn, shortcut.ActiveOut) = (l.InChannels, l.OutChannels);
         }
     }
+
+    public nn.Module<Tensor, Tensor> ToStatic(LayerSpec l, string name) => StaticLayers.Twin(new MbConvLayer(name, l), expand.Weight, s =>
+    {
+        StaticLayers.Copy(s.expand.weight!, expand.ActiveWeight());
+        StaticLayers.CopyBn(s.bn1, bn1);
+        StaticLayers.Copy(s.dw.weight!, dw.ActiveWeight());
+        StaticLayers.CopyBn(s.bn2, bn2);
+        if (s.se is not null) se!.CopyTo(s.se);
+        StaticLayers.Copy(s.project.weight!, project.ActiveWeight());
+        StaticLayers.CopyBn(s.bn3, bn3);
+        if (s.shortcut is not null)
+        {
+            StaticLayers.Copy(s.shortcut.weight!, shortcut!.ActiveWeight());
+            StaticLayers.Copy(s.shortcut.bias!, shortcut.ActiveBias()!);
+        }
+    });
 
     public override Tensor forward(Tensor x)
     {

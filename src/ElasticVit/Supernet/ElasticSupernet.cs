@@ -100,30 +100,54 @@ public sealed class ElasticSupernet : nn.Module<Tensor, Tensor>
     public void SetActive(Subnet subnet)
     {
         Space.Validate(subnet);
-        var plan = LayerPlan.Of(Space, subnet);
-        var i = 0;
-        stem.SetActive(plan[i++]);
+        var layers = Layers(subnet);
+        foreach (var (spec, block) in layers) block.SetActive(spec);
         _stage0Depth = subnet.Stem.Depth;
-        for (var d = 0; d < _stage0Depth; d++) stage0[d].SetActive(plan[i++]);
+        for (var s = 0; s < Space.Stages.Count; s++)
+            switch (stages[s])
+            {
+                case ElasticMbConvStage mb:
+                    mb.ActiveDepth = subnet.Stages[s].Depth;
+                    break;
+                case ElasticTransformerStage tr:
+                    tr.ActiveDepth = subnet.Stages[s].Depth;
+                    tr.ActiveGrid = layers.First(l => l.Block == tr.reduction).Spec.OutSize;
+                    break;
+            }
+        Active = subnet;
+    }
+
+    /// <summary>
+    /// The layers of <paramref name="subnet"/>'s plan, each with the block of this supernet that runs it, in forward order:
+    /// the one walk that activation (<see cref="SetActive"/>) and extraction (<see cref="StaticModel.Extract"/>) share.
+    /// </summary>
+    public IReadOnlyList<(LayerSpec Spec, IElasticLayer Block)> Layers(Subnet subnet)
+    {
+        var plan = LayerPlan.Of(Space, subnet);
+        var blocks = BlocksOf(subnet).ToList();
+        if (blocks.Count != plan.Count) throw new InvalidOperationException($"{subnet.Key}: {plan.Count} planned layers, {blocks.Count} blocks");
+        return plan.Zip(blocks).ToList();
+    }
+
+    private IEnumerable<IElasticLayer> BlocksOf(Subnet subnet)
+    {
+        yield return stem;
+        for (var d = 0; d < subnet.Stem.Depth; d++) yield return stage0[d];
         for (var s = 0; s < Space.Stages.Count; s++)
         {
             var depth = subnet.Stages[s].Depth;
             switch (stages[s])
             {
                 case ElasticMbConvStage mb:
-                    mb.ActiveDepth = depth;
-                    for (var d = 0; d < depth; d++) mb.layers[d].SetActive(plan[i++]);
+                    for (var d = 0; d < depth; d++) yield return mb.layers[d];
                     break;
                 case ElasticTransformerStage tr:
-                    tr.ActiveDepth = depth;
-                    tr.reduction.SetActive(plan[i++]);
-                    tr.ActiveGrid = plan[i - 1].OutSize;
-                    for (var d = 0; d < depth; d++) tr.layers[d].SetActive(plan[i++]);
+                    yield return tr.reduction;
+                    for (var d = 0; d < depth; d++) yield return tr.layers[d];
                     break;
             }
         }
-        head.SetActive(plan[i]);
-        Active = subnet;
+        yield return head;
     }
 
     public override Tensor forward(Tensor x)

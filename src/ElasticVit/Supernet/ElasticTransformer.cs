@@ -11,7 +11,7 @@ namespace ElasticVit.Supernet;
 /// Q/K/V are separate; V rows and projection columns are laid out head-major (h·vMax + d), so fewer heads or a
 /// smaller V scale are front slices of a [H, vd, C] view. V additionally passes a depthwise 3×3 conv on the token map.
 /// </summary>
-public sealed class ElasticTransformerLayer : nn.Module<Tensor, Tensor>
+public sealed class ElasticTransformerLayer : nn.Module<Tensor, Tensor>, IElasticLayer
 {
     public readonly ElasticLayerNorm ln1;
     public readonly ElasticLinear q;
@@ -90,11 +90,33 @@ public sealed class ElasticTransformerLayer : nn.Module<Tensor, Tensor>
             ln2.Weight.narrow(0, 0, c), ln2.Bias.narrow(0, 0, c), fc1.ActiveWeight(), fc1.ActiveBias()!, fc2.ActiveWeight(), fc2.ActiveBias()!);
     }
 
+    public nn.Module<Tensor, Tensor> ToStatic(LayerSpec l, string name) => StaticLayers.Twin(new TransformerLayer(name, l), v, s =>
+    {
+        var c = l.InChannels;
+        StaticLayers.Copy(s.ln1.weight!, ln1.Weight.narrow(0, 0, c));
+        StaticLayers.Copy(s.ln1.bias!, ln1.Bias.narrow(0, 0, c));
+        StaticLayers.Copy(s.q.weight!, q.ActiveWeight());
+        StaticLayers.Copy(s.k.weight!, k.ActiveWeight());
+        StaticLayers.Copy(s.v.weight!, ActiveV().reshape(s.v.weight!.shape));
+        StaticLayers.Copy(s.v_dw.weight!, ActiveVDw());
+        StaticLayers.Copy(s.proj.weight!, ActiveProj().reshape(s.proj.weight!.shape));
+        StaticLayers.Copy(s.proj.bias!, proj_bias.narrow(0, 0, c));
+        // The static layer's table covers its own grid only: the rows of the shared table that grid uses.
+        var rows = tensor(RelativePosition.RowsFor(l.InSize, TableGrid), device: rel_pos.device);
+        StaticLayers.Copy(s.rel_pos, ActiveRelPosTable().index_select(0, rows));
+        StaticLayers.Copy(s.ln2.weight!, ln2.Weight.narrow(0, 0, c));
+        StaticLayers.Copy(s.ln2.bias!, ln2.Bias.narrow(0, 0, c));
+        StaticLayers.Copy(s.fc1.weight!, fc1.ActiveWeight());
+        StaticLayers.Copy(s.fc1.bias!, fc1.ActiveBias()!);
+        StaticLayers.Copy(s.fc2.weight!, fc2.ActiveWeight());
+        StaticLayers.Copy(s.fc2.bias!, fc2.ActiveBias()!);
+    });
+
     public override Tensor forward(Tensor x) => TransformerMath.Forward(x, ActiveWeights(), Active.Heads, HeadDim, Active.Grid);
 }
 
 /// <summary>MobileNetV3-style head: per-token C→mul·C (1×1) + BN + Hswish, mean over tokens, Linear → hidden + Hswish, dropout, Linear → classes.</summary>
-public sealed class ElasticHead : nn.Module<Tensor, Tensor>
+public sealed class ElasticHead : nn.Module<Tensor, Tensor>, IElasticLayer
 {
     public readonly ElasticConv2d expand;
     public readonly ElasticBatchNorm2d bn;
@@ -118,6 +140,16 @@ public sealed class ElasticHead : nn.Module<Tensor, Tensor>
         (expand.ActiveIn, expand.ActiveOut) = (l.InChannels, l.InChannels * l.Expansion);
         hidden.ActiveIn = l.InChannels * l.Expansion;
     }
+
+    public nn.Module<Tensor, Tensor> ToStatic(LayerSpec l, string name) => StaticLayers.Twin(new HeadLayer(l), expand.Weight, s =>
+    {
+        StaticLayers.Copy(s.expand.weight!, expand.ActiveWeight());
+        StaticLayers.CopyBn(s.bn, bn);
+        StaticLayers.Copy(s.hidden.weight!, hidden.ActiveWeight());
+        StaticLayers.Copy(s.hidden.bias!, hidden.ActiveBias()!);
+        StaticLayers.Copy(s.classifier.weight!, classifier.weight!);
+        StaticLayers.Copy(s.classifier.bias!, classifier.bias!);
+    });
 
     public override Tensor forward(Tensor map)
     {

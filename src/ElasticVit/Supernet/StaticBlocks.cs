@@ -23,6 +23,22 @@ public static class StaticLayers
         target.copy_(source);
     }
 
+    /// <summary>
+    /// A static twin of an elastic block: <paramref name="layer"/> (built outside any dispose scope, as modules must be) moved to
+    /// the dtype and device of <paramref name="like"/>, then filled by <paramref name="copy"/> inside a dispose scope that
+    /// keeps the slices it reads alive until every copy is done (docs/native-ownership.md).
+    /// </summary>
+    public static T Twin<T>(T layer, Tensor like, Action<T> copy) where T : nn.Module
+    {
+        // A conversion replaces every tensor of the layer: only when needed.
+        var made = layer.parameters().First();
+        var (dtype, deviceType, deviceIndex) = (made.dtype, made.device_type, made.device_index);
+        if (dtype != like.dtype) layer.to(like.dtype);
+        if (deviceType != like.device_type || deviceIndex != like.device_index) layer.to(like.device);
+        using (NewDisposeScope()) copy(layer);
+        return layer;
+    }
+
     public static void CopyBn(BatchNorm2d target, Nn.ElasticBatchNorm2d source)
     {
         var c = target.weight!.shape[0];
@@ -45,11 +61,6 @@ public sealed class StemLayer : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public void CopyFrom(ElasticStem e)
-    {
-        StaticLayers.Copy(conv.weight!, e.conv.ActiveWeight());
-        StaticLayers.CopyBn(bn, e.bn);
-    }
 
     public override Tensor forward(Tensor x) => nn.functional.hardswish(bn.call(conv.call(x)));
 }
@@ -70,13 +81,6 @@ public sealed class Stage0Layer : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public void CopyFrom(ElasticStage0Layer e)
-    {
-        StaticLayers.Copy(dw.weight!, e.dw.ActiveWeight());
-        StaticLayers.CopyBn(bn1, e.bn1);
-        StaticLayers.Copy(pw.weight!, e.pw.ActiveWeight());
-        StaticLayers.CopyBn(bn2, e.bn2);
-    }
 
     public override Tensor forward(Tensor x) => x.Plus(bn2.call(pw.call(nn.functional.hardswish(bn1.call(dw.call(x))))));
 }
@@ -93,13 +97,6 @@ public sealed class SeModule : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public void CopyFrom(ElasticSe e)
-    {
-        StaticLayers.Copy(reduce.weight!, e.reduce.ActiveWeight());
-        StaticLayers.Copy(reduce.bias!, e.reduce.ActiveBias()!);
-        StaticLayers.Copy(expand.weight!, e.expand.ActiveWeight());
-        StaticLayers.Copy(expand.bias!, e.expand.ActiveBias()!);
-    }
 
     public override Tensor forward(Tensor x) =>
         x * nn.functional.hardsigmoid(expand.call(nn.functional.relu(reduce.call(x.mean([2, 3], keepdim: true)))));
@@ -132,21 +129,6 @@ public sealed class MbConvLayer : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public void CopyFrom(ElasticMbConvLayer e)
-    {
-        StaticLayers.Copy(expand.weight!, e.expand.ActiveWeight());
-        StaticLayers.CopyBn(bn1, e.bn1);
-        StaticLayers.Copy(dw.weight!, e.dw.ActiveWeight());
-        StaticLayers.CopyBn(bn2, e.bn2);
-        se?.CopyFrom(e.se!);
-        StaticLayers.Copy(project.weight!, e.project.ActiveWeight());
-        StaticLayers.CopyBn(bn3, e.bn3);
-        if (shortcut is not null)
-        {
-            StaticLayers.Copy(shortcut.weight!, e.shortcut!.ActiveWeight());
-            StaticLayers.Copy(shortcut.bias!, e.shortcut.ActiveBias()!);
-        }
-    }
 
     public override Tensor forward(Tensor x)
     {
@@ -196,25 +178,6 @@ public sealed class TransformerLayer : nn.Module<Tensor, Tensor>
         register_buffer("rel_index", _relIndex[0], persistent: false);
     }
 
-    public void CopyFrom(ElasticTransformerLayer e)
-    {
-        StaticLayers.Copy(ln1.weight!, e.ln1.Weight.narrow(0, 0, Spec.InChannels));
-        StaticLayers.Copy(ln1.bias!, e.ln1.Bias.narrow(0, 0, Spec.InChannels));
-        StaticLayers.Copy(q.weight!, e.q.ActiveWeight());
-        StaticLayers.Copy(k.weight!, e.k.ActiveWeight());
-        StaticLayers.Copy(v.weight!, e.ActiveV().reshape(v.weight!.shape));
-        StaticLayers.Copy(v_dw.weight!, e.ActiveVDw());
-        StaticLayers.Copy(proj.weight!, e.ActiveProj().reshape(proj.weight!.shape));
-        StaticLayers.Copy(proj.bias!, e.proj_bias.narrow(0, 0, Spec.InChannels));
-        var rows = tensor(RelativePosition.RowsFor(Spec.InSize, e.TableGrid), device: e.rel_pos.device);
-        StaticLayers.Copy(rel_pos, e.ActiveRelPosTable().index_select(0, rows));
-        StaticLayers.Copy(ln2.weight!, e.ln2.Weight.narrow(0, 0, Spec.InChannels));
-        StaticLayers.Copy(ln2.bias!, e.ln2.Bias.narrow(0, 0, Spec.InChannels));
-        StaticLayers.Copy(fc1.weight!, e.fc1.ActiveWeight());
-        StaticLayers.Copy(fc1.bias!, e.fc1.ActiveBias()!);
-        StaticLayers.Copy(fc2.weight!, e.fc2.ActiveWeight());
-        StaticLayers.Copy(fc2.bias!, e.fc2.ActiveBias()!);
-    }
 
     /// <summary>The relative-position bias [H, N, N] of this layer's grid (a constant at inference).</summary>
     public Tensor PositionBias() => RelativePosition.Bias(rel_pos, _relIndex[0], Spec.Heads, Spec.InSize * Spec.InSize);
@@ -243,15 +206,6 @@ public sealed class HeadLayer : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public void CopyFrom(ElasticHead e)
-    {
-        StaticLayers.Copy(expand.weight!, e.expand.ActiveWeight());
-        StaticLayers.CopyBn(bn, e.bn);
-        StaticLayers.Copy(hidden.weight!, e.hidden.ActiveWeight());
-        StaticLayers.Copy(hidden.bias!, e.hidden.ActiveBias()!);
-        StaticLayers.Copy(classifier.weight!, e.classifier.weight!);
-        StaticLayers.Copy(classifier.bias!, e.classifier.bias!);
-    }
 
     public override Tensor forward(Tensor map)
     {

@@ -17,94 +17,74 @@ public sealed class StaticModel : nn.Module<Tensor, Tensor>
     public IReadOnlyList<LayerSpec> Plan { get; }
 
     /// <summary>Builds a freshly initialised static model of <paramref name="subnet"/>.</summary>
-    public StaticModel(SearchSpace space, Subnet subnet, double dropout = 0.0) : base("model")
+    public StaticModel(SearchSpace space, Subnet subnet, double dropout = 0.0)
+        : this(space, subnet, (spec, name) => StandaloneLayer.Create(spec, name, dropout)) { }
+
+    private StaticModel(SearchSpace space, Subnet subnet, Func<LayerSpec, string, nn.Module<Tensor, Tensor>> layer) : base("model")
     {
         space.Validate(subnet);
         (Space, Subnet) = (space, subnet);
         Plan = LayerPlan.Of(space, subnet);
         layers = new ModuleList<nn.Module<Tensor, Tensor>>();
-        var stage0 = 0;
-        var counters = new Dictionary<string, int>();
-        foreach (var l in Plan)
-        {
-            var name = l.Kind switch
-            {
-                LayerKind.Stage0 => $"stage0_{stage0++}",
-                LayerKind.MbConv or LayerKind.Reduction or LayerKind.Transformer => Name(l, counters),
-                _ => null,
-            };
-            var m = StandaloneLayer.Create(l, name, dropout);
-            layers.Add(m);
-        }
+        foreach (var (spec, name) in Plan.Zip(LayerNames(Plan))) layers.Add(layer(spec, name));
         RegisterComponents();
     }
 
-    private static string Name(LayerSpec l, Dictionary<string, int> counters)
+    /// <summary>Module names by kind and index within the kind (<c>stage0_1</c>, <c>mbconv_0</c>, <c>transformer_2</c> …); they name ONNX nodes too.</summary>
+    private static IEnumerable<string> LayerNames(IEnumerable<LayerSpec> plan)
     {
-        var kind = l.Kind.ToString().ToLowerInvariant();
-        counters[kind] = counters.GetValueOrDefault(kind) + 1;
-        return $"{kind}_{counters[kind] - 1}";
+        var counters = new Dictionary<LayerKind, int>();
+        foreach (var l in plan)
+        {
+            var index = counters[l.Kind] = counters.GetValueOrDefault(l.Kind, -1) + 1;
+            yield return l.Kind switch
+            {
+                LayerKind.Stem => "stem",
+                LayerKind.Head => "head",
+                _ => $"{l.Kind.ToString().ToLowerInvariant()}_{index}",
+            };
+        }
     }
 
-    /// <summary>Extracts the active subnet of <paramref name="supernet"/>: its slices are copied into a new static model.</summary>
+    /// <summary>Extracts <paramref name="subnet"/> from <paramref name="supernet"/>: each block's static twin, with its active slices copied.</summary>
     public static StaticModel Extract(ElasticSupernet supernet, Subnet subnet)
     {
         supernet.SetActive(subnet);
-        var model = new StaticModel(supernet.Space, subnet);
-        var device = supernet.stem.conv.Weight.device;
-        var dtype = supernet.stem.conv.Weight.dtype;
-        model.to(dtype).to(device);
-        model.CopyFrom(supernet);
-        return model;
-    }
-
-    /// <summary>Copies the active slices of <paramref name="supernet"/> (whose active subnet is this model's) into this model.</summary>
-    internal void CopyFrom(ElasticSupernet supernet)
-    {
-        // Slices and parameter handles are temporaries: a dispose scope keeps them alive until every copy is done (docs/native-ownership.md).
-        using var scope = NewDisposeScope();
-        var (model, subnet) = (this, Subnet);
+        var blocks = supernet.Layers(subnet).Select(l => l.Block).ToList();
         var i = 0;
-        ((StemLayer)model.layers[i++]).CopyFrom(supernet.stem);
-        for (var d = 0; d < subnet.Stem.Depth; d++) ((Stage0Layer)model.layers[i++]).CopyFrom(supernet.stage0[d]);
-        for (var s = 0; s < subnet.Stages.Count; s++)
-        {
-            switch (supernet.stages[s])
-            {
-                case ElasticMbConvStage mb:
-                    for (var d = 0; d < subnet.Stages[s].Depth; d++) ((MbConvLayer)model.layers[i++]).CopyFrom(mb.layers[d]);
-                    break;
-                case ElasticTransformerStage tr:
-                    ((MbConvLayer)model.layers[i++]).CopyFrom(tr.reduction);
-                    for (var d = 0; d < subnet.Stages[s].Depth; d++) ((TransformerLayer)model.layers[i++]).CopyFrom(tr.layers[d]);
-                    break;
-            }
-        }
-        ((HeadLayer)model.layers[i]).CopyFrom(supernet.head);
+        return new StaticModel(supernet.Space, subnet, (spec, name) => blocks[i++].ToStatic(spec, name));
     }
 
-    public override Tensor forward(Tensor x)
+    /// <summary>
+    /// Runs the layers in order on <paramref name="x"/>, switching from maps to tokens before the first transformer layer of
+    /// a stage and back after its last: the one walk that <see cref="forward"/> and the ONNX export share.
+    /// </summary>
+    public T Walk<T>(T x, Func<T, TransformerLayer, T> toTokens, Func<T, int, nn.Module, T> toMap, Func<T, int, T> layer)
     {
-        x = Blocks.Resize(x, Subnet.Resolution);
         var tokens = false;
         var grid = 0;
         for (var i = 0; i < layers.Count; i++)
         {
-            var layer = layers[i];
-            if (layer is TransformerLayer t)
+            if (layers[i] is TransformerLayer t)
             {
-                if (!tokens) (x, tokens, grid) = (Blocks.ToTokens(x), true, t.Spec.InSize);
+                if (!tokens) (x, tokens, grid) = (toTokens(x, t), true, t.Spec.InSize);
             }
             else if (tokens)
             {
-                (x, tokens) = (Blocks.ToMap(x, grid), false);
+                (x, tokens) = (toMap(x, grid, layers[i]), false);
             }
-            x = layer.call(x);
-            // Channels-last after the stem, as in the supernet: CPU convolutions and BN run far faster on it.
-            if (layer is StemLayer) x = Blocks.ChannelsLast(x);
+            x = layer(x, i);
         }
         return x;
     }
+
+    public override Tensor forward(Tensor x) =>
+        Walk(Blocks.Resize(x, Subnet.Resolution), (x, _) => Blocks.ToTokens(x), (x, grid, _) => Blocks.ToMap(x, grid), (x, i) =>
+        {
+            var y = layers[i].call(x);
+            // Channels-last after the stem, as in the supernet: CPU convolutions and BN run far faster on it.
+            return layers[i] is StemLayer ? Blocks.ChannelsLast(y) : y;
+        });
 
     /// <summary>Trainable parameters excluding the relative-position tables (the convention of the analytic count).</summary>
     public long ParameterCountWithoutPositionTables() =>
