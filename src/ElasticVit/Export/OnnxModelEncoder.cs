@@ -1,116 +1,97 @@
+using ElasticVit.Export.Proto;
+using Google.Protobuf;
+
 namespace ElasticVit.Export;
 
 /// <summary>
-/// Serialises <see cref="OnnxModel"/> to ONNX protobuf bytes. Field numbers follow <c>onnx.proto</c>
-/// (IR version 8); only the messages and fields the exporter needs are written.
+/// Serialises <see cref="OnnxModel"/> to ONNX protobuf bytes through the messages generated from <c>Onnx.proto</c>.
+/// Initializer data is wrapped, not copied, until the final serialisation.
 /// </summary>
 internal static class OnnxModelEncoder
 {
-    public static byte[] Encode(OnnxModel model) => ProtoWriter.Encode(writer =>
+    public static byte[] Encode(OnnxModel model)
     {
-        // ModelProto
-        writer.WriteInt64(1, model.IrVersion);
-        writer.WriteString(2, model.ProducerName);
-        writer.WriteString(3, model.ProducerVersion);
-        if (model.DocString.Length > 0) writer.WriteString(6, model.DocString);
-        writer.WriteMessage(7, w => WriteGraph(w, model.Graph));
-        writer.WriteMessage(8, w =>
+        var proto = new ModelProto
         {
-            // OperatorSetIdProto: empty domain = the default "ai.onnx" domain.
-            w.WriteString(1, "");
-            w.WriteInt64(2, model.OpsetVersion);
-        });
-        foreach (var (key, value) in model.Metadata)
-            writer.WriteMessage(14, w =>
-            {
-                // StringStringEntryProto
-                w.WriteString(1, key);
-                w.WriteString(2, value);
-            });
-    });
-
-    private static void WriteGraph(ProtoWriter w, OnnxGraph graph)
-    {
-        foreach (var node in graph.Nodes) w.WriteMessage(1, n => WriteNode(n, node));
-        w.WriteString(2, graph.Name);
-        foreach (var tensor in graph.Initializers) w.WriteMessage(5, t => WriteTensor(t, tensor));
-        foreach (var input in graph.Inputs) w.WriteMessage(11, v => WriteValueInfo(v, input));
-        foreach (var output in graph.Outputs) w.WriteMessage(12, v => WriteValueInfo(v, output));
+            IrVersion = model.IrVersion,
+            ProducerName = model.ProducerName,
+            ProducerVersion = model.ProducerVersion,
+            Graph = Graph(model.Graph),
+            OpsetImport = { new OperatorSetIdProto { Domain = "", Version = model.OpsetVersion } },
+        };
+        if (model.DocString.Length > 0) proto.DocString = model.DocString;
+        proto.MetadataProps.AddRange(model.Metadata.Select(kv => new StringStringEntryProto { Key = kv.Key, Value = kv.Value }));
+        return proto.ToByteArray();
     }
 
-    private static void WriteNode(ProtoWriter w, OnnxNode node)
+    private static GraphProto Graph(OnnxGraph graph)
     {
-        foreach (string input in node.Inputs) w.WriteString(1, input);
-        foreach (string output in node.Outputs) w.WriteString(2, output);
-        w.WriteString(3, node.Name);
-        w.WriteString(4, node.OpType);
-        foreach (var attribute in node.Attributes) w.WriteMessage(5, a => WriteAttribute(a, attribute));
+        var proto = new GraphProto { Name = graph.Name };
+        proto.Node.AddRange(graph.Nodes.Select(Node));
+        proto.Initializer.AddRange(graph.Initializers.Select(Tensor));
+        proto.Input.AddRange(graph.Inputs.Select(ValueInfo));
+        proto.Output.AddRange(graph.Outputs.Select(ValueInfo));
+        return proto;
     }
 
-    private static void WriteAttribute(ProtoWriter w, OnnxAttribute attribute)
+    private static NodeProto Node(OnnxNode node)
     {
-        // AttributeProto: name = 1, type = 20 (AttributeType), then the one value field for that type.
-        const int typeField = 20;
-        w.WriteString(1, attribute.Name);
+        var proto = new NodeProto { Name = node.Name, OpType = node.OpType };
+        proto.Input.AddRange(node.Inputs);
+        proto.Output.AddRange(node.Outputs);
+        proto.Attribute.AddRange(node.Attributes.Select(Attribute));
+        return proto;
+    }
+
+    private static AttributeProto Attribute(OnnxAttribute attribute)
+    {
+        var proto = new AttributeProto { Name = attribute.Name };
         switch (attribute)
         {
             case OnnxFloatAttribute a:
-                w.WriteInt64(typeField, 1);
-                w.WriteFloat(2, a.Value);
+                (proto.Type, proto.F) = (AttributeProto.Types.AttributeType.Float, a.Value);
                 break;
             case OnnxIntAttribute a:
-                w.WriteInt64(typeField, 2);
-                w.WriteInt64(3, a.Value);
+                (proto.Type, proto.I) = (AttributeProto.Types.AttributeType.Int, a.Value);
                 break;
             case OnnxStringAttribute a:
-                w.WriteInt64(typeField, 3);
-                w.WriteString(4, a.Value);
+                (proto.Type, proto.S) = (AttributeProto.Types.AttributeType.String, ByteString.CopyFromUtf8(a.Value));
                 break;
             case OnnxTensorAttribute a:
-                w.WriteInt64(typeField, 4);
-                w.WriteMessage(5, t => WriteTensor(t, a.Value));
+                (proto.Type, proto.T) = (AttributeProto.Types.AttributeType.Tensor, Tensor(a.Value));
                 break;
             case OnnxFloatsAttribute a:
-                w.WriteInt64(typeField, 6);
-                w.WriteRepeatedFloat(7, a.Values);
+                proto.Type = AttributeProto.Types.AttributeType.Floats;
+                proto.Floats.AddRange(a.Values);
                 break;
             case OnnxIntsAttribute a:
-                w.WriteInt64(typeField, 7);
-                w.WriteRepeatedInt64(8, a.Values);
+                proto.Type = AttributeProto.Types.AttributeType.Ints;
+                proto.Ints.AddRange(a.Values);
                 break;
             default:
                 throw new NotSupportedException($"attribute '{attribute.Name}' has unsupported kind {attribute.GetType().Name}");
         }
+        return proto;
     }
 
-    private static void WriteTensor(ProtoWriter w, OnnxTensor tensor)
+    private static TensorProto Tensor(OnnxTensor tensor)
     {
-        // TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9.
-        w.WriteRepeatedInt64(1, tensor.Dims);
-        w.WriteInt64(2, (long)tensor.ElementType);
-        w.WriteString(8, tensor.Name);
-        w.WriteBytes(9, tensor.RawData.Span);
+        // The tensor's bytes are never changed after it is made: wrapping them saves a copy of every weight.
+        var proto = new TensorProto { Name = tensor.Name, DataType = (int)tensor.ElementType, RawData = UnsafeByteOperations.UnsafeWrap(tensor.RawData) };
+        proto.Dims.AddRange(tensor.Dims);
+        return proto;
     }
 
-    private static void WriteValueInfo(ProtoWriter w, OnnxValueInfo info)
+    private static ValueInfoProto ValueInfo(OnnxValueInfo info)
     {
-        // ValueInfoProto { name = 1, type = 2 }; TypeProto { tensor_type = 1 };
-        // TypeProto.Tensor { elem_type = 1, shape = 2 }; TensorShapeProto { dim = 1 };
-        // Dimension { dim_value = 1 | dim_param = 2 }.
-        w.WriteString(1, info.Name);
-        w.WriteMessage(2, type => type.WriteMessage(1, tensorType =>
+        var tensorType = new TypeProto.Types.Tensor { ElemType = (int)info.ElementType };
+        if (info.Shape is not null)
         {
-            tensorType.WriteInt64(1, (long)info.ElementType);
-            if (info.Shape is null) return;
-            tensorType.WriteMessage(2, shape =>
-            {
-                foreach (var dim in info.Shape)
-                    shape.WriteMessage(1, d =>
-                    {
-                        if (dim.Symbol is { } symbol) d.WriteString(2, symbol);
-                        else d.WriteInt64(1, dim.Size!.Value);
-                    });
-            });
-        }));
+            tensorType.Shape = new TensorShapeProto();
+            tensorType.Shape.Dim.AddRange(info.Shape.Select(dim => dim.Symbol is { } symbol
+                ? new TensorShapeProto.Types.Dimension { DimParam = symbol }
+                : new TensorShapeProto.Types.Dimension { DimValue = dim.Size!.Value }));
+        }
+        return new ValueInfoProto { Name = info.Name, Type = new TypeProto { TensorType = tensorType } };
     }
 }
