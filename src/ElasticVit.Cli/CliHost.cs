@@ -1,8 +1,13 @@
+using System.CommandLine;
+using System.CommandLine.Help;
 using ElasticVit.Spaces;
 
 namespace ElasticVit.Cli;
 
-/// <summary>Dispatches the command line to a command, prints help, and turns every failure into one line and an exit code.</summary>
+/// <summary>
+/// Parses the command line with System.CommandLine over the commands' specs (help included), runs the command, and turns
+/// every failure into one line and an exit code.
+/// </summary>
 public static class CliHost
 {
     public const int UsageError = 2;
@@ -12,37 +17,10 @@ public static class CliHost
     {
         try
         {
-            // The longest command path that prefixes the arguments wins ("latency profile" before "latency").
-            var match = commands
-                .Select(c => (Spec: c, Words: c.Path.Split(' ')))
-                .Where(c => c.Words.Length <= args.Length && c.Words.SequenceEqual(args.Take(c.Words.Length)))
-                .OrderByDescending(c => c.Words.Length)
-                .FirstOrDefault();
-            if (match.Spec is null)
-            {
-                var prefix = args.TakeWhile(a => !a.StartsWith('-')).ToArray();
-                var group = commands.Where(c => prefix.Length > 0 && c.Path.Split(' ').Take(prefix.Length).SequenceEqual(prefix)).ToArray();
-                var wantsHelp = args.Length == 0 || args.Contains("--help") || args.Contains("-h") || args[0] == "help";
-                if (group.Length > 0 && (wantsHelp || prefix.Length == args.Length))
-                {
-                    PrintOverview(group);
-                    return wantsHelp ? 0 : UsageError;
-                }
-                if (wantsHelp && prefix.Length <= 1 && (prefix.Length == 0 || prefix[0] == "help"))
-                {
-                    PrintOverview(commands);
-                    return 0;
-                }
-                Console.Error.WriteLine($"error: unknown command '{string.Join(' ', prefix)}' (see elasticvit --help)");
-                return UsageError;
-            }
-            var rest = args.Skip(match.Words.Length).ToArray();
-            if (rest.Contains("--help") || rest.Contains("-h"))
-            {
-                Console.Write(match.Spec.Usage());
-                return 0;
-            }
-            return match.Spec.Run(ParsedArgs.Parse(match.Spec, rest));
+            // Response files (@file) would read paths as syntax: off (and the root command has no directives).
+            var result = Root(commands).Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+            if (result.Action is not HelpAction && result.Errors.Count > 0) throw new UsageException(result.Errors[0].Message);
+            return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is UsageException or SpaceException)
         {
@@ -65,13 +43,66 @@ public static class CliHost
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
 
-    private static void PrintOverview(IReadOnlyList<CommandSpec> commands)
+    /// <summary>The command tree of <paramref name="commands"/> for System.CommandLine: a command per word, options and arguments from the specs.</summary>
+    private static Command Root(IReadOnlyList<CommandSpec> commands)
     {
-        Console.WriteLine("ElasticViT for .NET: train a weight-sharing hybrid CNN+ViT supernet, search it for fast subnets, export them to ONNX.");
-        Console.WriteLine();
-        Console.WriteLine("usage: elasticvit <command> [options]      (elasticvit <command> --help for its options)");
-        Console.WriteLine();
-        Console.WriteLine("commands:");
-        foreach (var c in commands) Console.WriteLine($"  {c.Path,-22} {c.Summary}");
+        // A plain command named as users call the program (a RootCommand takes the assembly's name), with --help everywhere.
+        var root = new Command("elasticvit", "ElasticViT for .NET: train a weight-sharing hybrid CNN+ViT supernet, search it for fast subnets, export them to ONNX.")
+        {
+            Options = { new HelpOption { Recursive = true } },
+        };
+        root.SetAction(ShowHelp);
+        foreach (var spec in commands)
+        {
+            Command parent = root;
+            var words = spec.Path.Split(' ');
+            foreach (var word in words[..^1])
+            {
+                var group = parent.Subcommands.FirstOrDefault(c => c.Name == word);
+                if (group is null)
+                {
+                    parent.Subcommands.Add(group = new Command(word, $"{word} commands"));
+                    group.SetAction(r =>
+                    {
+                        ShowHelp(r);
+                        return UsageError;   // a group alone is incomplete
+                    });
+                }
+                parent = group;
+            }
+            parent.Subcommands.Add(Command(spec, words[^1]));
+        }
+        return root;
+    }
+
+    private static int ShowHelp(ParseResult result) => new HelpAction().Invoke(result);
+
+    private static Command Command(CommandSpec spec, string name)
+    {
+        var command = new Command(name, spec.Summary);
+        var options = spec.Options.Select(o => (Spec: o, Option: Option(o))).ToList();
+        var arguments = (spec.Positionals ?? []).Select(p => new Argument<string>(p)).ToList();
+        foreach (var (_, option) in options) command.Options.Add(option);
+        foreach (var argument in arguments) command.Arguments.Add(argument);
+        command.SetAction(result =>
+        {
+            var values = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            foreach (var (o, option) in options.Where(x => result.GetResult(x.Option) is { Implicit: false }))
+                values[o.Name] = o.Flag ? ["true"] : o.Repeatable ? result.GetValue((Option<string[]>)option)! : [result.GetValue((Option<string>)option)!];
+            return spec.Run(new ParsedArgs(spec, values, arguments.Select(a => result.GetValue(a)!).ToList()));
+        });
+        return command;
+    }
+
+    private static Option Option(OptionSpec o)
+    {
+        var description = o.Help + (o.Required ? " (required)" : "") + (o.Default is null ? "" : $" (default: {o.Default})") + (o.Repeatable ? " (repeatable)" : "");
+        Option option = o.Flag ? new Option<bool>($"--{o.Name}") { Arity = ArgumentArity.Zero }
+            : o.Repeatable ? new Option<string[]>($"--{o.Name}") { Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false }
+            : new Option<string>($"--{o.Name}");
+        option.Description = description;
+        option.Required = o.Required;
+        if (!o.Flag) option.HelpName = o.ValueName;
+        return option;
     }
 }

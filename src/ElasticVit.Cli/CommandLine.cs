@@ -12,79 +12,21 @@ public sealed record OptionSpec(string Name, string Help, string? ValueName = "V
 }
 
 /// <summary>A command such as <c>arch stats</c>: its words, a one-line summary, options and positional arguments, and the action.</summary>
-public sealed record CommandSpec(string Path, string Summary, IReadOnlyList<OptionSpec> Options, Func<ParsedArgs, int> Run, IReadOnlyList<string>? Positionals = null)
-{
-    public string Usage()
-    {
-        var w = new StringWriter();
-        w.WriteLine($"usage: elasticvit {Path}{string.Concat((Positionals ?? []).Select(p => $" {p}"))} [options]");
-        w.WriteLine();
-        w.WriteLine(Summary);
-        w.WriteLine();
-        w.WriteLine("options:");
-        foreach (var o in Options.Append(new OptionSpec("help", "show this help", null)))
-        {
-            var left = o.Flag ? $"--{o.Name}" : $"--{o.Name} {o.ValueName}";
-            var extra = (o.Required ? " (required)" : "") + (o.Default is null ? "" : $" (default: {o.Default})") + (o.Repeatable ? " (repeatable)" : "");
-            w.WriteLine($"  {left,-28} {o.Help}{extra}");
-        }
-        return w.ToString();
-    }
-}
+public sealed record CommandSpec(string Path, string Summary, IReadOnlyList<OptionSpec> Options, Func<ParsedArgs, int> Run, IReadOnlyList<string>? Positionals = null);
 
 /// <summary>Parsed options of one command with typed accessors that turn bad values into <see cref="UsageException"/>s.</summary>
 public sealed class ParsedArgs
 {
-    private readonly Dictionary<string, List<string>> _values;
+    private readonly Dictionary<string, IReadOnlyList<string>> _values;
     private readonly CommandSpec _spec;
     public IReadOnlyList<string> Positionals { get; }
 
-    private ParsedArgs(CommandSpec spec, Dictionary<string, List<string>> values, List<string> positionals)
+    /// <summary>The values given on the command line (flags as "true"), by option name, and the positional arguments.</summary>
+    public ParsedArgs(CommandSpec spec, Dictionary<string, IReadOnlyList<string>> values, IReadOnlyList<string> positionals)
     {
         _spec = spec;
         _values = values;
         Positionals = positionals;
-    }
-
-    public static ParsedArgs Parse(CommandSpec spec, IReadOnlyList<string> args)
-    {
-        var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        var positionals = new List<string>();
-        for (var i = 0; i < args.Count; i++)
-        {
-            var a = args[i];
-            if (!a.StartsWith("--", StringComparison.Ordinal) || a == "--")
-            {
-                positionals.Add(a);
-                continue;
-            }
-            var name = a[2..];
-            string? inline = null;
-            var eq = name.IndexOf('=');
-            if (eq >= 0) (name, inline) = (name[..eq], name[(eq + 1)..]);
-            var option = spec.Options.FirstOrDefault(o => o.Name == name)
-                ?? throw new UsageException($"unknown option --{name} for '{spec.Path}' (see elasticvit {spec.Path} --help)");
-            string value;
-            if (option.Flag)
-            {
-                if (inline is not null) throw new UsageException($"--{name} takes no value");
-                value = "true";
-            }
-            else if (inline is not null) value = inline;
-            else if (i + 1 < args.Count) value = args[++i];
-            else throw new UsageException($"--{name} needs a value ({option.ValueName})");
-            if (!values.TryGetValue(name, out var list)) values[name] = list = [];
-            if (list.Count > 0 && !option.Repeatable) throw new UsageException($"--{name} given more than once");
-            list.Add(value);
-        }
-        var expected = spec.Positionals?.Count ?? 0;
-        if (positionals.Count > expected)
-            throw new UsageException($"unexpected argument '{positionals[expected]}' for '{spec.Path}'");
-        if (positionals.Count < expected)
-            throw new UsageException($"'{spec.Path}' needs {string.Join(" ", spec.Positionals!)}");
-        foreach (var o in spec.Options.Where(o => o.Required && !values.ContainsKey(o.Name)))
-            throw new UsageException($"'{spec.Path}' needs --{o.Name} {o.ValueName}");
-        return new ParsedArgs(spec, values, positionals);
     }
 
     private OptionSpec Option(string name) => _spec.Options.FirstOrDefault(o => o.Name == name)
