@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ElasticVit.Latency;
@@ -89,86 +88,49 @@ public static class LatencyCommands
     {
         var space = SpaceLoader.Load(a.RequiredString("space"));
         var threads = a.Int("threads", 1, 256);
-        var resolutions = ParseResolutions(a);
-        var layers = LatencyTable.RequiredLayers(space, resolutions);
-        var calibration = a.Int("calibration", 0);
-        var fit = Enum.Parse<CalibrationFit>(a.Choice("fit", "overhead", "scale", "weights"), ignoreCase: true);
-        var seed = a.Int("seed", 0);
+        var request = new TableProfileRequest(a.RequiredString("out"), ParseResolutions(a), a.Int("calibration", 0),
+            Enum.Parse<CalibrationFit>(a.Choice("fit", "overhead", "scale", "weights"), ignoreCase: true), a.Int("seed", 0),
+            a.Has("limit") ? a.Int("limit", 0) : null);
         var protocol = ParseProtocol(a, threads);
-        var outPath = a.RequiredString("out");
         using var backend = LatencyBackends.Create(a.RequiredString("device"), threads);
-        var profiler = new LatencyProfiler(backend, space, protocol);
-
-        var table = File.Exists(outPath) ? LatencyTable.Load(outPath) : new LatencyTable(profiler.NewDevice(), new Dictionary<string, LatencyEntry>());
-        if (File.Exists(outPath)) profiler.CheckCanContinue(table);
-        var pending = LatencyProfiler.Pending(table, layers, seed);
-        var clock = TimingProtocol.Describe(protocol.Clock);
-        Console.WriteLine($"{space.Name}: {layers.Count} layer shapes at resolutions {string.Join(",", resolutions ?? space.Resolutions)}; "
-            + $"{layers.Count - pending.Count} already in {outPath}, {pending.Count} to measure with {backend.DeviceName()} ({backend.RuntimeVersion}, {clock}); "
-            + $"load average {MachineInfo.LoadAverage() ?? "?"}");
-
-        var clockTime = Stopwatch.StartNew();
-        var callMs = profiler.CallOverheadMs();
-        Console.WriteLine($"per-call cost {Ms(callMs * 1000)} µs (subtracted from every layer)");
-        var stop = false;
-        ConsoleCancelEventHandler cancel = (_, e) => (e.Cancel, stop) = (true, true);
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler cancel = (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
         Console.CancelKeyPress += cancel;
+        ProgressBar? layers = null, calibration = null;
+        TableProfileResult result;
         try
         {
-            var bar = new ProgressBar("layers", pending.Count);
-            var (done, lastSave) = (0, Stopwatch.StartNew());
-            table = profiler.MeasureLayers(table, pending, callMs, a.Has("limit") ? a.Int("limit", 0) : null, (t, layer) =>
+            result = TableProfiling.Run(new LatencyProfiler(backend, space, protocol), request, new TableProfileProgress
             {
-                bar.Report(++done, layer.Key);
-                if (lastSave.Elapsed.TotalSeconds >= 10 || stop)
+                Started = (shapes, present, callMs) =>
                 {
-                    t.Save(outPath);
-                    lastSave.Restart();
-                }
-                if (stop) throw new OperationCanceledException($"interrupted after {done} layers; saved to {outPath}: run the same command again to continue");
-            });
+                    Console.WriteLine($"{space.Name}: {shapes} layer shapes at resolutions {string.Join(",", request.Resolutions ?? space.Resolutions)}; "
+                        + $"{present} already in {request.OutPath}, {shapes - present} to measure with {backend.DeviceName()} ({backend.RuntimeVersion}, "
+                        + $"{TimingProtocol.Describe(protocol.Clock)}); load average {MachineInfo.LoadAverage() ?? "?"}");
+                    Console.WriteLine($"per-call cost {Ms(callMs * 1000)} µs (subtracted from every layer)");
+                },
+                Layer = (done, pending, key) => (layers ??= new ProgressBar("layers", pending)).Report(done, key),
+                // Timed as validate times its subnets, so the fitted constants and the validation's measurements agree.
+                Calibration = (phase, done, _) => (calibration ??= new ProgressBar("calibration", request.Calibration * ModelRounds)).Report(phase == "timing" ? done : 0, phase),
+                Warning = message => Console.Error.WriteLine($"warning: {message}"),
+            }, stop.Token);
         }
         finally
         {
             Console.CancelKeyPress -= cancel;
         }
-        table.Save(outPath);
-        var missing = table.MissingKeys(space, resolutions).Count;
-        Console.WriteLine($"{table.Entries.Count} entries in {outPath} ({missing} of {layers.Count} still missing), measured in {ProgressBar.Format(clockTime.Elapsed)}");
-        if (missing > 0)
+        var table = result.Table;
+        if (result.Missing > 0)
         {
+            Console.WriteLine($"{table.Entries.Count} entries in {request.OutPath} ({result.Missing} of {result.LayerShapes} still missing), measured in {ProgressBar.Format(result.Elapsed)}");
             Console.WriteLine("stopped early (--limit): run the same command again to continue");
             return 0;
         }
-        var fitted = "no calibration";
-        if (calibration == 0) table = table with { OverheadMs = 0, Scale = 1, MsPerMParam = 0 };
-        else
-        {
-            var subnets = LatencySubnets.Spread(space, calibration, seed + 1, resolutions?.ToArray());
-            // Timed as validate times its subnets, so the fitted constants and the validation's measurements agree.
-            var bar = new ProgressBar("calibration", subnets.Count * ModelRounds);
-            var measured = profiler.MeasureModels(subnets, ModelRounds, (phase, d, t) => bar.Report(phase == "timing" ? d : 0, phase));
-            (table, fitted, var fallback) = LatencyCalibration.Fit(table, space, measured, fit);
-            if (fallback is not null) Console.Error.WriteLine($"warning: {fallback}; fitting the overhead only");
-            var agreement = RoundAgreement.Of(measured);
-            fitted += $" ({agreement.Describe()})";
-            if (!agreement.Steady)
-                Console.Error.WriteLine($"warning: the machine was busy while timing the calibration subnets ({agreement.Describe()}); "
-                    + "the fitted constants may carry that: run the same command again when it is quieter (the layers are kept, only the calibration is redone)");
-        }
-        table = table with
-        {
-            Device = table.Device with
-            {
-                Quantile = protocol.Quantile,
-                Notes = $"{clock}, {protocol.StatisticName} of the runs inside 1.5 IQR ({protocol.WarmupRuns} warm-up runs, then >= {protocol.MinRuns} runs and >= {Ms(protocol.MinTotalMs)} ms per layer); "
-                    + $"whole models: the fastest of {ModelRounds} interleaved rounds; "
-                    + $"entries net of the per-call cost ({Ms(callMs * 1000)} us in the last run); "
-                    + fitted + $"; load average {MachineInfo.LoadAverage() ?? "?"}",
-            },
-        };
-        table.Save(outPath);
-        Console.WriteLine($"saved {outPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, {Ms(table.MsPerMParam)} ms per M params, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(clockTime.Elapsed)} in total");
+        Console.WriteLine($"saved {request.OutPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, {Ms(table.MsPerMParam)} ms per M params, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(result.Elapsed)} in total");
         return 0;
     }
 

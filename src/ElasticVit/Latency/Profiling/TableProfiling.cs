@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace ElasticVit.Latency.Profiling;
+
+/// <summary>What one profiling session is asked to do (the options of <c>latency profile</c>).</summary>
+/// <param name="OutPath">The table: created, or continued when a partial one exists.</param>
+/// <param name="Calibration">Random subnets timed whole to fit the per-model constants; 0 keeps the layer sums as they are.</param>
+/// <param name="Limit">Measure at most this many more layers, then save and stop.</param>
+public sealed record TableProfileRequest(string OutPath, IReadOnlyList<int>? Resolutions = null, int Calibration = 20,
+    CalibrationFit Fit = CalibrationFit.Weights, int Seed = 0, int? Limit = null);
+
+/// <summary>What a session reports on the way; every callback is optional.</summary>
+public sealed class TableProfileProgress
+{
+    /// <summary>Before measuring: layer shapes of the space, those already in the table, the per-call cost subtracted (ms).</summary>
+    public Action<int, int, double>? Started { get; init; }
+    /// <summary>After each layer: layers done, layers pending, the layer's key.</summary>
+    public Action<int, int, string>? Layer { get; init; }
+    /// <summary>While calibrating: phase, done, total.</summary>
+    public Action<string, int, int>? Calibration { get; init; }
+    public Action<string>? Warning { get; init; }
+}
+
+/// <summary>What a session did: the table as saved, the shapes still missing (after <see cref="TableProfileRequest.Limit"/>), and how the constants were fitted.</summary>
+public sealed record TableProfileResult(LatencyTable Table, int LayerShapes, int Missing, string Calibration, TimeSpan Elapsed);
+
+/// <summary>
+/// A latency table profiled on this machine: every layer shape of the space not yet in the table is measured (saved at
+/// least every 10 s and when cancelled, so a session can always be continued), then the per-model constants are fitted
+/// on calibration subnets timed whole as <c>latency validate</c> times them, with a fallback to fewer constants when the
+/// calibration set does not support them (<see cref="LatencyCalibration.Fit"/>).
+/// </summary>
+public static class TableProfiling
+{
+    public static TableProfileResult Run(LatencyProfiler profiler, TableProfileRequest request, TableProfileProgress? progress = null, CancellationToken cancel = default)
+    {
+        progress ??= new TableProfileProgress();
+        var (space, protocol, outPath) = (profiler.Space, profiler.Protocol, request.OutPath);
+        var clock = Stopwatch.StartNew();
+        var layers = LatencyTable.RequiredLayers(space, request.Resolutions);
+        LatencyTable table;
+        if (File.Exists(outPath))
+        {
+            table = LatencyTable.Load(outPath);
+            profiler.CheckCanContinue(table);
+        }
+        else table = new LatencyTable(profiler.NewDevice(), new Dictionary<string, LatencyEntry>());
+        var pending = LatencyProfiler.Pending(table, layers, request.Seed);
+        var callMs = profiler.CallOverheadMs();
+        progress.Started?.Invoke(layers.Count, layers.Count - pending.Count, callMs);
+
+        var (done, lastSave) = (0, Stopwatch.StartNew());
+        table = profiler.MeasureLayers(table, pending, callMs, request.Limit, (t, layer) =>
+        {
+            progress.Layer?.Invoke(++done, pending.Count, layer.Key);
+            if (lastSave.Elapsed.TotalSeconds >= 10 || cancel.IsCancellationRequested)
+            {
+                t.Save(outPath);
+                lastSave.Restart();
+            }
+            if (cancel.IsCancellationRequested)
+                throw new OperationCanceledException($"interrupted after {done} layers; saved to {outPath}: run the same command again to continue");
+        });
+        table.Save(outPath);
+        var missing = table.MissingKeys(space, request.Resolutions).Count;
+        if (missing > 0) return new TableProfileResult(table, layers.Count, missing, "not yet calibrated", clock.Elapsed);
+
+        var fitted = "no calibration";
+        if (request.Calibration == 0) table = table with { OverheadMs = 0, Scale = 1, MsPerMParam = 0 };
+        else
+        {
+            var subnets = LatencySubnets.Spread(space, request.Calibration, request.Seed + 1, request.Resolutions?.ToArray());
+            var measured = profiler.MeasureModels(subnets, LatencyProfiler.ModelRounds, progress.Calibration);
+            (table, fitted, var fallback) = LatencyCalibration.Fit(table, space, measured, request.Fit);
+            if (fallback is not null) progress.Warning?.Invoke($"{fallback}; fitting the overhead only");
+            var agreement = RoundAgreement.Of(measured);
+            fitted += $" ({agreement.Describe()})";
+            if (!agreement.Steady)
+                progress.Warning?.Invoke($"the machine was busy while timing the calibration subnets ({agreement.Describe()}); the fitted constants may carry "
+                    + "that: run the same command again when it is quieter (the layers are kept, only the calibration is redone)");
+        }
+        table = table with
+        {
+            Device = table.Device with
+            {
+                Quantile = protocol.Quantile,
+                Notes = $"{TimingProtocol.Describe(protocol.Clock)}, {protocol.StatisticName} of the runs inside 1.5 IQR ({protocol.WarmupRuns} warm-up runs, then >= {protocol.MinRuns} runs and >= {Ms(protocol.MinTotalMs)} ms per layer); "
+                    + $"whole models: the fastest of {LatencyProfiler.ModelRounds} interleaved rounds; "
+                    + $"entries net of the per-call cost ({Ms(callMs * 1000)} us in the last run); "
+                    + fitted + $"; load average {MachineInfo.LoadAverage() ?? "?"}",
+            },
+        };
+        table.Save(outPath);
+        return new TableProfileResult(table, layers.Count, 0, fitted, clock.Elapsed);
+    }
+
+    private static string Ms(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+}
