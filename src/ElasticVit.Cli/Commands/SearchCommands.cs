@@ -1,4 +1,5 @@
 using ElasticVit.Distributed;
+using ElasticVit.Latency;
 using ElasticVit.Search;
 using ElasticVit.Spaces;
 using ElasticVit.Training;

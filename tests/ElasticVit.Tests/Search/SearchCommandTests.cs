@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using ElasticVit.Cli;
 using ElasticVit.Cli.Commands;
 using ElasticVit.Data;
+using ElasticVit.Latency;
 using ElasticVit.Search;
 using ElasticVit.Tests.Data;
 using ElasticVit.Tests.Latency;

@@ -7,7 +7,7 @@ using ElasticVit.Search;
 using ElasticVit.Spaces;
 using ElasticVit.Training;
 
-namespace ElasticVit.Cli;
+namespace ElasticVit.Search;
 
 /// <summary>
 /// The search report file (format <see cref="Format"/>): settings; per alternative its winner (costs, fitness, held-out and

@@ -1,7 +1,6 @@
-using ElasticVit.Latency;
 using ElasticVit.Spaces;
 
-namespace ElasticVit.Cli;
+namespace ElasticVit.Latency;
 
 /// <summary>
 /// Loads latency lookup tables for one space, each file once (budgets often repeat a table), and refuses a table that
