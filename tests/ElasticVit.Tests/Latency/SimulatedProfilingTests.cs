@@ -52,6 +52,39 @@ public class SimulatedProfilingTests
     }
 
     [Fact]
+    public void A_profiling_session_cancelled_midway_keeps_what_it_measured_and_the_next_one_completes_and_calibrates()
+    {
+        var (profiler, backend) = Profiler(new SimulatedBackend { MsPerMParam = 0 });
+        var dir = Directory.CreateTempSubdirectory("evit-profile-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "lut.json");
+            var request = new TableProfileRequest(path, Calibration: 6, Fit: CalibrationFit.Scale, Seed: 1);
+            var shapes = LatencyTable.RequiredLayers(Space, null).Count;
+            using var stop = new CancellationTokenSource();
+            var cancelled = Assert.Throws<OperationCanceledException>(() => TableProfiling.Run(profiler, request, new TableProfileProgress
+            {
+                Layer = (done, _, _) => { if (done == 3) stop.Cancel(); },
+            }, stop.Token));
+            Assert.Contains("interrupted after 3 layers", cancelled.Message);
+            Assert.Equal(3, LatencyTable.Load(path).Entries.Count);   // saved when cancelled
+
+            int? present = null;
+            var warnings = new List<string>();
+            var result = TableProfiling.Run(profiler, request, new TableProfileProgress { Started = (_, already, _) => present = already, Warning = warnings.Add });
+            Assert.Equal(3, present);
+            Assert.Equal((shapes, 0), (result.LayerShapes, result.Missing));
+            Assert.Empty(warnings);
+            var saved = LatencyTable.Load(path);
+            Assert.Equal(shapes, saved.Entries.Count);
+            Assert.Equal(backend.Scale, saved.Scale, 6);
+            Assert.Equal(ProfilingTestData.Quick.Quantile, saved.Device.Quantile);
+            Assert.Contains("scale", result.Calibration);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void Calibration_falls_back_to_the_overhead_when_noise_makes_the_scale_negative()
     {
         var table = ProfileLayers(Profiler().Profiler);
