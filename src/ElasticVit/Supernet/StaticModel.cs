@@ -18,15 +18,17 @@ public sealed class StaticModel : nn.Module<Tensor, Tensor>
 
     /// <summary>Builds a freshly initialised static model of <paramref name="subnet"/>.</summary>
     public StaticModel(SearchSpace space, Subnet subnet, double dropout = 0.0)
-        : this(space, subnet, (spec, name) => StandaloneLayer.Create(spec, name, dropout)) { }
+        : this(space, subnet, (_, spec, name) => StandaloneLayer.Create(spec, name, dropout)) { }
 
-    private StaticModel(SearchSpace space, Subnet subnet, Func<LayerSpec, string, nn.Module<Tensor, Tensor>> layer) : base("model")
+    /// <param name="layer">Builds layer i of the plan from its spec and module name.</param>
+    private StaticModel(SearchSpace space, Subnet subnet, Func<int, LayerSpec, string, nn.Module<Tensor, Tensor>> layer) : base("model")
     {
         space.Validate(subnet);
         (Space, Subnet) = (space, subnet);
         Plan = LayerPlan.Of(space, subnet);
         layers = new ModuleList<nn.Module<Tensor, Tensor>>();
-        foreach (var (spec, name) in Plan.Zip(LayerNames(Plan))) layers.Add(layer(spec, name));
+        var i = 0;
+        foreach (var (spec, name) in Plan.Zip(LayerNames(Plan))) layers.Add(layer(i++, spec, name));
         RegisterComponents();
     }
 
@@ -50,9 +52,8 @@ public sealed class StaticModel : nn.Module<Tensor, Tensor>
     public static StaticModel Extract(ElasticSupernet supernet, Subnet subnet)
     {
         supernet.SetActive(subnet);
-        var blocks = supernet.Layers(subnet).Select(l => l.Block).ToList();
-        var i = 0;
-        return new StaticModel(supernet.Space, subnet, (spec, name) => blocks[i++].ToStatic(spec, name));
+        var blocks = supernet.Layers(subnet);
+        return new StaticModel(supernet.Space, subnet, (i, spec, name) => blocks[i].Block.ToStatic(spec, name));
     }
 
     /// <summary>
