@@ -49,9 +49,20 @@ public static class QuickstartCommand
         var search = Path.Combine(dir, "search.json");
 
         Stage(plan, "training", "1/5 train the supernet (cas-pas)", File.Exists(Path.Combine(run, "summary.json")), () =>
-            log.Invoke(File.Exists(Path.Combine(run, "checkpoint.ckpt"))
+        {
+            var runDirectory = new RunDirectory(run);
+            var resume = runDirectory.HasCheckpoint;
+            log.Append(resume
                 ? ["train", "--out", run, "--resume"]
-                : ["train", "--space", Space, "--sampler", "cas-pas", "--minutes", plan.TrainMinutes.ToString(CultureInfo.InvariantCulture), "--seed", seed, "--threads", threads, "--checkpoint-every", "50", "--probe-every", "100", "--out", run]));
+                : ["train", "--space", Space, "--sampler", "cas-pas", "--minutes", plan.TrainMinutes.ToString(CultureInfo.InvariantCulture), "--seed", seed, "--threads", threads, "--checkpoint-every", "50", "--probe-every", "100", "--out", run]);
+            // The train command takes its defaults from the record, so these options are the logged command line's.
+            var options = resume ? runDirectory.LoadOptions() : new TrainOptions
+            {
+                Space = Space, Sampler = "cas-pas", Minutes = plan.TrainMinutes, Seed = int.Parse(seed, CultureInfo.InvariantCulture),
+                Threads = int.Parse(threads, CultureInfo.InvariantCulture), CheckpointEvery = 50, ProbeEvery = 100,
+            };
+            log.Check("train", TrainCommands.Train(options, runDirectory, resume));
+        });
         Stage(plan, "latency table", "2/5 profile the ort-cpu latency table (1 thread)", IsCompleteTable(lut), () =>
             // 200 ms of timed runs per layer instead of 500: the whole table in about 2 minutes on this project's machines.
             // The 10th percentile instead of the median: a busy machine only ever adds time, and p10 repeats far better
@@ -150,8 +161,13 @@ public static class QuickstartCommand
         public void Invoke(params string[] args)
         {
             Append(args);
-            var code = CliHost.Run(CommandRegistry.All, args);
-            if (code != 0) throw new QuickstartException($"'{string.Join(' ', args.Take(2))}' failed (exit code {code}); fix the cause and run quickstart again with the same --out to resume");
+            Check(string.Join(' ', args.Take(2)), CliHost.Run(CommandRegistry.All, args));
+        }
+
+        /// <summary>A stage's exit code: anything but 0 stops the quickstart, which resumes when run again.</summary>
+        public void Check(string command, int code)
+        {
+            if (code != 0) throw new QuickstartException($"'{command}' failed (exit code {code}); fix the cause and run quickstart again with the same --out to resume");
         }
     }
 

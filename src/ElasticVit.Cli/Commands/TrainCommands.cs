@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using ElasticVit.Data;
 using ElasticVit.Distributed;
@@ -12,33 +13,38 @@ public static class TrainCommands
 {
     public static readonly OptionSpec Run = new("run", "run directory written by 'train'", "DIR", Required: true);
 
+    /// <summary>The record's defaults are the command's: one definition of each (the quickstart builds options from the record).</summary>
+    private static readonly TrainOptions Defaults = new();
+
+    private static string Text(double? value) => Convert.ToString(value, CultureInfo.InvariantCulture)!;
+
     public static IEnumerable<CommandSpec> All =>
     [
         new("train", "train a weight-sharing supernet with a conflict-aware sampler", [
-            new("space", "search space (built-in name or JSON file)", "NAME", "elasticvit-fmnist"),
+            new("space", "search space (built-in name or JSON file)", "NAME", Defaults.Space),
             new("data", "dataset: fashion-mnist, cifar10, cifar100 or folder", "KIND", "fashion-mnist"),
             new("data-dir", "dataset folder (default for fashion-mnist: the Debian package's)", "DIR"),
-            new("sampler", "uniform, sandwich, cas, cas-pas or random-level", "NAME", "cas-pas"),
-            new("epochs", "training epochs (fractions allowed)", "E", "1"),
+            new("sampler", "uniform, sandwich, cas, cas-pas or random-level", "NAME", Defaults.Sampler),
+            new("epochs", "training epochs (fractions allowed)", "E", Text(Defaults.Epochs)),
             new("steps", "training steps (overrides --epochs)", "N"),
             new("minutes", "train for this many minutes of steps instead: the step count follows the run's own pace and is fixed at nine tenths of the budget (overrides --epochs)", "M"),
-            new("max-first", "share of the steps that train the max subnet alone before sampling starts (0: the paper's recipe)", "F", "0.3"),
-            new("level-subnets", "subnets drawn at each step's FLOPs level by cas and cas-pas, plus the level's min subnet (the paper: 3)", "N", "1"),
+            new("max-first", "share of the steps that train the max subnet alone before sampling starts (0: the paper's recipe)", "F", Text(Defaults.MaxFirstFraction)),
+            new("level-subnets", "subnets drawn at each step's FLOPs level by cas and cas-pas, plus the level's min subnet (the paper: 3)", "N", Text(Defaults.LevelSubnets)),
             new("paper", "the paper's recipe: --lr 0.0005 --level-subnets 3 --max-first 0 --augment --residual-init standard --inplace-distillation on (all but --augment still overridable); the defaults are the short-budget recipe of bench/results/quality.md", null),
-            new("batch-size", "images per step", "B", "64"),
-            new("residual-init", "zero: every residual branch's last BatchNorm scale starts at 0 (BigNAS; the short-budget recipe); standard: at 1 (with --paper)", "I", "zero"),
-            new("inplace-distillation", "on: min subnets learn from the step's larger subnets (METHOD.md §4; with --paper); off: from the labels like the others (the short-budget recipe)", "D", "off"),
+            new("batch-size", "images per step", "B", Text(Defaults.BatchSize)),
+            new("residual-init", "zero: every residual branch's last BatchNorm scale starts at 0 (BigNAS; the short-budget recipe); standard: at 1 (with --paper)", "I", Defaults.ZeroInitResiduals ? "zero" : "standard"),
+            new("inplace-distillation", "on: min subnets learn from the step's larger subnets (METHOD.md §4; with --paper); off: from the labels like the others (the short-budget recipe)", "D", Defaults.InplaceDistillation ? "on" : "off"),
             new("augment", "augment training images with the dataset's shifts and flips (off in the short-budget recipe, on with --paper)", null),
-            new("lr", "peak learning rate per 512 images, scaled linearly with the batch (the paper: 5e-4 over 600 ImageNet epochs; minutes on a CPU need far more)", "LR", "0.02"),
-            new("seed", "random seed", "S", "0"),
-            new("threads", "CPU threads (per rank under mpirun: default the cores left to each rank of the machine)", "T", "2"),
+            new("lr", "peak learning rate per 512 images, scaled linearly with the batch (the paper: 5e-4 over 600 ImageNet epochs; minutes on a CPU need far more)", "LR", Text(Defaults.LrPer512)),
+            new("seed", "random seed", "S", Text(Defaults.Seed)),
+            new("threads", "CPU threads (per rank under mpirun: default the cores left to each rank of the machine)", "T", Text(Defaults.Threads)),
             new("shards", "data-parallel shards of each batch, one thread each (default: one per thread on cpu, 1 on cuda)", "S"),
-            new("accumulate", "micro-batches per step, trained in turn with their gradients summed (one process doing the work of K ranks)", "K", "1"),
-            new("checkpoint-every", "steps between checkpoints", "N", "200"),
-            new("probe-every", "steps between gradient-conflict probes (0: never)", "N", "50"),
-            new("heldout-per-class", "held-out images per class carved from the training set", "N", "500"),
+            new("accumulate", "micro-batches per step, trained in turn with their gradients summed (one process doing the work of K ranks)", "K", Text(Defaults.Accumulate)),
+            new("checkpoint-every", "steps between checkpoints", "N", Text(Defaults.CheckpointEvery)),
+            new("probe-every", "steps between gradient-conflict probes (0: never)", "N", Text(Defaults.ProbeEvery)),
+            new("heldout-per-class", "held-out images per class carved from the training set", "N", Text(Defaults.HeldOutPerClass)),
             new("train-limit", "use only the first N training images (quick experiments, tests)", "N"),
-            new("device", "cpu or cuda", "DEV", "cpu"),
+            new("device", "cpu or cuda", "DEV", Defaults.Device),
             new("teacher", "standalone subnet checkpoint (from 'extract') whose soft targets replace the labels for the level/max subnets", "FILE"),
             new("out", "run directory", "DIR", Required: true),
             new("resume", "continue the run in --out from its last checkpoint (--threads and --accumulate may change; the rest comes from the run)", null),
@@ -72,9 +78,18 @@ public static class TrainCommands
         var run = new RunDirectory(a.RequiredString("out"));
         var resume = a.Flag("resume");
         // Under mpirun rank 0 resolves the options (the run directory need exist on its machine only) and sends them to all.
+        var sent = Communicator.World.FromRoot(() => System.Text.Encoding.UTF8.GetBytes(ResolveOptions(a, run, resume).ToJson()));
+        return Train(TrainOptions.FromJson(JsonNode.Parse(sent)!.AsObject()), run, resume);
+    }
+
+    /// <summary>
+    /// Trains a new run with <paramref name="options"/>, or resumes it (the options then being the run's own), with a
+    /// progress bar, Ctrl-C kept to the last checkpoint and, under mpirun, rank 0 speaking for the job: the work of the
+    /// <c>train</c> command, which the quickstart calls directly.
+    /// </summary>
+    public static int Train(TrainOptions options, RunDirectory run, bool resume)
+    {
         var world = Communicator.World;
-        var sent = world.FromRoot(() => System.Text.Encoding.UTF8.GetBytes(ResolveOptions(a, run, resume).ToJson()));
-        var options = TrainOptions.FromJson(JsonNode.Parse(sent)!.AsObject());
         using var trainer = new Trainer(options, run, resume, world);
         var ranks = world.Size > 1 ? $", {world.Description} × {options.Threads} thread(s)" : "";
         var length = trainer.Budget is { } budget ? $"{budget.Seconds / 60:G4} minutes of steps (about {trainer.TotalSteps} so far: the count is fixed from the run's pace)" : $"{trainer.TotalSteps} steps";
