@@ -74,9 +74,17 @@ public static class QuickstartCommand
             ValidateTable(log, lut, seed, validation, Path.Combine(dir, "latency-validation.png")));
         var budgets = LatencyBudgets(lut);
         Stage(plan, "search", $"3/5 search under latency budgets {string.Join(", ", budgets.Select(b => $"{b:F3} ms"))}", File.Exists(search), () =>
-            log.Invoke(["search", "--run", run, .. budgets.SelectMany(b => new[] { "--budget", FormattableString.Invariant($"latency:{lut}:{b:F4}") }), "--out", search, "--seed", seed, "--threads", threads,
-                // Three budgets share one fitness cache; a smaller evolution each keeps the stage to a few minutes.
-                "--population", "24", "--generations", "4"]));
+        {
+            var budgetTexts = budgets.Select(b => FormattableString.Invariant($"latency:{lut}:{b:F4}")).ToList();
+            // Three budgets share one fitness cache; a smaller evolution each keeps the stage to a few minutes.
+            var (population, generations) = (24, 4);
+            log.Append(["search", "--run", run, .. budgetTexts.SelectMany(b => new[] { "--budget", b }), "--out", search, "--seed", seed, "--threads", threads,
+                "--population", $"{population}", "--generations", $"{generations}"]);
+            // The search command takes its defaults from the same records, so these settings are the logged command line's.
+            var evolution = SearchCommands.Defaults with { Seed = int.Parse(seed, CultureInfo.InvariantCulture), Population = population, Generations = generations };
+            log.Check("search", SearchCommands.Search(new SearchCommands.Settings(run, budgetTexts, search, evolution,
+                new FitnessOptions { Workers = int.Parse(threads, CultureInfo.InvariantCulture) })));
+        });
         var results = Path.Combine(dir, "results.json");
         Stage(plan, "export and checks", "4/5 export the winners to ONNX and check them in ONNX Runtime", File.Exists(results), () => ExportWinners(log, dir, run, search, lut, results));
         Stage(plan, "report", "5/5 write the report", false, () => QuickstartReport.Write(dir));

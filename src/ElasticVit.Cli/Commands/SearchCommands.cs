@@ -1,3 +1,4 @@
+using System.Globalization;
 using ElasticVit.Distributed;
 using ElasticVit.Latency;
 using ElasticVit.Search;
@@ -13,6 +14,12 @@ public static class SearchCommands
     /// <summary>Default search size: a few minutes on 2 cores for the Fashion-MNIST space (bench/results/search.md).</summary>
     public static readonly EvolutionOptions Defaults = new() { Population = 48, Generations = 8 };
 
+    /// <summary>The record's fitness defaults are the command's.</summary>
+    private static readonly FitnessOptions FitnessDefaults = new();
+
+    /// <summary>What one search is asked to do: the run, each alternative's budget text, the report path and how to evolve and score.</summary>
+    public sealed record Settings(string Run, IReadOnlyList<string> Budgets, string Out, EvolutionOptions Evolution, FitnessOptions Fitness);
+
     public static IEnumerable<CommandSpec> All =>
     [
         new("search", "evolutionary search of a trained supernet for the most accurate subnet under each budget", [
@@ -24,8 +31,8 @@ public static class SearchCommands
             new("paper", "the paper's search size: population 512, 40 generations", null),
             new("seed", "random seed (alternative i uses S + i)", "S", "0"),
             new("predictor", "pre-screen children with a ridge-regression accuracy predictor: on or off", "on|off", "off"),
-            new("fitness-images", "held-out images per class scored for fitness (0: the whole held-out split)", "N", "100"),
-            new("calibration-batches", "batches of 64 training images for BN recalibration of each subnet", "N", "4"),
+            new("fitness-images", "held-out images per class scored for fitness (0: the whole held-out split)", "N", FitnessDefaults.ImagesPerClass.ToString(CultureInfo.InvariantCulture)),
+            new("calibration-batches", "batches of 64 training images for BN recalibration of each subnet", "N", FitnessDefaults.CalibrationBatches.ToString(CultureInfo.InvariantCulture)),
             new("fitness-engine", "what scores each recalibrated subnet: ort (ONNX Runtime, in memory), torch, or auto (ort on CPU)", "auto|ort|torch", "auto"),
             new("threads", "CPU threads: T subnets are evaluated at once, each single-threaded on its own supernet copy (per rank under mpirun: default the cores left to each rank of the machine)", "T", "2"),
         ], RunSearch),
@@ -33,22 +40,34 @@ public static class SearchCommands
 
     private static int RunSearch(ParsedArgs a)
     {
-        var output = a.RequiredString("out");
         var evolution = (a.Flag("paper") ? EvolutionOptions.Paper : Defaults) with { Seed = a.Int("seed", 0), UsePredictor = a.Choice("predictor", "on", "off") == "on" };
         if (a.Has("population")) evolution = evolution with { Population = a.Int("population", 4, 100_000) };
         if (a.Has("generations")) evolution = evolution with { Generations = a.Int("generations", 0, 10_000) };
+        var fitness = FitnessDefaults with
+        {
+            ImagesPerClass = a.Int("fitness-images", 0), CalibrationBatches = a.Int("calibration-batches", 1, 10_000), Workers = TrainCommands.Threads(a),
+            Engine = a.Choice("fitness-engine", "auto", "ort", "torch") switch { "ort" => FitnessEngine.OnnxRuntime, "torch" => FitnessEngine.Torch, _ => FitnessEngine.Auto },
+        };
+        return Search(new Settings(a.RequiredString("run"), a.All("budget"), a.RequiredString("out"), evolution, fitness));
+    }
+
+    /// <summary>
+    /// Searches the run for each alternative budget, writes the report and its plots and prints the winners (under
+    /// mpirun every rank searches, rank 0 reports): the work of the <c>search</c> command, which the quickstart calls directly.
+    /// </summary>
+    public static int Search(Settings settings)
+    {
+        var (output, evolution, fitnessOptions) = (settings.Out, settings.Evolution, settings.Fitness);
         var world = Communicator.World;
-        var threads = TrainCommands.Threads(a);
-        var fitnessOptions = new FitnessOptions { ImagesPerClass = a.Int("fitness-images", 0), CalibrationBatches = a.Int("calibration-batches", 1, 10_000), Workers = threads,
-            Engine = a.Choice("fitness-engine", "auto", "ort", "torch") switch { "ort" => FitnessEngine.OnnxRuntime, "torch" => FitnessEngine.Torch, _ => FitnessEngine.Auto } };
+        var threads = fitnessOptions.Workers;
 
         // Everything that can fail cheaply fails before the supernet and the data are loaded.
-        var runDir = new RunDirectory(a.RequiredString("run"));
+        var runDir = new RunDirectory(settings.Run);
         var trainOptions = runDir.LoadOptions();
         if (!runDir.HasCheckpoint) throw new TrainingException($"{runDir.Path}: the run has no checkpoint yet");
         var space = SpaceLoader.Load(trainOptions.Space);
         var luts = new LutLoader(space);
-        var alternatives = a.All("budget").Select(b => ParseBudget(b, space, luts)).ToList();
+        var alternatives = settings.Budgets.Select(b => ParseBudget(b, space, luts)).ToList();
         foreach (var alternative in alternatives) alternative.EnsureFeasible(space);
 
         using var run = TrainedRun.Open(runDir.Path, threads: 1);
