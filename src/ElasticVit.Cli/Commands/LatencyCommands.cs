@@ -114,7 +114,6 @@ public static class LatencyCommands
                     Console.WriteLine($"per-call cost {Ms(callMs * 1000)} µs (subtracted from every layer)");
                 },
                 Layer = (done, pending, key) => (layers ??= new ProgressBar("layers", pending)).Report(done, key),
-                // Timed as validate times its subnets, so the fitted constants and the validation's measurements agree.
                 Calibration = (phase, done, _) => (calibration ??= new ProgressBar("calibration", request.Calibration * ModelRounds)).Report(phase == "timing" ? done : 0, phase),
                 Warning = message => Console.Error.WriteLine($"warning: {message}"),
             }, stop.Token);

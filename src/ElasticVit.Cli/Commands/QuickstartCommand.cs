@@ -52,15 +52,17 @@ public static class QuickstartCommand
         {
             var runDirectory = new RunDirectory(run);
             var resume = runDirectory.HasCheckpoint;
-            log.Append(resume
-                ? ["train", "--out", run, "--resume"]
-                : ["train", "--space", Space, "--sampler", "cas-pas", "--minutes", plan.TrainMinutes.ToString(CultureInfo.InvariantCulture), "--seed", seed, "--threads", threads, "--checkpoint-every", "50", "--probe-every", "100", "--out", run]);
-            // The train command takes its defaults from the record, so these options are the logged command line's.
             var options = resume ? runDirectory.LoadOptions() : new TrainOptions
             {
                 Space = Space, Sampler = "cas-pas", Minutes = plan.TrainMinutes, Seed = int.Parse(seed, CultureInfo.InvariantCulture),
                 Threads = int.Parse(threads, CultureInfo.InvariantCulture), CheckpointEvery = 50, ProbeEvery = 100,
             };
+            // The command line that does the same: the train command takes its defaults from the record.
+            string Text(double? value) => Convert.ToString(value, CultureInfo.InvariantCulture)!;
+            log.Append(resume
+                ? ["train", "--out", run, "--resume"]
+                : ["train", "--space", options.Space, "--sampler", options.Sampler, "--minutes", Text(options.Minutes), "--seed", Text(options.Seed), "--threads", Text(options.Threads),
+                    "--checkpoint-every", Text(options.CheckpointEvery), "--probe-every", Text(options.ProbeEvery), "--out", run]);
             log.Check("train", TrainCommands.Train(options, runDirectory, resume));
         });
         Stage(plan, "latency table", "2/5 profile the ort-cpu latency table (1 thread)", IsCompleteTable(lut), () =>

@@ -65,7 +65,6 @@ public sealed record TimingProtocol
     /// <summary>A round whose statistic is within 10 % of the fastest round's counts as quiet (<see cref="TimingResult.QuietRounds"/>).</summary>
     public const double QuietWithin = 1.10;
 
-    /// <summary>The clock for <paramref name="threads"/> threads: thread CPU time for one thread (where supported), wall time otherwise.</summary>
     /// <summary>
     /// How whole models are timed (and, from the command line, layers too): the clock right for the thread count, the
     /// given statistic, and the fastest of the interleaved rounds.
@@ -73,6 +72,7 @@ public sealed record TimingProtocol
     public static TimingProtocol WholeModel(int threads, double quantile = 0.5) =>
         new() { Clock = ClockFor(threads), Combination = RoundCombination.Fastest, Quantile = quantile };
 
+    /// <summary>The clock for <paramref name="threads"/> threads: thread CPU time for one thread (where supported), wall time otherwise.</summary>
     public static TimingClock ClockFor(int threads) =>
         threads == 1 && ThreadCpuClock.IsSupported ? TimingClock.ThreadCpu : TimingClock.Wall;
 
