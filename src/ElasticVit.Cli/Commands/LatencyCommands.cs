@@ -18,11 +18,13 @@ public static class LatencyCommands
     // slow spells last seconds to minutes, and over 16 rounds nearly every subnet meets a quiet one (bench/results/latency.md).
     private const int ModelRounds = LatencyProfiler.ModelRounds;
     private static readonly OptionSpec Passes = new("passes", "interleaved timing rounds over the subnets; each subnet's fastest round is its latency", "P", ModelRounds.ToString(CultureInfo.InvariantCulture));
+    private static readonly TimingProtocol DefaultProtocol = new();
+    private static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
     private static readonly OptionSpec[] Protocol =
     [
-        new("warmup", "untimed runs before timing", "N", "10"),
-        new("min-runs", "at least this many timed runs per layer or model", "N", "50"),
-        new("min-ms", "and at least this much timed time per layer or model", "MS", "500"),
+        new("warmup", "untimed runs before timing", "N", Text(DefaultProtocol.WarmupRuns)),
+        new("min-runs", "at least this many timed runs per layer or model", "N", Text(DefaultProtocol.MinRuns)),
+        new("min-ms", "and at least this much timed time per layer or model", "MS", Text(DefaultProtocol.MinTotalMs)),
         new("quantile", "statistic of the runs inside 1.5 IQR: 0.5 is the median; 0.1 repeats far better on a shared machine (validate: the table's)", "Q"),
     ];
 
@@ -86,13 +88,29 @@ public static class LatencyCommands
 
     private static int RunProfile(ParsedArgs a)
     {
-        var space = SpaceLoader.Load(a.RequiredString("space"));
-        var threads = a.Int("threads", 1, 256);
         var request = new TableProfileRequest(a.RequiredString("out"), ParseResolutions(a), a.Int("calibration", 0),
             Enum.Parse<CalibrationFit>(a.Choice("fit", "overhead", "scale", "weights"), ignoreCase: true), a.Int("seed", 0),
             a.Has("limit") ? a.Int("limit", 0) : null);
-        var protocol = ParseProtocol(a, threads);
-        using var backend = LatencyBackends.Create(a.RequiredString("device"), threads);
+        var threads = a.Int("threads", 1, 256);
+        var result = Profile(SpaceLoader.Load(a.RequiredString("space")), a.RequiredString("device"), threads, ParseProtocol(a, threads), request);
+        var table = result.Table;
+        if (result.Missing > 0)
+        {
+            Console.WriteLine($"{table.Entries.Count} entries in {request.OutPath} ({result.Missing} of {result.LayerShapes} still missing), measured in {ProgressBar.Format(result.Elapsed)}");
+            Console.WriteLine("stopped early (--limit): run the same command again to continue");
+            return 0;
+        }
+        Console.WriteLine($"saved {request.OutPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, {Ms(table.MsPerMParam)} ms per M params, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(result.Elapsed)} in total");
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>latency profile</c> without its command line, for the quickstart too: <see cref="TableProfiling.Run"/> with
+    /// progress bars, and Ctrl+C saving what was measured so the same call continues it.
+    /// </summary>
+    public static TableProfileResult Profile(SearchSpace space, string device, int threads, TimingProtocol protocol, TableProfileRequest request)
+    {
+        using var backend = LatencyBackends.Create(device, threads);
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler cancel = (_, e) =>
         {
@@ -101,10 +119,9 @@ public static class LatencyCommands
         };
         Console.CancelKeyPress += cancel;
         ProgressBar? layers = null, calibration = null;
-        TableProfileResult result;
         try
         {
-            result = TableProfiling.Run(new LatencyProfiler(backend, space, protocol), request, new TableProfileProgress
+            return TableProfiling.Run(new LatencyProfiler(backend, space, protocol), request, new TableProfileProgress
             {
                 Started = (shapes, present, callMs) =>
                 {
@@ -122,15 +139,6 @@ public static class LatencyCommands
         {
             Console.CancelKeyPress -= cancel;
         }
-        var table = result.Table;
-        if (result.Missing > 0)
-        {
-            Console.WriteLine($"{table.Entries.Count} entries in {request.OutPath} ({result.Missing} of {result.LayerShapes} still missing), measured in {ProgressBar.Format(result.Elapsed)}");
-            Console.WriteLine("stopped early (--limit): run the same command again to continue");
-            return 0;
-        }
-        Console.WriteLine($"saved {request.OutPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, {Ms(table.MsPerMParam)} ms per M params, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(result.Elapsed)} in total");
-        return 0;
     }
 
     private static int RunMeasure(ParsedArgs a)

@@ -22,7 +22,8 @@ namespace ElasticVit.Cli.Commands;
 public static class QuickstartCommand
 {
     private const string Space = "elasticvit-fmnist";
-    private const string Quantile = "0.1";
+    /// <summary>The timing statistic of the quickstart's table, its validation and the winners' measurements.</summary>
+    private const double Quantile = 0.1;
 
     public static IEnumerable<CommandSpec> All =>
     [
@@ -66,11 +67,16 @@ public static class QuickstartCommand
             log.Check("train", TrainCommands.Train(options, runDirectory, resume));
         });
         Stage(plan, "latency table", "2/5 profile the ort-cpu latency table (1 thread)", IsCompleteTable(lut), () =>
+        {
             // 200 ms of timed runs per layer instead of 500: the whole table in about 2 minutes on this project's machines.
             // The 10th percentile instead of the median: a busy machine only ever adds time, and p10 repeats far better
             // there (bench/results/latency.md); validation and the winners' measurements use the same statistic.
-            log.Invoke("latency", "profile", "--space", Space, "--device", "ort-cpu", "--threads", "1", "--min-ms", "200", "--quantile", Quantile,
-                "--calibration", "30", "--out", lut));
+            const int minMs = 200, calibration = 30;
+            log.Append("latency", "profile", "--space", Space, "--device", "ort-cpu", "--threads", "1", "--min-ms", $"{minMs}", "--quantile", Quantile.ToString(CultureInfo.InvariantCulture),
+                "--calibration", $"{calibration}", "--out", lut);
+            var protocol = TimingProtocol.WholeModel(1, Quantile) with { MinTotalMs = minMs };
+            LatencyCommands.Profile(SpaceLoader.Load(Space), "ort-cpu", 1, protocol, new TableProfileRequest(lut, Calibration: calibration));
+        });
         var validation = Path.Combine(dir, "latency-validation.json");
         Stage(plan, "latency validation", "2/5 validate the latency table on 30 random subnets", File.Exists(validation), () =>
             ValidateTable(log, lut, seed, validation, Path.Combine(dir, "latency-validation.png")));
@@ -161,18 +167,11 @@ public static class QuickstartCommand
     /// <summary>File every command the quickstart runs is appended to (the report lists them as the commands to reproduce).</summary>
     public const string CommandsFile = "commands.txt";
 
-    /// <summary>The stages as command lines: run in-process where a whole command is the stage, only written down where the quickstart calls the library itself.</summary>
+    /// <summary>The stages as the command lines that do the same (the quickstart itself calls the library).</summary>
     private sealed class CommandLog(string path)
     {
         public void Append(params string[] args) =>
             File.AppendAllText(path, "./elasticvit " + string.Join(' ', args.Select(a => a.Contains(' ') ? $"'{a}'" : a)) + "\n");
-
-        /// <summary>Runs another command of this program in-process; a failure stops the quickstart with that command's exit code.</summary>
-        public void Invoke(params string[] args)
-        {
-            Append(args);
-            Check(string.Join(' ', args.Take(2)), CliHost.Run(CommandRegistry.All, args));
-        }
 
         /// <summary>A stage's exit code: anything but 0 stops the quickstart, which resumes when run again.</summary>
         public void Check(string command, int code)
@@ -277,9 +276,9 @@ public static class QuickstartCommand
     /// <summary>What <c>latency measure</c> does for a winner: ONNX Runtime, 1 thread, the table's statistic, one fresh session.</summary>
     private static double Measure(CommandLog log, SearchSpace space, Subnet subnet)
     {
-        log.Append("latency", "measure", "--device", "ort-cpu", "--threads", "1", "--quantile", Quantile, "--space", Space, "--arch", subnet.Key, "--json");
+        log.Append("latency", "measure", "--device", "ort-cpu", "--threads", "1", "--quantile", Quantile.ToString(CultureInfo.InvariantCulture), "--space", Space, "--arch", subnet.Key, "--json");
         using var backend = new OrtCpuBackend(1);
-        var protocol = TimingProtocol.WholeModel(1, double.Parse(Quantile, CultureInfo.InvariantCulture));
+        var protocol = TimingProtocol.WholeModel(1, Quantile);
         return new LatencyProfiler(backend, space, protocol).MeasureModels([subnet], LatencyProfiler.ModelRounds)[0].LatencyMs;
     }
 

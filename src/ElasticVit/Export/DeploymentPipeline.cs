@@ -1,3 +1,4 @@
+using ElasticVit.Sampling;
 using ElasticVit.IO;
 using ElasticVit.Supernet;
 using static TorchSharp.torch;
@@ -41,7 +42,7 @@ public static class DeploymentPipeline
     private static double Verify(StaticModel model, ExportInfo info, byte[] onnx, int count)
     {
         var input = model.Space.Input;
-        var rng = new Random(0);
+        var rng = new SeededRandom(0);
         var images = new float[count * input.Channels * input.NativeSize * input.NativeSize];
         for (var i = 0; i < images.Length; i++) images[i] = (float)rng.NextDouble();
         using var classifier = OnnxClassifier.Load(onnx, threads: 1, source: "exported graph");

@@ -202,15 +202,28 @@ public static class Blocks
     /// <summary>[B, C, R, R] → [B, R·R, C].</summary>
     public static Tensor ToTokens(Tensor map) => map.flatten(2).transpose(1, 2);
 
-    /// <summary>[B, N, C] → [B, C, R, R].</summary>
-    public static Tensor ToMap(Tensor tokens, int grid) => tokens.transpose(1, 2).reshape(tokens.shape[0], tokens.shape[2], grid, grid);
+    /// <summary>[B, N, C] → [B, C, R, R], a channels-last view of the tokens.</summary>
+    public static Tensor ToMap(Tensor tokens, int grid)
+    {
+        var map = tokens.transpose(1, 2).reshape(tokens.shape[0], tokens.shape[2], grid, grid);
+        return map.shape[0] == 1 ? ChannelsLast(map) : map;
+    }
 
     /// <summary>
     /// The same [B, C, H, W] tensor stored channels-last (NHWC). TorchSharp's CPU convolutions and training-mode BatchNorm
     /// run 1.5–9× faster on it than on NCHW, and conv, BN, activations and adds keep the layout, so one conversion serves
     /// the whole network (bench/results/search.md, session 4).
     /// </summary>
-    public static Tensor ChannelsLast(Tensor map) => map.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    public static Tensor ChannelsLast(Tensor map)
+    {
+        var nhwc = map.permute(0, 2, 3, 1).contiguous();
+        if (map.shape[0] > 1) return nhwc.permute(0, 3, 1, 2);
+        // libtorch reads the layout from the strides, and a dimension of size 1 may carry any stride: a batch of one
+        // whose batch stride is not H·W·C is taken for NCHW, and the next convolution switches back to it (batch-1
+        // inference then ran every stage after the first transformer stage in NCHW). Explicit strides say it plainly.
+        var (c, h, w) = (map.shape[1], map.shape[2], map.shape[3]);
+        return nhwc.as_strided([1, c, h, w], [h * w * c, 1, w * c, c], nhwc.storage_offset());
+    }
 
     public static Tensor Resize(Tensor x, int resolution) =>
         x.shape[^1] == resolution && x.shape[^2] == resolution

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ElasticVit.Latency;
+using ElasticVit.Tests.Data;
 
 namespace ElasticVit.Tests.Latency;
 
@@ -8,7 +9,8 @@ public class LatencyCliTests
     [Fact]
     public void An_interrupted_profile_continues_where_it_stopped_and_ends_with_every_key_and_an_overhead()
     {
-        var dir = ProfilingTestData.TempDir();
+        using var temp = new TempDir();
+        var dir = temp.Path;
         var (space, lut) = (ProfilingTestData.WriteTiny(dir), Path.Combine(dir, "lut.json"));
         string[] profile = ["latency", "profile", "--space", space, "--device", "ort-cpu", "--out", lut, "--calibration", "3", .. ProfilingTestData.QuickArgs];
 
@@ -38,7 +40,8 @@ public class LatencyCliTests
     [Fact]
     public void Predict_json_has_the_key_and_the_predicted_latency()
     {
-        var dir = ProfilingTestData.TempDir();
+        using var temp = new TempDir();
+        var dir = temp.Path;
         var lut = Path.Combine(dir, "lut.json");
         LatencyTestData.RandomTable(LatencyTestData.Fmnist, seed: 1, overheadMs: 0.25).Save(lut);
         var (code, stdout, error) = ProfilingTestData.Cli("latency", "predict", "--lut", lut, "--space", "elasticvit-fmnist", "--arch", "mid", "--json");
@@ -53,7 +56,8 @@ public class LatencyCliTests
     [Fact]
     public void Measure_json_has_the_key_the_latency_and_its_rounds()
     {
-        var dir = ProfilingTestData.TempDir();
+        using var temp = new TempDir();
+        var dir = temp.Path;
         var space = ProfilingTestData.WriteTiny(dir);
         var (code, stdout, error) = ProfilingTestData.Cli(["latency", "measure", "--device", "ort-cpu", "--space", space, "--arch", ProfilingTestData.Tiny.MaxSubnet.Key, "--passes", "3", "--json", .. ProfilingTestData.QuickArgs]);
         Assert.True(code == 0, error);
@@ -68,7 +72,8 @@ public class LatencyCliTests
     [Fact]
     public void Validate_json_reports_every_predictor_and_the_machines_steadiness_and_writes_a_plot_next_to_the_table()
     {
-        var dir = ProfilingTestData.TempDir();
+        using var temp = new TempDir();
+        var dir = temp.Path;
         var (space, lut) = (ProfilingTestData.WriteTiny(dir), Path.Combine(dir, "lut.json"));
         var profiled = ProfilingTestData.Cli(["latency", "profile", "--space", space, "--device", "ort-cpu", "--out", lut, "--calibration", "3", .. ProfilingTestData.QuickArgs]);
         Assert.True(profiled.ExitCode == 0, profiled.Error);

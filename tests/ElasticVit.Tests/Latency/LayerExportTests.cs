@@ -4,6 +4,7 @@ using ElasticVit.Spaces;
 using ElasticVit.Supernet;
 using ElasticVit.Tests.Export;
 using static TorchSharp.torch;
+using ElasticVit.Tests.Data;
 
 namespace ElasticVit.Tests.Latency;
 
@@ -12,7 +13,8 @@ public class LayerExportTests
     [Fact]
     public void Export_layers_writes_loadable_onnx_files_with_the_layers_output_shapes_and_a_csv_template()
     {
-        var dir = ProfilingTestData.TempDir();
+        using var temp = new TempDir();
+        var dir = temp.Path;
         var space = ProfilingTestData.Tiny;
         var (code, _, error) = ProfilingTestData.Cli("latency", "export-layers", "--space", ProfilingTestData.WriteTiny(dir),
             "--out", Path.Combine(dir, "layers"), "--resolutions", "24", "--models", "2");

@@ -1,6 +1,8 @@
 using ElasticVit.Latency;
 using ElasticVit.Latency.Profiling;
 using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using static TorchSharp.torch;
 
 namespace ElasticVit.Tests.Latency;
 
@@ -23,6 +25,40 @@ public class ProfilingBackendTests
         var model = profiler.MeasureModels([space.MinSubnet, space.MaxSubnet], passes: 2);
         Assert.All(model, m => Assert.True(m.LatencyMs > 0));
         Assert.Equal("ort-cpu-1t", LatencyBackends.DeviceName("ort-cpu", 1));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void Static_models_run_channels_last_after_the_stem_and_torch_cpu_times_each_layer_on_that_layout(int batch)
+    {
+        var space = LatencyTestData.Fmnist;
+        using var model = new StaticModel(space, space.MaxSubnet);
+        model.eval();
+        var seen = new List<(LayerSpec Spec, bool ChannelsLast, bool Contiguous)>();
+        foreach (var (layer, spec) in model.layers.Zip(model.Plan))
+            layer.register_forward_pre_hook((_, x) => { seen.Add((spec, IsChannelsLast(x), x.is_contiguous())); return x; });
+        using (no_grad()) model.forward(rand(batch, 1, 28, 28)).Dispose();
+
+        Assert.Equal(model.Plan.Count, seen.Count);
+        foreach (var (spec, channelsLast, contiguous) in seen)
+        {
+            // Maps after the stem channels-last (a batch of one too: its batch stride is easily lost), tokens contiguous.
+            if (spec.Kind == LayerKind.Transformer) Assert.True(contiguous, spec.Key);
+            else Assert.True(channelsLast == (spec.Kind != LayerKind.Stem), $"{spec.Key}: channels-last {channelsLast} at batch {batch}");
+            if (batch != 1) continue;
+            using var input = TorchCpuBackend.LayerInput(space, spec);
+            Assert.Equal(StandaloneLayer.InputShape(space, spec), input.shape);
+            Assert.True(channelsLast == IsChannelsLast(input) && input.is_contiguous() == contiguous, spec.Key);
+        }
+    }
+
+    /// <summary>A map whose channels are adjacent in memory, as libtorch judges it (a single channel counts as NCHW).</summary>
+    private static bool IsChannelsLast(Tensor x)
+    {
+        if (x.dim() != 4 || x.shape[1] == 1) return false;
+        var (c, h, w) = (x.shape[1], x.shape[2], x.shape[3]);
+        return x.stride(1) == 1 && x.stride(3) == c && x.stride(2) == w * c && x.stride(0) == h * w * c;
     }
 
     [Fact]

@@ -47,11 +47,4 @@ internal static class ProfilingTestData
         process.WaitForExit();
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
-
-    public static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "elasticvit-latency-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
 }

@@ -1,3 +1,4 @@
+using ElasticVit.Sampling;
 using ElasticVit.Export;
 using ElasticVit.Spaces;
 using ElasticVit.Supernet;
@@ -69,7 +70,7 @@ public sealed class OrtCpuBackend(int threads) : ILatencyBackend
             var data = new float[shape.Aggregate(1L, (a, b) => a * b)];
             if (random)
             {
-                var rng = new Random(0);
+                var rng = new SeededRandom(0);
                 for (var i = 0; i < data.Length; i++) data[i] = rng.NextSingle();
             }
             return OrtValue.CreateTensorValueFromMemory(data, shape);

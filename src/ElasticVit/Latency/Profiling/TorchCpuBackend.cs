@@ -24,20 +24,32 @@ public sealed class TorchCpuBackend : ILatencyBackend
     public IWorkload PrepareLayer(SearchSpace space, LayerSpec layer)
     {
         var module = StandaloneLayer.Create(layer);
-        return new Forward(module, StandaloneLayer.InputShape(space, layer), x => StandaloneLayer.Forward(module, layer, x));
+        return new Forward(module, LayerInput(space, layer), x => StandaloneLayer.Forward(module, layer, x));
+    }
+
+    /// <summary>
+    /// A random input for <paramref name="layer"/> in the memory layout a <see cref="StaticModel"/> gives it: every map
+    /// after the stem is channels-last there, and a CPU convolution's cost depends on the layout it reads.
+    /// </summary>
+    public static Tensor LayerInput(SearchSpace space, LayerSpec layer)
+    {
+        using var scope = NewDisposeScope();
+        var input = rand(StandaloneLayer.InputShape(space, layer));
+        if (layer.Kind is not (LayerKind.Stem or LayerKind.Transformer)) input = Blocks.ChannelsLast(input);
+        return input.MoveToOuterDisposeScope();
     }
 
     public IWorkload PrepareModel(SearchSpace space, Subnet subnet)
     {
         var model = new StaticModel(space, subnet);
         var n = space.Input.NativeSize;
-        return new Forward(model, [1, space.Input.Channels, n, n], model.forward);
+        return new Forward(model, rand(1, space.Input.Channels, n, n), model.forward);
     }
 
     public IWorkload PrepareEmpty()
     {
         var module = nn.Identity();
-        return new Forward(module, [1], x => x.relu());
+        return new Forward(module, rand(1), x => x.relu());
     }
 
     private sealed class Forward : IWorkload
@@ -46,11 +58,10 @@ public sealed class TorchCpuBackend : ILatencyBackend
         private readonly Tensor _input;
         private readonly Func<Tensor, Tensor> _forward;
 
-        public Forward(nn.Module module, long[] inputShape, Func<Tensor, Tensor> forward)
+        public Forward(nn.Module module, Tensor input, Func<Tensor, Tensor> forward)
         {
-            (_module, _forward) = (module, forward);
+            (_module, _input, _forward) = (module, input, forward);
             module.eval();
-            _input = rand(inputShape);
         }
 
         public void Run()
