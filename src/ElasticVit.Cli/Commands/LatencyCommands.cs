@@ -92,21 +92,13 @@ public static class LatencyCommands
             Enum.Parse<CalibrationFit>(a.Choice("fit", "overhead", "scale", "weights"), ignoreCase: true), a.Int("seed", 0),
             a.Has("limit") ? a.Int("limit", 0) : null);
         var threads = a.Int("threads", 1, 256);
-        var result = Profile(SpaceLoader.Load(a.RequiredString("space")), a.RequiredString("device"), threads, ParseProtocol(a, threads), request);
-        var table = result.Table;
-        if (result.Missing > 0)
-        {
-            Console.WriteLine($"{table.Entries.Count} entries in {request.OutPath} ({result.Missing} of {result.LayerShapes} still missing), measured in {ProgressBar.Format(result.Elapsed)}");
-            Console.WriteLine("stopped early (--limit): run the same command again to continue");
-            return 0;
-        }
-        Console.WriteLine($"saved {request.OutPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, {Ms(table.MsPerMParam)} ms per M params, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(result.Elapsed)} in total");
+        Profile(SpaceLoader.Load(a.RequiredString("space")), a.RequiredString("device"), threads, ParseProtocol(a, threads), request);
         return 0;
     }
 
     /// <summary>
     /// <c>latency profile</c> without its command line, for the quickstart too: <see cref="TableProfiling.Run"/> with
-    /// progress bars, and Ctrl+C saving what was measured so the same call continues it.
+    /// progress bars and a summary, and Ctrl+C saving what was measured so the same call continues it.
     /// </summary>
     public static TableProfileResult Profile(SearchSpace space, string device, int threads, TimingProtocol protocol, TableProfileRequest request)
     {
@@ -119,9 +111,10 @@ public static class LatencyCommands
         };
         Console.CancelKeyPress += cancel;
         ProgressBar? layers = null, calibration = null;
+        TableProfileResult result;
         try
         {
-            return TableProfiling.Run(new LatencyProfiler(backend, space, protocol), request, new TableProfileProgress
+            result = TableProfiling.Run(new LatencyProfiler(backend, space, protocol), request, new TableProfileProgress
             {
                 Started = (shapes, present, callMs) =>
                 {
@@ -139,6 +132,14 @@ public static class LatencyCommands
         {
             Console.CancelKeyPress -= cancel;
         }
+        var table = result.Table;
+        if (result.Missing > 0)
+        {
+            Console.WriteLine($"{table.Entries.Count} entries in {request.OutPath} ({result.Missing} of {result.LayerShapes} still missing), measured in {ProgressBar.Format(result.Elapsed)}");
+            Console.WriteLine("stopped early (--limit): run the same command again to continue");
+        }
+        else Console.WriteLine($"saved {request.OutPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, {Ms(table.MsPerMParam)} ms per M params, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(result.Elapsed)} in total");
+        return result;
     }
 
     private static int RunMeasure(ParsedArgs a)

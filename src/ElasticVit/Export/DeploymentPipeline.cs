@@ -1,5 +1,5 @@
-using ElasticVit.Sampling;
 using ElasticVit.IO;
+using ElasticVit.Sampling;
 using ElasticVit.Supernet;
 using static TorchSharp.torch;
 

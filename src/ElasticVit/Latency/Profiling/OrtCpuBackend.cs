@@ -1,5 +1,5 @@
-using ElasticVit.Sampling;
 using ElasticVit.Export;
+using ElasticVit.Sampling;
 using ElasticVit.Spaces;
 using ElasticVit.Supernet;
 using Microsoft.ML.OnnxRuntime;
