@@ -9,6 +9,9 @@ public sealed class UsageException(string message) : UserError(message);
 public sealed record OptionSpec(string Name, string Help, string? ValueName = "VALUE", string? Default = null, bool Required = false, bool Repeatable = false)
 {
     public bool Flag => ValueName is null;
+
+    /// <summary>A number as a command line spells it (defaults, logged command lines): invariant culture, whatever the user's.</summary>
+    public static string Text(double? value) => Convert.ToString(value, CultureInfo.InvariantCulture)!;
 }
 
 /// <summary>A command such as <c>arch stats</c>: its words, a one-line summary, options and positional arguments, and the action.</summary>

@@ -17,14 +17,13 @@ public static class LatencyCommands
     // Whole subnets are timed in many short interleaved rounds and each keeps its fastest round: a shared host's
     // slow spells last seconds to minutes, and over 16 rounds nearly every subnet meets a quiet one (bench/results/latency.md).
     private const int ModelRounds = LatencyProfiler.ModelRounds;
-    private static readonly OptionSpec Passes = new("passes", "interleaved timing rounds over the subnets; each subnet's fastest round is its latency", "P", ModelRounds.ToString(CultureInfo.InvariantCulture));
+    private static readonly OptionSpec Passes = new("passes", "interleaved timing rounds over the subnets; each subnet's fastest round is its latency", "P", OptionSpec.Text(ModelRounds));
     private static readonly TimingProtocol DefaultProtocol = new();
-    private static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
     private static readonly OptionSpec[] Protocol =
     [
-        new("warmup", "untimed runs before timing", "N", Text(DefaultProtocol.WarmupRuns)),
-        new("min-runs", "at least this many timed runs per layer or model", "N", Text(DefaultProtocol.MinRuns)),
-        new("min-ms", "and at least this much timed time per layer or model", "MS", Text(DefaultProtocol.MinTotalMs)),
+        new("warmup", "untimed runs before timing", "N", OptionSpec.Text(DefaultProtocol.WarmupRuns)),
+        new("min-runs", "at least this many timed runs per layer or model", "N", OptionSpec.Text(DefaultProtocol.MinRuns)),
+        new("min-ms", "and at least this much timed time per layer or model", "MS", OptionSpec.Text(DefaultProtocol.MinTotalMs)),
         new("quantile", "statistic of the runs inside 1.5 IQR: 0.5 is the median; 0.1 repeats far better on a shared machine (validate: the table's)", "Q"),
     ];
 

@@ -40,8 +40,8 @@ public static class QuickstartCommand
         var dir = Path.GetFullPath(a.RequiredString("out"));
         Directory.CreateDirectory(dir);
         var log = new CommandLog(Path.Combine(dir, CommandsFile));
-        var threads = a.Int("threads", 1, 256).ToString(CultureInfo.InvariantCulture);
-        var seed = a.Int("seed", 0).ToString(CultureInfo.InvariantCulture);
+        var threads = a.Int("threads", 1, 256);
+        var seed = a.Int("seed", 0);
         var clock = Stopwatch.StartNew();
         var plan = new TimePlan(Path.Combine(dir, "quickstart.json"), a.Double("minutes") is double m && m > 0 && double.IsFinite(m) ? m : throw new UsageException("--minutes must be > 0"));
         plan.PrintPlan();
@@ -55,15 +55,14 @@ public static class QuickstartCommand
             var resume = runDirectory.HasCheckpoint;
             var options = resume ? runDirectory.LoadOptions() : new TrainOptions
             {
-                Space = Space, Sampler = "cas-pas", Minutes = plan.TrainMinutes, Seed = int.Parse(seed, CultureInfo.InvariantCulture),
-                Threads = int.Parse(threads, CultureInfo.InvariantCulture), CheckpointEvery = 50, ProbeEvery = 100,
+                Space = Space, Sampler = "cas-pas", Minutes = plan.TrainMinutes, Seed = seed,
+                Threads = threads, CheckpointEvery = 50, ProbeEvery = 100,
             };
             // The command line that does the same: the train command takes its defaults from the record.
-            string Text(double? value) => Convert.ToString(value, CultureInfo.InvariantCulture)!;
             log.Append(resume
                 ? ["train", "--out", run, "--resume"]
-                : ["train", "--space", options.Space, "--sampler", options.Sampler, "--minutes", Text(options.Minutes), "--seed", Text(options.Seed), "--threads", Text(options.Threads),
-                    "--checkpoint-every", Text(options.CheckpointEvery), "--probe-every", Text(options.ProbeEvery), "--out", run]);
+                : ["train", "--space", options.Space, "--sampler", options.Sampler, "--minutes", OptionSpec.Text(options.Minutes), "--seed", OptionSpec.Text(options.Seed), "--threads", OptionSpec.Text(options.Threads),
+                    "--checkpoint-every", OptionSpec.Text(options.CheckpointEvery), "--probe-every", OptionSpec.Text(options.ProbeEvery), "--out", run]);
             log.Check("train", TrainCommands.Train(options, runDirectory, resume));
         });
         Stage(plan, "latency table", "2/5 profile the ort-cpu latency table (1 thread)", IsCompleteTable(lut), () =>
@@ -72,7 +71,7 @@ public static class QuickstartCommand
             // The 10th percentile instead of the median: a busy machine only ever adds time, and p10 repeats far better
             // there (bench/results/latency.md); validation and the winners' measurements use the same statistic.
             const int minMs = 200, calibration = 30;
-            log.Append("latency", "profile", "--space", Space, "--device", "ort-cpu", "--threads", "1", "--min-ms", $"{minMs}", "--quantile", Quantile.ToString(CultureInfo.InvariantCulture),
+            log.Append("latency", "profile", "--space", Space, "--device", "ort-cpu", "--threads", "1", "--min-ms", $"{minMs}", "--quantile", OptionSpec.Text(Quantile),
                 "--calibration", $"{calibration}", "--out", lut);
             var protocol = TimingProtocol.WholeModel(1, Quantile) with { MinTotalMs = minMs };
             LatencyCommands.Profile(SpaceLoader.Load(Space), "ort-cpu", 1, protocol, new TableProfileRequest(lut, Calibration: calibration));
@@ -86,12 +85,12 @@ public static class QuickstartCommand
             var budgetTexts = budgets.Select(b => FormattableString.Invariant($"latency:{lut}:{b:F4}")).ToList();
             // Three budgets share one fitness cache; a smaller evolution each keeps the stage to a few minutes.
             var (population, generations) = (24, 4);
-            log.Append(["search", "--run", run, .. budgetTexts.SelectMany(b => new[] { "--budget", b }), "--out", search, "--seed", seed, "--threads", threads,
+            log.Append(["search", "--run", run, .. budgetTexts.SelectMany(b => new[] { "--budget", b }), "--out", search, "--seed", OptionSpec.Text(seed), "--threads", OptionSpec.Text(threads),
                 "--population", $"{population}", "--generations", $"{generations}"]);
             // The search command takes its defaults from the same records, so these settings are the logged command line's.
-            var evolution = SearchCommands.Defaults with { Seed = int.Parse(seed, CultureInfo.InvariantCulture), Population = population, Generations = generations };
+            var evolution = SearchCommands.Defaults with { Seed = seed, Population = population, Generations = generations };
             log.Check("search", SearchCommands.Search(new SearchCommands.Settings(run, budgetTexts, search, evolution,
-                new FitnessOptions { Workers = int.Parse(threads, CultureInfo.InvariantCulture) })));
+                new FitnessOptions { Workers = threads })));
         });
         var results = Path.Combine(dir, "results.json");
         Stage(plan, "export and checks", "4/5 export the winners to ONNX and check them in ONNX Runtime", File.Exists(results), () => ExportWinners(log, dir, run, search, lut, results));
@@ -181,12 +180,12 @@ public static class QuickstartCommand
     }
 
     /// <summary>The table against 30 random subnets measured now: its JSON report and the scatter plot.</summary>
-    private static void ValidateTable(CommandLog log, string lut, string seed, string output, string plot)
+    private static void ValidateTable(CommandLog log, string lut, int seed, string output, string plot)
     {
-        log.Append("latency", "validate", "--lut", lut, "--space", Space, "--samples", "30", "--seed", seed, "--plot", plot, "--json");
+        log.Append("latency", "validate", "--lut", lut, "--space", Space, "--samples", "30", "--seed", OptionSpec.Text(seed), "--plot", plot, "--json");
         var space = SpaceLoader.Load(Space);
         var table = LatencyTable.Load(lut);
-        var run = LatencyValidation.Run(table, space, 30, int.Parse(seed, CultureInfo.InvariantCulture), progress: ProgressBar.ForPhases("validation"));
+        var run = LatencyValidation.Run(table, space, 30, seed, progress: ProgressBar.ForPhases("validation"));
         ValidationPlot.Write(plot, run, table, space);
         AtomicFile.WriteAllText(output, run.ToJson());
         if (run.FlopsBeatsTable) Console.Error.WriteLine($"warning: {run.Verdict}");
@@ -276,7 +275,7 @@ public static class QuickstartCommand
     /// <summary>What <c>latency measure</c> does for a winner: ONNX Runtime, 1 thread, the table's statistic, one fresh session.</summary>
     private static double Measure(CommandLog log, SearchSpace space, Subnet subnet)
     {
-        log.Append("latency", "measure", "--device", "ort-cpu", "--threads", "1", "--quantile", Quantile.ToString(CultureInfo.InvariantCulture), "--space", Space, "--arch", subnet.Key, "--json");
+        log.Append("latency", "measure", "--device", "ort-cpu", "--threads", "1", "--quantile", OptionSpec.Text(Quantile), "--space", Space, "--arch", subnet.Key, "--json");
         using var backend = new OrtCpuBackend(1);
         var protocol = TimingProtocol.WholeModel(1, Quantile);
         return new LatencyProfiler(backend, space, protocol).MeasureModels([subnet], LatencyProfiler.ModelRounds)[0].LatencyMs;

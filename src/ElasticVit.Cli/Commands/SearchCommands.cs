@@ -1,4 +1,3 @@
-using System.Globalization;
 using ElasticVit.Distributed;
 using ElasticVit.Latency;
 using ElasticVit.Search;
@@ -31,8 +30,8 @@ public static class SearchCommands
             new("paper", "the paper's search size: population 512, 40 generations", null),
             new("seed", "random seed (alternative i uses S + i)", "S", "0"),
             new("predictor", "pre-screen children with a ridge-regression accuracy predictor: on or off", "on|off", "off"),
-            new("fitness-images", "held-out images per class scored for fitness (0: the whole held-out split)", "N", FitnessDefaults.ImagesPerClass.ToString(CultureInfo.InvariantCulture)),
-            new("calibration-batches", "batches of 64 training images for BN recalibration of each subnet", "N", FitnessDefaults.CalibrationBatches.ToString(CultureInfo.InvariantCulture)),
+            new("fitness-images", "held-out images per class scored for fitness (0: the whole held-out split)", "N", OptionSpec.Text(FitnessDefaults.ImagesPerClass)),
+            new("calibration-batches", "batches of 64 training images for BN recalibration of each subnet", "N", OptionSpec.Text(FitnessDefaults.CalibrationBatches)),
             new("fitness-engine", "what scores each recalibrated subnet: ort (ONNX Runtime, in memory), torch, or auto (ort on CPU)", "auto|ort|torch", "auto"),
             new("threads", "CPU threads: T subnets are evaluated at once, each single-threaded on its own supernet copy (per rank under mpirun: default the cores left to each rank of the machine)", "T", "2"),
         ], RunSearch),

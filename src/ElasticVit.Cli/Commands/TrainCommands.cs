@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using ElasticVit.Data;
 using ElasticVit.Distributed;
@@ -16,8 +15,6 @@ public static class TrainCommands
     /// <summary>The record's defaults are the command's: one definition of each (the quickstart builds options from the record).</summary>
     private static readonly TrainOptions Defaults = new();
 
-    private static string Text(double? value) => Convert.ToString(value, CultureInfo.InvariantCulture)!;
-
     public static IEnumerable<CommandSpec> All =>
     [
         new("train", "train a weight-sharing supernet with a conflict-aware sampler", [
@@ -25,24 +22,24 @@ public static class TrainCommands
             new("data", "dataset: fashion-mnist, cifar10, cifar100 or folder", "KIND", "fashion-mnist"),
             new("data-dir", "dataset folder (default for fashion-mnist: the Debian package's)", "DIR"),
             new("sampler", "uniform, sandwich, cas, cas-pas or random-level", "NAME", Defaults.Sampler),
-            new("epochs", "training epochs (fractions allowed)", "E", Text(Defaults.Epochs)),
+            new("epochs", "training epochs (fractions allowed)", "E", OptionSpec.Text(Defaults.Epochs)),
             new("steps", "training steps (overrides --epochs)", "N"),
             new("minutes", "train for this many minutes of steps instead: the step count follows the run's own pace and is fixed at nine tenths of the budget (overrides --epochs)", "M"),
-            new("max-first", "share of the steps that train the max subnet alone before sampling starts (0: the paper's recipe)", "F", Text(Defaults.MaxFirstFraction)),
-            new("level-subnets", "subnets drawn at each step's FLOPs level by cas and cas-pas, plus the level's min subnet (the paper: 3)", "N", Text(Defaults.LevelSubnets)),
+            new("max-first", "share of the steps that train the max subnet alone before sampling starts (0: the paper's recipe)", "F", OptionSpec.Text(Defaults.MaxFirstFraction)),
+            new("level-subnets", "subnets drawn at each step's FLOPs level by cas and cas-pas, plus the level's min subnet (the paper: 3)", "N", OptionSpec.Text(Defaults.LevelSubnets)),
             new("paper", "the paper's recipe: --lr 0.0005 --level-subnets 3 --max-first 0 --augment --residual-init standard --inplace-distillation on (all but --augment still overridable); the defaults are the short-budget recipe of bench/results/quality.md", null),
-            new("batch-size", "images per step", "B", Text(Defaults.BatchSize)),
+            new("batch-size", "images per step", "B", OptionSpec.Text(Defaults.BatchSize)),
             new("residual-init", "zero: every residual branch's last BatchNorm scale starts at 0 (BigNAS; the short-budget recipe); standard: at 1 (with --paper)", "I", Defaults.ZeroInitResiduals ? "zero" : "standard"),
             new("inplace-distillation", "on: min subnets learn from the step's larger subnets (METHOD.md §4; with --paper); off: from the labels like the others (the short-budget recipe)", "D", Defaults.InplaceDistillation ? "on" : "off"),
             new("augment", "augment training images with the dataset's shifts and flips (off in the short-budget recipe, on with --paper)", null),
-            new("lr", "peak learning rate per 512 images, scaled linearly with the batch (the paper: 5e-4 over 600 ImageNet epochs; minutes on a CPU need far more)", "LR", Text(Defaults.LrPer512)),
-            new("seed", "random seed", "S", Text(Defaults.Seed)),
-            new("threads", "CPU threads (per rank under mpirun: default the cores left to each rank of the machine)", "T", Text(Defaults.Threads)),
+            new("lr", "peak learning rate per 512 images, scaled linearly with the batch (the paper: 5e-4 over 600 ImageNet epochs; minutes on a CPU need far more)", "LR", OptionSpec.Text(Defaults.LrPer512)),
+            new("seed", "random seed", "S", OptionSpec.Text(Defaults.Seed)),
+            new("threads", "CPU threads (per rank under mpirun: default the cores left to each rank of the machine)", "T", OptionSpec.Text(Defaults.Threads)),
             new("shards", "data-parallel shards of each batch, one thread each (default: one per thread on cpu, 1 on cuda)", "S"),
-            new("accumulate", "micro-batches per step, trained in turn with their gradients summed (one process doing the work of K ranks)", "K", Text(Defaults.Accumulate)),
-            new("checkpoint-every", "steps between checkpoints", "N", Text(Defaults.CheckpointEvery)),
-            new("probe-every", "steps between gradient-conflict probes (0: never)", "N", Text(Defaults.ProbeEvery)),
-            new("heldout-per-class", "held-out images per class carved from the training set", "N", Text(Defaults.HeldOutPerClass)),
+            new("accumulate", "micro-batches per step, trained in turn with their gradients summed (one process doing the work of K ranks)", "K", OptionSpec.Text(Defaults.Accumulate)),
+            new("checkpoint-every", "steps between checkpoints", "N", OptionSpec.Text(Defaults.CheckpointEvery)),
+            new("probe-every", "steps between gradient-conflict probes (0: never)", "N", OptionSpec.Text(Defaults.ProbeEvery)),
+            new("heldout-per-class", "held-out images per class carved from the training set", "N", OptionSpec.Text(Defaults.HeldOutPerClass)),
             new("train-limit", "use only the first N training images (quick experiments, tests)", "N"),
             new("device", "cpu or cuda", "DEV", Defaults.Device),
             new("teacher", "standalone subnet checkpoint (from 'extract') whose soft targets replace the labels for the level/max subnets", "FILE"),

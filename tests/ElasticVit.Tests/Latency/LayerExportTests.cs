@@ -3,8 +3,8 @@ using ElasticVit.Latency;
 using ElasticVit.Spaces;
 using ElasticVit.Supernet;
 using ElasticVit.Tests.Export;
-using static TorchSharp.torch;
 using ElasticVit.Tests.Data;
+using static TorchSharp.torch;
 
 namespace ElasticVit.Tests.Latency;
 
