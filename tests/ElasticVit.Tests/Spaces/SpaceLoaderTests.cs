@@ -27,6 +27,24 @@ public class SpaceLoaderTests
     }
 
     [Fact]
+    public void The_lite_space_is_the_fmnist_space_without_its_last_two_transformer_stages_and_its_levels_are_reachable()
+    {
+        var (full, lite) = (SpaceLoader.Load("elasticvit-fmnist"), SpaceLoader.Load("elasticvit-fmnist-lite"));
+        static string Choices(StageSpace s) => string.Join(' ', s.Name, s.Kind, s.Stride, s.Se, string.Join(',', s.Widths), s.MinDepth, s.MaxDepth,
+            string.Join(',', s.Expansions), string.Join(',', s.Kernels), string.Join(',', s.MlpRatios), string.Join(',', s.VScales));
+        Assert.Equal(full.Stages.Take(4).Select(Choices), lite.Stages.Select(Choices));
+        Assert.Equal(full.Stem.Widths, lite.Stem.Widths);
+        Assert.Equal(full.Resolutions, lite.Resolutions);
+        // The extremes are the fmnist space's with T3 and T4 cut off.
+        Assert.Equal(string.Join('-', full.MaxSubnet.Key.Split('-').SkipLast(2)), lite.MaxSubnet.Key);
+        Assert.Equal(string.Join('-', full.MinSubnet.Key.Split('-').SkipLast(2)), lite.MinSubnet.Key);
+        // Each level's min subnet lies at or below the level, the levels rise, and the max subnet exceeds the top one.
+        Assert.All(lite.Levels, l => Assert.True(Complexity.FlopsM(lite, l.MinSubnet) <= l.FlopsM, $"level {l.FlopsM}"));
+        Assert.Equal(lite.Levels.Select(l => l.FlopsM).Order(), lite.Levels.Select(l => l.FlopsM));
+        Assert.True(Complexity.FlopsM(lite, lite.MaxSubnet) > lite.Levels[^1].FlopsM);
+    }
+
+    [Fact]
     public void UnknownKey_NamesFileAndField()
     {
         var m = Error(j => j["stem"]!.AsObject()["widht"] = 3);
