@@ -29,7 +29,8 @@ public static class QuickstartReport
         var validation = Read(Path.Combine(dir, "latency-validation.json"));
 
         var summary = Read(Path.Combine(dir, "supernet", "summary.json"));
-        blocks.Add(new Paragraph($"Space elasticvit-fmnist on Fashion-MNIST; supernet trained with cas-pas for {plan?["minutes"]} minutes ({summary?["steps"]} steps); latency on ONNX Runtime, CPU, 1 thread. Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
+        var config = Read(Path.Combine(dir, "supernet", "config.json"));
+        blocks.Add(new Paragraph($"Space {config?["space"]} on Fashion-MNIST; supernet trained with cas-pas for {plan?["minutes"]} minutes ({summary?["steps"]} steps); latency on ONNX Runtime, CPU, 1 thread. Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
         if (plan?["stages"] is JsonObject stages && stages.Count > 0)
         {
             blocks.Add(new Heading("Time plan"));
