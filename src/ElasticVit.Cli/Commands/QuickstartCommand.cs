@@ -127,8 +127,8 @@ public static class QuickstartCommand
 
         // Measured for the default space on this project's 2-core Zen 3 machines (session 11): the table 1m35, its
         // validation 22 s, the search of 24 × 4 generations per budget on 3,000 held-out images 2m51–3m24 (197
-        // evaluations, 65–71 per minute; 3 generations: four fifths of that), export and checks about 15 s per distinct winner. The four-transformer-stage fmnist space takes
-        // about twice as long for the search and the export (session 7).
+        // evaluations, 65–71 per minute; 3 generations: 2m45), export and checks about 15 s per distinct winner. The
+        // four-transformer-stage fmnist space takes about twice as long for the search and the export (session 7).
         public static readonly (string Name, double Seconds)[] Fixed =
             [("latency table", 95), ("latency validation", 25), ("search", 150), ("export and checks", 45), ("report", 5)];
 
