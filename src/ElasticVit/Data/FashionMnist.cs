@@ -5,6 +5,9 @@ public static class FashionMnist
 {
     public const string DefaultDirectory = "/usr/share/datasets/fashion-mnist";
 
+    /// <summary>Grayscale: one channel per image.</summary>
+    public const int Channels = 1;
+
     public static IReadOnlyList<string> ClassNames { get; } =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 

@@ -10,12 +10,15 @@ namespace ElasticVit.Nn;
 /// block kept in the heap, and BN recalibration and TorchSharp scoring at batch 64 pay that on every large layer
 /// (bench/results/search.md).
 /// Keeping large blocks in the heap (no mmap, trim only above 256 MB) makes their cost proportional to their size again.
+/// A training shard's thread allocates from its own arena, whose 64 MB sub-heaps glibc unmaps as soon as one falls
+/// empty, unless the arena's top pad covers it: with a 64 MB pad the shards' activations stop being faulted in again
+/// each step (page faults of a training run halved, bench/results/training.md, session 12).
 /// Switched on when the library loads; a no-op where the C library is not glibc.
 /// </summary>
 public static class NativeHeap
 {
-    private const int TrimThreshold = -1, MmapMax = -4;        // mallopt parameters (malloc.h)
-    private const int KeptTrimBytes = 256 << 20;
+    private const int TrimThreshold = -1, TopPad = -2, MmapMax = -4;   // mallopt parameters (malloc.h)
+    private const int KeptTrimBytes = 256 << 20, KeptPadBytes = 64 << 20;
 
     /// <summary>Set to 1 to leave glibc's defaults alone (benchmarks compare both ways in separate processes).</summary>
     public const string OptOutVariable = "ELASTICVIT_GLIBC_HEAP";
@@ -28,7 +31,7 @@ public static class NativeHeap
     internal static void OnLoad()
     {
         if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(OptOutVariable) == "1") return;
-        try { KeepsLargeBlocks = mallopt(MmapMax, 0) == 1 & mallopt(TrimThreshold, KeptTrimBytes) == 1; }
+        try { KeepsLargeBlocks = mallopt(MmapMax, 0) == 1 & mallopt(TrimThreshold, KeptTrimBytes) == 1 & mallopt(TopPad, KeptPadBytes) == 1; }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
 #pragma warning restore CA2255

@@ -68,6 +68,10 @@ public sealed class SearchSpace
             ? StageConfig.MbConv(s.Name, s.Widths[0], s.MinDepth, s.Expansions[0], s.Kernels[0])
             : StageConfig.Transformer(s.Name, s.Widths[0], s.MinDepth, s.MlpRatios[0], s.VScales[0], HeadDim)).ToArray());
 
+    /// <summary>Why images of <paramref name="channels"/> channels labelled with <paramref name="classes"/> classes cannot train this space's models, or null when they can.</summary>
+    public string? DataMismatch(int channels, int classes) => channels == Input.Channels && classes == Classes ? null
+        : $"space {Name} expects {Input.Channels} channels and {Classes} classes, the data has {channels} and {classes}";
+
     public int MaxHeads(int stage) => Stages[stage].MaxWidth / HeadDim;
 
     /// <summary>Side of the square feature map after the stem for a given input resolution.</summary>

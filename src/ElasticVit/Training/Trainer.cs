@@ -66,8 +66,7 @@ public sealed class Trainer : IDisposable
         _device = RunDirectory.ParseDevice(options.Device);
         _space = SpaceLoader.Load(options.Space);
         _data = RunData.Load(options.Dataset, options.DataDir, options.HeldOutPerClass, options.Seed, options.TrainLimit);
-        if (_data.Train.ClassCount != _space.Classes || _data.Train.Channels != _space.Input.Channels)
-            throw new TrainingException($"dataset has {_data.Train.ClassCount} classes and {_data.Train.Channels} channels; space {_space.Name} expects {_space.Classes} and {_space.Input.Channels}");
+        if (_space.DataMismatch(_data.Train.Channels, _data.Train.ClassCount) is string mismatch) throw new TrainingException(mismatch);
         if (_data.Train.Count < options.BatchSize)
             throw new TrainingException($"training set ({_data.Train.Count} images) is smaller than one batch of {options.BatchSize}");
         _loader = new BatchLoader(_data.Train, _data.Normalization, LoaderOptions.Training(options.BatchSize, options.Seed, options.Augment ? _data.Augmentation : Augmentation.None));
