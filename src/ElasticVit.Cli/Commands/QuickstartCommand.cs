@@ -310,6 +310,7 @@ public static class QuickstartCommand
                 $"{(double)r["predicted_ms"]!:F3}", $"{(double)r["measured_ms"]!:F3}", $"{(double?)r["heldout_top1"] ?? double.NaN:P2}", $"{(double)r["test_top1_onnxruntime"]!:P2}");
         AnsiConsole.Write(table);
         foreach (var (r, i) in rows.Select((r, i) => (r!, i + 1))) Console.WriteLine($"winner {i}: {(string)r["key"]!}  ({(string)r["onnx"]!})");
+        foreach (var note in QuickstartReport.SharedWinnerNotes(rows)) Console.WriteLine($"note: {note}");
     }
 
 }

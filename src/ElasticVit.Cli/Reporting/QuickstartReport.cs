@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -47,6 +48,7 @@ public static class QuickstartReport
                     $"{(double)r["predicted_ms"]!:F3}", $"{(double)r["measured_ms"]!:F3}", $"{(double?)r["heldout_top1"] ?? double.NaN:P2}",
                     $"{(double)r["test_top1_onnxruntime"]!:P2}", $"{(double)r["test_top1_torchsharp"]!:P2}",
                 }).ToList()));
+            foreach (var note in SharedWinnerNotes(results)) blocks.Add(new Paragraph(note));
         }
 
         var metricsPath = Path.Combine(dir, "supernet", "metrics.jsonl");
@@ -95,6 +97,30 @@ public static class QuickstartReport
         ElasticVit.IO.AtomicFile.WriteAllText(Path.Combine(dir, "report.html"), Html(blocks));
         return md;
     }
+
+    /// <summary>
+    /// One sentence for each run of consecutive budgets that returned the same subnet: the larger budgets found nothing that
+    /// scored higher, so the table's repeated rows are the search's answer, not a fault (results rows in budget order).
+    /// </summary>
+    public static IEnumerable<string> SharedWinnerNotes(JsonArray results)
+    {
+        var rows = results.Select(r => (Key: (string)r!["key"]!, Budget: BudgetMs((string)r["budget"]!), Predicted: (double)r["predicted_ms"]!)).ToList();
+        for (var first = 0; first < rows.Count;)
+        {
+            var last = first;
+            while (last + 1 < rows.Count && rows[last + 1].Key == rows[first].Key) last++;
+            if (last > first)
+            {
+                var larger = string.Join(" and ", Enumerable.Range(first + 2, last - first).Select(i => $"{i}"));
+                yield return FormattableString.Invariant(
+                    $"Budget{(last - first > 1 ? "s" : "")} {larger} (up to {rows[last].Budget:F3} ms) returned budget {first + 1}'s winner ({rows[first].Predicted:F3} ms predicted): the search found no slower subnet that scored higher on its fitness images.");
+            }
+            first = last + 1;
+        }
+    }
+
+    /// <summary>The limit in ms of a "latency:TABLE:MS" budget.</summary>
+    private static double BudgetMs(string budget) => double.Parse(budget[(budget.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
 
     private static JsonNode? Read(string path) => File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null;
 
