@@ -28,6 +28,8 @@ public static class LatencyFitBench
             ("+ Σ²", s => [lut.LayerSumMs(s), Math.Pow(lut.LayerSumMs(s), 2), 1]),
             ("+ params", s => [lut.LayerSumMs(s), Complexity.Of(space, s).ParamsM, 1]),
             ("+ FLOPs", s => [lut.LayerSumMs(s), Complexity.FlopsM(space, s), 1]),
+            ("+ params + FLOPs", s => [lut.LayerSumMs(s), Complexity.Of(space, s).ParamsM, Complexity.FlopsM(space, s), 1]),
+            ("FLOPs alone", s => [Complexity.FlopsM(space, s), 1]),
             ("per layer kind", s => [.. PerKind(s), 1]),
             ("+ resolution one-hot", s => [lut.LayerSumMs(s), .. space.Resolutions.Select(r => s.Resolution == r ? 1.0 : 0.0)]),
         };

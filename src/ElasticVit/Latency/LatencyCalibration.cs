@@ -15,12 +15,24 @@ public enum CalibrationFit
 
     /// <summary>Scale, a term per million parameters and overhead.</summary>
     Weights,
+
+    /// <summary>Scale, terms per million parameters and per million FLOPs, and overhead (the default).</summary>
+    Flops,
 }
 
-/// <summary>
-/// Fits the per-model constants of a <see cref="LatencyTable"/> from whole-model measurements (a calibration set),
-/// since a model is slower or faster than the sum of its separately timed layers.
-/// </summary>
+/// <summary>The per-model terms a least-squares calibration may add to <c>Scale · Σ entries + OverheadMs</c>.</summary>
+[Flags]
+public enum CostTerms
+{
+    None = 0,
+
+    /// <summary><see cref="LatencyTable.MsPerMParam"/> · params (M).</summary>
+    Params = 1,
+
+    /// <summary><see cref="LatencyTable.MsPerMflop"/> · FLOPs (M).</summary>
+    Flops = 2,
+}
+
 public static class LatencyCalibration
 {
     /// <summary>Sets <c>OverheadMs</c> to the median (or mean) of <c>measured − Scale · Σ entries</c>; the scale is kept.</summary>
@@ -30,46 +42,63 @@ public static class LatencyCalibration
         var predictor = new LookupTablePredictor(table, space);
         var residuals = calibration.Select(m => m.LatencyMs - table.Scale * predictor.LayerSumMs(m.Subnet)).ToArray();
         if (residuals.Length == 0) throw new LatencyException($"fitting the overhead of {table.Source} needs at least one whole-model measurement");
-        return table with { OverheadMs = estimate == OverheadEstimate.Median ? Median(residuals) : residuals.Average(), MsPerMParam = 0 };
+        return table with { OverheadMs = estimate == OverheadEstimate.Median ? Median(residuals) : residuals.Average(), MsPerMParam = 0, MsPerMflop = 0 };
     }
 
     /// <summary>Least-squares fit (of relative errors, <see cref="LeastSquares.FitRelative"/>) of <c>measured ≈ Scale · Σ entries + OverheadMs</c>.</summary>
-    public static LatencyTable FitScaleAndOverhead(LatencyTable table, SearchSpace space, IEnumerable<ModelMeasurement> calibration)
-    {
-        var predictor = new LookupTablePredictor(table, space);
-        var measured = calibration.ToArray();
-        var sums = measured.Select(m => predictor.LayerSumMs(m.Subnet)).ToArray();
-        LeastSquares.RequireTwoSizes(sums, $"the scale of {table.Source}");
-        var w = LeastSquares.FitRelative(sums.Select(v => new[] { v, 1 }).ToArray(), measured.Select(m => m.LatencyMs).ToArray(), $"the scale of {table.Source}");
-        var (scale, overhead) = (w[0], w[1]);
-        if (scale <= 0) throw new LatencyException($"fitted scale {scale:G4} of {table.Source} is not positive; the calibration set does not fit the table");
-        return table with { Scale = scale, OverheadMs = overhead, MsPerMParam = 0 };
-    }
+    public static LatencyTable FitScaleAndOverhead(LatencyTable table, SearchSpace space, IEnumerable<ModelMeasurement> calibration) =>
+        FitTerms(table, space, calibration, CostTerms.None);
+
+    /// <summary><see cref="FitTerms"/> with the weight term: <c>measured ≈ Scale · Σ entries + MsPerMParam · params (M) + OverheadMs</c>.</summary>
+    public static LatencyTable FitWithWeights(LatencyTable table, SearchSpace space, IEnumerable<ModelMeasurement> calibration) =>
+        FitTerms(table, space, calibration, CostTerms.Params);
 
     /// <summary>
-    /// Least-squares fit (of relative errors) of <c>measured ≈ Scale · Σ entries + MsPerMParam · params (M) + OverheadMs</c>: the weight term
-    /// models what whole models pay that separately timed layers do not (their weights coming in from memory). Falls back
-    /// to <see cref="FitScaleAndOverhead"/> when the weight term comes out negative or cannot be determined (e.g. every
-    /// calibration subnet has the same size).
+    /// Least-squares fit (of relative errors) of <c>measured ≈ Scale · Σ entries + OverheadMs</c> plus the
+    /// <paramref name="allowed"/> cost terms: the weight term models what whole models pay for fetching their weights,
+    /// which stay hot in the cache while a layer is timed alone; the FLOPs term what their arithmetic costs beyond the
+    /// layers' own timings (activations that no longer fit the cache, the runtime's layout conversions at other places —
+    /// the share grows with the model, which a scale of layer sums alone cannot follow). Every subset of the allowed terms
+    /// is fitted; of those with a positive scale and non-negative terms, the one with the most terms, and of two with as
+    /// many, the smaller squared relative error, is kept — so a term the measurements cannot carry (negative, or every
+    /// calibration subnet of one size) falls away instead of distorting the others.
     /// </summary>
-    public static LatencyTable FitWithWeights(LatencyTable table, SearchSpace space, IEnumerable<ModelMeasurement> calibration)
+    public static LatencyTable FitTerms(LatencyTable table, SearchSpace space, IEnumerable<ModelMeasurement> calibration, CostTerms allowed)
     {
         var predictor = new LookupTablePredictor(table, space);
         var measured = calibration.ToArray();
-        double[] w;
-        try
+        var sums = measured.Select(m => predictor.LayerSums(m.Subnet)).ToArray();
+        var y = measured.Select(m => m.LatencyMs).ToArray();
+        LeastSquares.RequireTwoSizes(sums.Select(s => s.Ms).ToArray(), $"the scale of {table.Source}");
+        var candidates = Enumerable.Range(0, (int)allowed + 1).Select(i => (CostTerms)i).Where(t => (t & ~allowed) == 0)
+            .GroupBy(t => System.Numerics.BitOperations.PopCount((uint)t)).OrderByDescending(g => g.Key);
+        foreach (var group in candidates)
         {
-            w = LeastSquares.FitRelative(measured.Select(m => predictor.LayerSums(m.Subnet)).Select(s => new[] { s.Ms, s.Params / 1e6, 1 }).ToArray(),
-                measured.Select(m => m.LatencyMs).ToArray(), $"the constants of {table.Source}");
+            var admissible = group.Select(terms => Fit(terms)).OfType<(LatencyTable Table, double Error)>().ToArray();
+            if (admissible.Length > 0) return admissible.MinBy(f => f.Error).Table;
         }
-        catch (LatencyException) { return FitScaleAndOverhead(table, space, measured); }
-        if (w[0] <= 0 || w[1] < 0) return FitScaleAndOverhead(table, space, measured);
-        return table with { Scale = w[0], MsPerMParam = w[1], OverheadMs = w[2] };
+        throw new LatencyException($"fitted scale of {table.Source} is not positive; the calibration set does not fit the table");
+
+        (LatencyTable, double)? Fit(CostTerms terms)
+        {
+            double[] Row((double Ms, Cost Cost) s) =>
+                [s.Ms, .. terms.HasFlag(CostTerms.Params) ? [s.Cost.ParamsM] : Array.Empty<double>(), .. terms.HasFlag(CostTerms.Flops) ? [s.Cost.FlopsM] : Array.Empty<double>(), 1];
+            var x = sums.Select(Row).ToArray();
+            double[] w;
+            try { w = LeastSquares.FitRelative(x, y, $"the constants of {table.Source}"); }
+            catch (LatencyException) when (terms != CostTerms.None) { return null; }
+            if (!(w[0] > 0) || w.Skip(1).SkipLast(1).Any(v => !(v >= 0))) return null;
+            var (i, fitted) = (1, table with { Scale = w[0], MsPerMParam = 0, MsPerMflop = 0, OverheadMs = w[^1] });
+            if (terms.HasFlag(CostTerms.Params)) fitted = fitted with { MsPerMParam = w[i++] };
+            if (terms.HasFlag(CostTerms.Flops)) fitted = fitted with { MsPerMflop = w[i] };
+            var error = x.Select((row, r) => Math.Pow((row.Zip(w, (a, b) => a * b).Sum() - y[r]) / y[r], 2)).Sum();
+            return (fitted, error);
+        }
     }
 
     /// <summary>
     /// Fits <paramref name="fit"/>'s constants, falling back to fewer constants where the measurements cannot carry them
-    /// (too few subnets, all of one size, or noise that makes the scale come out ≤ 0): weights → scale → overhead alone.
+    /// (too few subnets, all of one size, or noise that makes the scale come out ≤ 0): cost terms → scale → overhead alone.
     /// Never fails for one or more measurements, so a noisy machine degrades a fit instead of aborting a command.
     /// Returns the table, a sentence saying what was fitted and, when the requested fit fell back to the overhead, why.
     /// </summary>
@@ -80,14 +109,11 @@ public static class LatencyCalibration
         {
             try
             {
-                if (fit == CalibrationFit.Weights)
-                {
-                    var fitted = FitWithWeights(table, space, measured);
-                    return (fitted, fitted.MsPerMParam > 0
-                        ? $"scale, ms per M params and overhead fitted by least squares of relative errors on {n} random subnets"
-                        : $"scale and overhead fitted by least squares of relative errors on {n} random subnets (no positive weight term)", null);
-                }
-                return (FitScaleAndOverhead(table, space, measured), $"scale and overhead fitted by least squares of relative errors on {n} random subnets", null);
+                var allowed = fit switch { CalibrationFit.Weights => CostTerms.Params, CalibrationFit.Flops => CostTerms.Params | CostTerms.Flops, _ => CostTerms.None };
+                var fitted = FitTerms(table, space, measured, allowed);
+                var terms = new[] { (fitted.MsPerMParam > 0, "ms per M params"), (fitted.MsPerMflop > 0, "ms per MFLOP") }.Where(t => t.Item1).Select(t => t.Item2).ToArray();
+                return (fitted, $"scale, {string.Join(", ", terms.Append("overhead"))} fitted by least squares of relative errors on {n} random subnets"
+                    + (allowed != CostTerms.None && terms.Length == 0 ? " (no non-negative cost term)" : ""), null);
             }
             catch (LatencyException e)
             {

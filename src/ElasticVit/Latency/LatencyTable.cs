@@ -23,13 +23,15 @@ public readonly record struct LatencyEntry(double Ms, int? Runs = null, double? 
 /// <summary>
 /// A latency lookup table for one device and one search space: the median milliseconds of every layer shape,
 /// keyed by <see cref="LayerSpec.Key"/>, plus per-model constants fitted on whole-model measurements: a
-/// <see cref="Scale"/>, an <see cref="OverheadMs"/> (what lies between layers) and <see cref="MsPerMParam"/> (fetching
-/// the model's weights, which stay hot in the cache while a layer is timed on its own but not in a whole forward pass).
-/// A subnet's predicted latency is <c>Scale · Σ entries + MsPerMParam · params (M) + OverheadMs</c>.
+/// <see cref="Scale"/>, an <see cref="OverheadMs"/> (what lies between layers), <see cref="MsPerMParam"/> (fetching
+/// the model's weights, which stay hot in the cache while a layer is timed on its own but not in a whole forward pass)
+/// and <see cref="MsPerMflop"/> (what each multiply-accumulate costs inside a whole model beyond its cost in a layer timed
+/// alone, with its activations hot in the cache and its own layout conversions).
+/// A subnet's predicted latency is <c>Scale · Σ entries + MsPerMParam · params (M) + MsPerMflop · FLOPs (M) + OverheadMs</c>.
 /// Stored as JSON (format <see cref="Format"/>) with <see cref="Load"/>/<see cref="Save"/>.
 /// </summary>
 public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string, LatencyEntry> Entries, double OverheadMs = 0, double Scale = 1,
-    double MsPerMParam = 0)
+    double MsPerMParam = 0, double MsPerMflop = 0)
 {
     public const string Format = "elasticvit-latency-table/1";
 
@@ -50,7 +52,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
 
     public static LatencyTable Load(string path) => StrictJson.Parse(path, root =>
     {
-        root.AllowOnly("format", "device", "overhead_ms", "scale", "ms_per_mparam", "entries");
+        root.AllowOnly("format", "device", "overhead_ms", "scale", "ms_per_mparam", "ms_per_mflop", "entries");
         var format = root.String("format");
         if (format != Format) throw root.Fail("format", $"'{format}' is not supported (expected '{Format}')");
         var d = root.Object("device");
@@ -69,7 +71,8 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
         }
         var scale = root.OptionalDouble("scale", 0) ?? 1;
         if (scale == 0) throw root.Fail("scale", "must be positive");
-        return new LatencyTable(device, entries, root.OptionalDouble("overhead_ms") ?? 0, scale, root.OptionalDouble("ms_per_mparam", 0) ?? 0) { Source = path };
+        return new LatencyTable(device, entries, root.OptionalDouble("overhead_ms") ?? 0, scale, root.OptionalDouble("ms_per_mparam", 0) ?? 0,
+            root.OptionalDouble("ms_per_mflop", 0) ?? 0) { Source = path };
     });
 
     /// <summary>
@@ -105,6 +108,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
             w.WriteNumber("overhead_ms", OverheadMs);
             w.WriteNumber("scale", Scale);
             w.WriteNumber("ms_per_mparam", MsPerMParam);
+            w.WriteNumber("ms_per_mflop", MsPerMflop);
             w.WriteStartObject("entries");
             foreach (var (key, e) in Entries.OrderBy(p => p.Key, StringComparer.Ordinal))
             {

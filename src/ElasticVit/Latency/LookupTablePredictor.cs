@@ -3,13 +3,13 @@ using ElasticVit.Spaces;
 namespace ElasticVit.Latency;
 
 /// <summary>
-/// nn-Meter-style prediction: <c>Scale · Σ table[layer] + MsPerMParam · params (M) + OverheadMs</c> over the layers of
+/// nn-Meter-style prediction: <c>Scale · Σ table[layer] + MsPerMParam · params (M) + MsPerMflop · FLOPs (M) + OverheadMs</c> over the layers of
 /// the subnet's <see cref="LayerPlan"/>. The table's string keys are interned once as <see cref="LayerSpec"/> records, so a
 /// prediction formats no strings: it builds the plan and does one hash lookup per layer. Immutable and thread-safe.
 /// </summary>
 public sealed class LookupTablePredictor : ILatencyPredictor
 {
-    private readonly Dictionary<LayerSpec, (double Ms, long Params)> _layers = [];
+    private readonly Dictionary<LayerSpec, (double Ms, Cost Cost)> _layers = [];
 
     public LatencyTable Table { get; }
     public SearchSpace Space { get; }
@@ -22,13 +22,13 @@ public sealed class LookupTablePredictor : ILatencyPredictor
         Table = table;
         Space = space;
         foreach (var layer in LatencyTable.RequiredLayers(space))
-            if (table.Entries.TryGetValue(layer.Key, out var entry)) _layers[layer] = (entry.Ms, Complexity.Of(layer).Params);
+            if (table.Entries.TryGetValue(layer.Key, out var entry)) _layers[layer] = (entry.Ms, Complexity.Of(layer));
     }
 
     public double PredictMs(Subnet subnet)
     {
-        var (sumMs, parameters) = LayerSums(subnet);
-        return Table.Scale * sumMs + Table.MsPerMParam * (parameters / 1e6) + Table.OverheadMs;
+        var (sumMs, cost) = LayerSums(subnet);
+        return Table.Scale * sumMs + Table.MsPerMParam * cost.ParamsM + Table.MsPerMflop * cost.FlopsM + Table.OverheadMs;
     }
 
     /// <summary>
@@ -44,17 +44,17 @@ public sealed class LookupTablePredictor : ILatencyPredictor
     /// <summary>The plain sum of the subnet's table entries, in forward order (no per-model constants).</summary>
     public double LayerSumMs(Subnet subnet) => LayerSums(subnet).Ms;
 
-    /// <summary>The subnet's table entries and parameters, each summed over its layers in one walk of the plan.</summary>
-    internal (double Ms, long Params) LayerSums(Subnet subnet)
+    /// <summary>The subnet's table entries and its cost (MACs, parameters), each summed over its layers in one walk of the plan.</summary>
+    internal (double Ms, Cost Cost) LayerSums(Subnet subnet)
     {
-        var (ms, parameters) = (0.0, 0L);
+        var (ms, cost) = (0.0, new Cost(0, 0));
         foreach (var layer in LayerPlan.Of(Space, subnet))
         {
             if (!_layers.TryGetValue(layer, out var entry))
                 throw new LatencyException($"latency table {Table.Source} ({Device}) has no entry for layer '{layer.Key}' of subnet {subnet.Key}");
             ms += entry.Ms;
-            parameters += entry.Params;
+            cost += entry.Cost;
         }
-        return (ms, parameters);
+        return (ms, cost);
     }
 }

@@ -96,6 +96,49 @@ public class LookupTablePredictorTests
     }
 
     [Fact]
+    public void FitTerms_RecoversTheFlopsTermBesideScaleWeightTermAndOverhead_AndSavesIt()
+    {
+        var table = RandomTable(Fmnist, seed: 12);
+        double Truth(Subnet s) => 0.9 * EntrySum(table, Fmnist, s) + 0.05 * Complexity.Of(Fmnist, s).ParamsM + 0.004 * Complexity.FlopsM(Fmnist, s) + 0.02;
+        var calibration = RandomSubnets(Fmnist, 30, seed: 13).Select(s => new ModelMeasurement(s, Truth(s))).ToList();
+        var (fitted, description, fallback) = LatencyCalibration.Fit(table, Fmnist, calibration, CalibrationFit.Flops);
+        Assert.Null(fallback);
+        Assert.Contains("ms per MFLOP", description);
+        Assert.Equal(0.9, fitted.Scale, 8);
+        Assert.Equal(0.05, fitted.MsPerMParam, 8);
+        Assert.Equal(0.004, fitted.MsPerMflop, 8);
+        Assert.Equal(0.02, fitted.OverheadMs, 8);
+        var predictor = new LookupTablePredictor(fitted, Fmnist);
+        foreach (var s in RandomSubnets(Fmnist, 10, seed: 14)) Assert.Equal(Truth(s), predictor.PredictMs(s), 8);
+        var path = Path.GetTempFileName();
+        try
+        {
+            fitted.Save(path);
+            Assert.Equal(0.004, LatencyTable.Load(path).MsPerMflop, 12);
+        }
+        finally { File.Delete(path); }
+        // The weights-only fit cannot follow the FLOPs term: it predicts worse than the full fit on these subnets.
+        var weightsOnly = new LookupTablePredictor(LatencyCalibration.FitWithWeights(table, Fmnist, calibration), Fmnist);
+        Assert.True(calibration.Max(m => Math.Abs(weightsOnly.PredictMs(m.Subnet) - m.LatencyMs)) > 1e-4);
+    }
+
+    [Fact]
+    public void FitTerms_DropsAFlopsTermThatWouldBeNegative_AndKeepsTheWeightTerm()
+    {
+        var table = RandomTable(Fmnist, seed: 15);
+        var calibration = RandomSubnets(Fmnist, 30, seed: 16).Select(s => new ModelMeasurement(s,
+            1.2 * EntrySum(table, Fmnist, s) + 0.06 * Complexity.Of(Fmnist, s).ParamsM - 0.003 * Complexity.FlopsM(Fmnist, s) + 0.4)).ToList();
+        var fitted = LatencyCalibration.FitTerms(table, Fmnist, calibration, CostTerms.Params | CostTerms.Flops);
+        Assert.Equal(0, fitted.MsPerMflop);
+        Assert.True(fitted.MsPerMParam >= 0 && fitted.Scale > 0);
+        var weights = LatencyCalibration.FitWithWeights(table, Fmnist, calibration);
+        var flopsOnly = LatencyCalibration.FitTerms(table, Fmnist, calibration, CostTerms.Flops);
+        Assert.Equal(0, flopsOnly.MsPerMflop);   // alone, the FLOPs term would be negative too
+        Assert.Equal(weights.Scale, fitted.Scale, 12);
+        Assert.Equal(weights.MsPerMParam, fitted.MsPerMParam, 12);
+    }
+
+    [Fact]
     public void FitOverhead_WithoutMeasurements_Fails() =>
         Assert.Contains("needs at least one whole-model measurement",
             Assert.Throws<LatencyException>(() => LatencyCalibration.FitOverhead(RandomTable(Fmnist, 1), Fmnist, [])).Message);

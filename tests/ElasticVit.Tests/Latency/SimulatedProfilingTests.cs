@@ -32,6 +32,7 @@ public class SimulatedProfilingTests
     }
 
     [Theory]
+    [InlineData(CalibrationFit.Flops)]
     [InlineData(CalibrationFit.Weights)]
     [InlineData(CalibrationFit.Scale)]
     public void Calibration_recovers_the_models_constants_and_the_table_then_predicts_unseen_subnets_exactly(CalibrationFit fit)
