@@ -46,7 +46,7 @@ public static class LatencyCommands
         ], RunPredict),
         new("latency validate", "measure random subnets and compare the lookup table with the FLOPs proxy", [
             Lut, new("space", "search space (default: the table's)", "NAME"),
-            new("samples", "subnets to measure, spread over the FLOPs levels", "N", "100"),
+            new("samples", "subnets to measure, spread over the FLOPs levels (none of the table's calibration subnets)", "N", "100"),
             Seed, Resolutions, Passes,
             new("plot", "predicted-vs-measured scatter plot (PNG) to write (default: next to the table, TABLE-validation.png)", "FILE"),
             new("save", "write the measured subnets as CSV (model_key,latency_ms)", "FILE"),
@@ -208,7 +208,11 @@ public static class LatencyCommands
             if (run.FlopsBeatsTable) Console.Error.WriteLine($"warning: {run.Verdict}");
             return 0;
         }
-        Console.WriteLine($"{run.Measured.Count} subnets of {space.Name} measured on {run.DeviceName} ({TimingProtocol.Describe(run.Protocol.Clock)}, {run.Protocol.StatisticName}, the fastest of {run.Agreement.Rounds} interleaved rounds); load average {run.LoadBefore} → {run.LoadAfter}; {run.Agreement.Describe()}");
+        var unseen = LatencyValidation.Unseen(table, run.Measured.Select(m => m.Subnet));
+        var unseenNote = table.CalibrationSubnets.Count == 0 ? ""
+            : unseen == run.Measured.Count ? $", none of the table's {table.CalibrationSubnets.Count} calibration subnets"
+            : $", {unseen} not among the table's {table.CalibrationSubnets.Count} calibration subnets (the space has no more)";
+        Console.WriteLine($"{run.Measured.Count} subnets of {space.Name}{unseenNote} measured on {run.DeviceName} ({TimingProtocol.Describe(run.Protocol.Clock)}, {run.Protocol.StatisticName}, the fastest of {run.Agreement.Rounds} interleaved rounds); load average {run.LoadBefore} → {run.LoadAfter}; {run.Agreement.Describe()}");
         Console.WriteLine($"{"predictor",-10} {"within10",9} {"within5",8} {"rmse_ms",9} {"mape_%",8} {"spearman",9}");
         foreach (var r in run.Reports)
             Console.WriteLine($"{r.Predictor,-10} {r.Within10,9:P1} {r.Within5,8:P1} {r.RmseMs,9:F4} {r.MapePercent,8:F2} {r.Spearman,9:F4}");

@@ -35,6 +35,12 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
 {
     public const string Format = "elasticvit-latency-table/1";
 
+    /// <summary>
+    /// Keys of the subnets the per-model constants were fitted on; <see cref="LatencyValidation"/> leaves them out, so a
+    /// table is judged only on subnets it has not seen.
+    /// </summary>
+    public IReadOnlyList<string> CalibrationSubnets { get; init; } = [];
+
     /// <summary>The file this table was loaded from or imported from, for error messages.</summary>
     public string Source { get; init; } = "(in-memory latency table)";
 
@@ -52,7 +58,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
 
     public static LatencyTable Load(string path) => StrictJson.Parse(path, root =>
     {
-        root.AllowOnly("format", "device", "overhead_ms", "scale", "ms_per_mparam", "ms_per_mflop", "entries");
+        root.AllowOnly("format", "device", "overhead_ms", "scale", "ms_per_mparam", "ms_per_mflop", "calibration_subnets", "entries");
         var format = root.String("format");
         if (format != Format) throw root.Fail("format", $"'{format}' is not supported (expected '{Format}')");
         var d = root.Object("device");
@@ -72,7 +78,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
         var scale = root.OptionalDouble("scale", 0) ?? 1;
         if (scale == 0) throw root.Fail("scale", "must be positive");
         return new LatencyTable(device, entries, root.OptionalDouble("overhead_ms") ?? 0, scale, root.OptionalDouble("ms_per_mparam", 0) ?? 0,
-            root.OptionalDouble("ms_per_mflop", 0) ?? 0) { Source = path };
+            root.OptionalDouble("ms_per_mflop", 0) ?? 0) { Source = path, CalibrationSubnets = root.OptionalStrings("calibration_subnets") };
     });
 
     /// <summary>
@@ -109,6 +115,12 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
             w.WriteNumber("scale", Scale);
             w.WriteNumber("ms_per_mparam", MsPerMParam);
             w.WriteNumber("ms_per_mflop", MsPerMflop);
+            if (CalibrationSubnets.Count > 0)
+            {
+                w.WriteStartArray("calibration_subnets");
+                foreach (var key in CalibrationSubnets) w.WriteStringValue(key);
+                w.WriteEndArray();
+            }
             w.WriteStartObject("entries");
             foreach (var (key, e) in Entries.OrderBy(p => p.Key, StringComparer.Ordinal))
             {

@@ -45,7 +45,7 @@ public static class LatencyValidation
 {
     /// <summary>
     /// Validates <paramref name="table"/> on this machine: <paramref name="samples"/> subnets spread over the FLOPs range
-    /// (seeded), timed with the table's own backend and thread count in <paramref name="passes"/> interleaved rounds (the
+    /// (seeded; none of the table's calibration subnets), timed with the table's own backend and thread count in <paramref name="passes"/> interleaved rounds (the
     /// fastest kept; <paramref name="protocol"/> by default: the table's own statistic), then every predictor compared on
     /// them. <paramref name="remeasure"/> times them a second time (the measurement's own repeatability).
     /// Progress: (phase, done, total).
@@ -57,7 +57,7 @@ public static class LatencyValidation
         var d = table.Device;
         if (!Profiling.LatencyBackends.Names.Contains(d.Backend) || d.Threads is not { } threads)
             throw new LatencyException($"{table.Source} was measured with '{d.Backend}'; validate measures with the table's own backend, which must be one of {string.Join(", ", Profiling.LatencyBackends.Names)}");
-        var subnets = LatencySubnets.Spread(space, samples, seed, resolutions?.ToArray());
+        var subnets = Subnets(table, space, samples, seed, resolutions);
         foreach (var s in subnets) lut.PredictMs(s);   // fail on a missing entry before measuring anything
         protocol ??= Profiling.TimingProtocol.WholeModel(threads, d.Quantile ?? 0.5);
         using var backend = Profiling.LatencyBackends.Create(d.Backend, threads);
@@ -71,6 +71,23 @@ public static class LatencyValidation
         return new ValidationRun(comparisons, measured, RoundAgreement.Of(measured), Verdict(rows), FlopsBeatsTable(rows), protocol,
             Profiling.LatencyBackends.DeviceName(backend), machine == d.Machine ? null : machine, load, Profiling.MachineInfo.LoadAverage());
     }
+
+    /// <summary>
+    /// The subnets a validation measures: <see cref="LatencySubnets.Spread"/> without the table's calibration subnets
+    /// (the min and max subnets always are among them), so a table is judged only on subnets its constants never saw —
+    /// unless the space has too few others, as a toy space may: then calibration subnets fill up to
+    /// <paramref name="samples"/> after every unseen one (<see cref="Unseen"/> counts them).
+    /// </summary>
+    public static IReadOnlyList<Subnet> Subnets(LatencyTable table, SearchSpace space, int samples, int seed, IReadOnlyList<int>? resolutions = null)
+    {
+        var calibration = table.CalibrationSubnets.ToHashSet(StringComparer.Ordinal);
+        var drawn = LatencySubnets.Spread(space, samples + calibration.Count, seed, resolutions?.ToArray());
+        return drawn.Where(s => !calibration.Contains(s.Key)).Concat(drawn.Where(s => calibration.Contains(s.Key))).Take(samples).ToArray();
+    }
+
+    /// <summary>How many of <paramref name="subnets"/> are not among <paramref name="table"/>'s calibration subnets.</summary>
+    public static int Unseen(LatencyTable table, IEnumerable<Subnet> subnets) =>
+        subnets.Count(s => !table.CalibrationSubnets.Contains(s.Key, StringComparer.Ordinal));
 
     public static IReadOnlyList<PredictorComparison> Compare(LookupTablePredictor lut, SearchSpace space,
         IReadOnlyList<ModelMeasurement> measured, IReadOnlyList<ModelMeasurement>? remeasured = null)

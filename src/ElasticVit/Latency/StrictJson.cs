@@ -59,6 +59,16 @@ internal sealed class StrictJson(JsonElement element, string source, string path
         return v.TryGetInt32(out var i) && i > 0 ? i : throw Fail(field, $"expected a positive integer, got {v.GetRawText()}");
     }
 
+    /// <summary>An optional array of strings (empty when absent).</summary>
+    public IReadOnlyList<string> OptionalStrings(string field)
+    {
+        if (!Has(field)) return [];
+        var items = Get(field, JsonValueKind.Array).EnumerateArray().ToArray();
+        return items.All(v => v.ValueKind == JsonValueKind.String)
+            ? items.Select(v => v.GetString()!).ToArray()
+            : throw Fail(field, "expected an array of strings");
+    }
+
     public StrictJson Object(string field) => new(Get(field, JsonValueKind.Object), source, Join(field));
 
     public IEnumerable<(string Name, StrictJson Value)> Properties()

@@ -81,8 +81,29 @@ public class SimulatedProfilingTests
             Assert.Equal(backend.Scale, saved.Scale, 6);
             Assert.Equal(ProfilingTestData.Quick.Quantile, saved.Device.Quantile);
             Assert.Contains("scale", result.Calibration);
+            // The table names the subnets its constants were fitted on (LatencyValidation.Subnets leaves them out).
+            Assert.Equal(LatencySubnets.Spread(Space, 6, seed: 2).Select(s => s.Key), saved.CalibrationSubnets);
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void Validation_measures_no_calibration_subnet_unless_the_space_has_too_few_others()
+    {
+        var fmnist = SpaceLoader.Load("elasticvit-fmnist");
+        var calibrated = LatencySubnets.Spread(fmnist, 30, seed: 2).Select(s => s.Key).ToArray();
+        var table = new LatencyTable(new DeviceInfo("x", fmnist.Name), new Dictionary<string, LatencyEntry>()) { CalibrationSubnets = calibrated };
+        var validated = LatencyValidation.Subnets(table, fmnist, 50, seed: 2);   // the calibration's own stream: its first 30 are excluded
+        Assert.Equal(50, validated.Select(s => s.Key).Distinct().Count());
+        Assert.Empty(validated.Select(s => s.Key).Intersect(calibrated));
+        Assert.Equal(50, LatencyValidation.Unseen(table, validated));
+        Assert.Equal(calibrated, LatencyValidation.Subnets(table with { CalibrationSubnets = [] }, fmnist, 30, seed: 2).Select(s => s.Key));
+
+        // The tiny space has 4 subnets: calibrated on all of them, validation still gets its subnets and says none is unseen.
+        var tiny = table with { Device = new DeviceInfo("x", Space.Name), CalibrationSubnets = LatencySubnets.Spread(Space, 6, seed: 2).Select(s => s.Key).ToArray() };
+        var few = LatencyValidation.Subnets(tiny, Space, 4, seed: 1);
+        Assert.Equal(4, few.Count);
+        Assert.Equal(0, LatencyValidation.Unseen(tiny, few));
     }
 
     [Fact]

@@ -67,12 +67,13 @@ public static class TableProfiling
         if (missing > 0) return new TableProfileResult(table, layers.Count, missing, "not yet calibrated", clock.Elapsed);
 
         var fitted = "no calibration";
-        if (request.Calibration == 0) table = table with { OverheadMs = 0, Scale = 1, MsPerMParam = 0, MsPerMflop = 0 };
+        if (request.Calibration == 0) table = table with { OverheadMs = 0, Scale = 1, MsPerMParam = 0, MsPerMflop = 0, CalibrationSubnets = [] };
         else
         {
             var subnets = LatencySubnets.Spread(space, request.Calibration, request.Seed + 1, request.Resolutions?.ToArray());
             var measured = profiler.MeasureModels(subnets, LatencyProfiler.ModelRounds, progress.Calibration);
             (table, fitted, var fallback) = LatencyCalibration.Fit(table, space, measured, request.Fit);
+            table = table with { CalibrationSubnets = subnets.Select(s => s.Key).ToArray() };
             if (fallback is not null) progress.Warning?.Invoke($"{fallback}; fitting the overhead only");
             var agreement = RoundAgreement.Of(measured);
             fitted += $" ({agreement.Describe()})";
