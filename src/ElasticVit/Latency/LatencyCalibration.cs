@@ -33,6 +33,10 @@ public enum CostTerms
     Flops = 2,
 }
 
+/// <summary>
+/// Fits the per-model constants of a <see cref="LatencyTable"/> from whole-model measurements (a calibration set),
+/// since a model is slower or faster than the sum of its separately timed layers.
+/// </summary>
 public static class LatencyCalibration
 {
     /// <summary>Sets <c>OverheadMs</c> to the median (or mean) of <c>measured − Scale · Σ entries</c>; the scale is kept.</summary>
@@ -56,9 +60,9 @@ public static class LatencyCalibration
     /// <summary>
     /// Least-squares fit (of relative errors) of <c>measured ≈ Scale · Σ entries + OverheadMs</c> plus the
     /// <paramref name="allowed"/> cost terms: the weight term models what whole models pay for fetching their weights,
-    /// which stay hot in the cache while a layer is timed alone; the FLOPs term what their arithmetic costs beyond the
-    /// layers' own timings (activations that no longer fit the cache, the runtime's layout conversions at other places —
-    /// the share grows with the model, which a scale of layer sums alone cannot follow). Every subset of the allowed terms
+    /// which stay hot in the cache while a layer is timed alone; the FLOPs term that inside a whole model the
+    /// compute-heavy layers cost more, relative to the light ones, than each timed alone — a share growing with the model
+    /// that a scale of layer sums cannot follow (bench/results/latency.md, session 13). Every subset of the allowed terms
     /// is fitted; of those with a positive scale and non-negative terms, the one with the most terms, and of two with as
     /// many, the smaller squared relative error, is kept — so a term the measurements cannot carry (negative, or every
     /// calibration subnet of one size) falls away instead of distorting the others.

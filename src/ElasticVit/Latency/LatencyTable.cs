@@ -25,8 +25,8 @@ public readonly record struct LatencyEntry(double Ms, int? Runs = null, double? 
 /// keyed by <see cref="LayerSpec.Key"/>, plus per-model constants fitted on whole-model measurements: a
 /// <see cref="Scale"/>, an <see cref="OverheadMs"/> (what lies between layers), <see cref="MsPerMParam"/> (fetching
 /// the model's weights, which stay hot in the cache while a layer is timed on its own but not in a whole forward pass)
-/// and <see cref="MsPerMflop"/> (what each multiply-accumulate costs inside a whole model beyond its cost in a layer timed
-/// alone, with its activations hot in the cache and its own layout conversions).
+/// and <see cref="MsPerMflop"/> (what a multiply-accumulate costs inside a whole model beyond what the layers timed alone
+/// say: their compute-heavy layers weigh more there).
 /// A subnet's predicted latency is <c>Scale · Σ entries + MsPerMParam · params (M) + MsPerMflop · FLOPs (M) + OverheadMs</c>.
 /// Stored as JSON (format <see cref="Format"/>) with <see cref="Load"/>/<see cref="Save"/>.
 /// </summary>
