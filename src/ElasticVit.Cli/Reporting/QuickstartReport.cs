@@ -71,11 +71,11 @@ public static class QuickstartReport
             blocks.Add(new Heading("Latency prediction"));
             if (validation is not null)
             {
-                blocks.Add(new TableBlock(["predictor", "within ±10%", "within ±5%", "RMSE (ms)", "MAPE (%)", "Spearman"],
+                blocks.Add(new TableBlock(["predictor", "within ±10%", "within ±5%", "RMSE (ms)", "MAPE (%)", "bias (%)", "Spearman"],
                     validation.AsObject().Where(kv => kv.Value is JsonObject o && o["within10"] is not null).Select(kv => new[]
                     {
                         kv.Key, $"{(double)kv.Value!["within10"]!:P1}", $"{(double)kv.Value["within5"]!:P1}", $"{(double)kv.Value["rmse_ms"]!:F4}",
-                        $"{(double)kv.Value["mape"]!:F2}", $"{(double?)kv.Value["spearman"]:F3}",
+                        $"{(double)kv.Value["mape"]!:F2}", (double?)kv.Value["bias"] is { } bias ? $"{bias:+0.00;-0.00}" : "–", $"{(double?)kv.Value["spearman"]:F3}",
                     }).ToList()));
             }
             if (File.Exists(Path.Combine(dir, "latency-validation.png")))

@@ -110,6 +110,9 @@ public static class LatencyValidation
         return rows;
     }
 
+    /// <summary>A mean signed error of the stored table at least this large (percent) is reported as drift since calibration.</summary>
+    public const double DriftPercent = 5;
+
     /// <summary>Whether the FLOPs proxy predicts these subnets better (lower MAPE) than the table as stored.</summary>
     public static bool FlopsBeatsTable(IReadOnlyList<ValidationReport> reports) =>
         Report(reports, "flops").MapePercent < Report(reports, "lut").MapePercent;
@@ -120,10 +123,15 @@ public static class LatencyValidation
         var (lut, loo, flops) = (Report(reports, "lut"), Report(reports, "lut-loo"), Report(reports, "flops"));
         var figures = string.Create(CultureInfo.InvariantCulture,
             $"MAPE {flops.MapePercent:F1} % for the FLOPs proxy, {lut.MapePercent:F1} % for the table as stored, {loo.MapePercent:F1} % refitted");
-        if (!FlopsBeatsTable(reports)) return $"the lookup table beats the FLOPs proxy on this machine ({figures})";
+        // A stored table off by the same share on every subnet while its refit is fine: the machine's speed moved since calibration.
+        var drift = Math.Abs(lut.BiasPercent) >= DriftPercent
+            ? string.Create(CultureInfo.InvariantCulture, $"as stored it predicts {Math.Abs(lut.BiasPercent):F1} % too {(lut.BiasPercent > 0 ? "high" : "low")} on average: this machine runs {(lut.BiasPercent > 0 ? "faster" : "slower")} now than when the table was calibrated")
+            : null;
+        if (!FlopsBeatsTable(reports))
+            return $"the lookup table beats the FLOPs proxy on this machine ({figures})" + (drift is null ? "" : $"; {drift}: profile again to recalibrate (only the calibration is redone)");
         return $"the FLOPs proxy beats the lookup table on this machine ({figures}): "
             + (loo.MapePercent < flops.MapePercent
-                ? "its per-model constants no longer fit; profile again (only the calibration is redone)"
+                ? (drift ?? "its per-model constants no longer fit") + "; profile again (only the calibration is redone)"
                 : "its layer entries do not add up to whole models here; search with this table's device only after profiling it again");
     }
 

@@ -7,7 +7,9 @@ namespace ElasticVit.Latency;
 /// <summary>
 /// How well a predictor matches measured latencies: shares of predictions within ±10% and ±5% of the measured value
 /// (fractions in [0, 1]; nn-Meter's headline metric is <see cref="Within10"/>), root-mean-square error in ms, mean
-/// absolute percentage error (in percent) and Spearman's rank correlation (null when a side is constant).
+/// absolute percentage error and mean signed percentage error (<see cref="BiasPercent"/>: positive when the predictor
+/// predicts too high on average, as a table calibrated while the machine ran slower does), and Spearman's rank
+/// correlation (null when a side is constant).
 /// </summary>
 public sealed record ValidationReport(
     [property: JsonPropertyName("predictor")] string Predictor,
@@ -16,6 +18,7 @@ public sealed record ValidationReport(
     [property: JsonPropertyName("within5")] double Within5,
     [property: JsonPropertyName("rmse_ms")] double RmseMs,
     [property: JsonPropertyName("mape")] double MapePercent,
+    [property: JsonPropertyName("bias")] double BiasPercent,
     [property: JsonPropertyName("spearman")] double? Spearman)
 {
     public static ValidationReport Compute(string predictor, IReadOnlyList<double> predictedMs, IReadOnlyList<double> measuredMs)
@@ -26,6 +29,7 @@ public sealed record ValidationReport(
             LatencyMetrics.WithinShare(predictedMs, measuredMs, 0.05),
             LatencyMetrics.RmseMs(predictedMs, measuredMs),
             LatencyMetrics.MapePercent(predictedMs, measuredMs),
+            LatencyMetrics.BiasPercent(predictedMs, measuredMs),
             LatencyMetrics.Spearman(predictedMs, measuredMs));
     }
 
@@ -84,6 +88,13 @@ public static class LatencyMetrics
     {
         CheckPairs(predicted, measured);
         return 100 * predicted.Zip(measured, (p, m) => Math.Abs(p - m) / m).Average();
+    }
+
+    /// <summary>Mean of (predicted − measured) / measured, in percent: how far too high (or, negative, too low) on average.</summary>
+    public static double BiasPercent(IReadOnlyList<double> predicted, IReadOnlyList<double> measured)
+    {
+        CheckPairs(predicted, measured);
+        return 100 * predicted.Zip(measured, (p, m) => (p - m) / m).Average();
     }
 
     /// <summary>Spearman's rank correlation (<see cref="Search.Spearman"/>); null if either side is constant.</summary>

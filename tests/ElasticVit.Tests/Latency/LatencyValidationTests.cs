@@ -35,6 +35,12 @@ public class LatencyValidationTests
         Assert.False(LatencyValidation.FlopsBeatsTable(tableExact));
         Assert.StartsWith("the lookup table beats the FLOPs proxy", LatencyValidation.Verdict(tableExact));
 
+        Assert.DoesNotContain("too high", LatencyValidation.Verdict(tableExact));
+        // The machine 10 % faster than at calibration: the table still ranks every subnet right, and says it drifted.
+        var faster = Rows(s => lut.PredictMs(s) / 1.1);
+        Assert.Equal(10, faster.Single(r => r.Predictor == "lut").BiasPercent, 9);
+        Assert.Contains("predicts 10.0 % too high on average: this machine runs faster now", LatencyValidation.Verdict(faster));
+
         var flopsExact = Rows(s => 0.01 * ElasticVit.Spaces.Complexity.FlopsM(space, s) + 0.1);
         Assert.True(LatencyValidation.FlopsBeatsTable(flopsExact));
         Assert.StartsWith("the FLOPs proxy beats the lookup table", LatencyValidation.Verdict(flopsExact));

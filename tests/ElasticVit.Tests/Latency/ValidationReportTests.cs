@@ -20,6 +20,7 @@ public class ValidationReportTests
         Assert.Equal(0.5, r.Within5);
         Assert.Equal(Math.Sqrt((100 + 100 + 36 + 0) / 4.0), r.RmseMs, 12);
         Assert.Equal(100 * (0.10 + 0.05 + 0.12 + 0) / 4, r.MapePercent, 12);
+        Assert.Equal(100 * (0.10 - 0.05 + 0.12 + 0) / 4, r.BiasPercent, 12);
         Assert.Equal(1.0, r.Spearman!.Value, 12); // same order on both sides
     }
 
@@ -56,7 +57,7 @@ public class ValidationReportTests
         var flops = lut with { Predictor = "flops", Spearman = null };
         var json = JsonNode.Parse(ValidationReport.ToJson([lut, flops]))!.AsObject();
         Assert.Equal(["lut", "flops"], json.Select(p => p.Key));
-        Assert.Equal(["count", "within10", "within5", "rmse_ms", "mape", "spearman"], json["lut"]!.AsObject().Select(p => p.Key));
+        Assert.Equal(["count", "within10", "within5", "rmse_ms", "mape", "bias", "spearman"], json["lut"]!.AsObject().Select(p => p.Key));
         Assert.Equal(0.75, json["lut"]!["within10"]!.GetValue<double>());
         Assert.Null(json["flops"]!["spearman"]);
         Assert.Contains("\"within5\":0.5", lut.ToJson());
