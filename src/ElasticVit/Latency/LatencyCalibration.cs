@@ -64,8 +64,8 @@ public static class LatencyCalibration
     /// compute-heavy layers cost more, relative to the light ones, than each timed alone — a share growing with the model
     /// that a scale of layer sums cannot follow (bench/results/latency.md, session 13). Every subset of the allowed terms
     /// is fitted; of those with a positive scale and non-negative terms, the one with the most terms, and of two with as
-    /// many, the smaller squared relative error, is kept — so a term the measurements cannot carry (negative, or every
-    /// calibration subnet of one size) falls away instead of distorting the others.
+    /// many, the smaller squared relative error, is kept — so a term the measurements cannot carry (negative, every
+    /// calibration subnet of one size, or no more subnets than constants) falls away instead of distorting the others.
     /// </summary>
     public static LatencyTable FitTerms(LatencyTable table, SearchSpace space, IEnumerable<ModelMeasurement> calibration, CostTerms allowed)
     {
@@ -88,10 +88,11 @@ public static class LatencyCalibration
             double[] Row((double Ms, Cost Cost) s) =>
                 [s.Ms, .. terms.HasFlag(CostTerms.Params) ? [s.Cost.ParamsM] : Array.Empty<double>(), .. terms.HasFlag(CostTerms.Flops) ? [s.Cost.FlopsM] : Array.Empty<double>(), 1];
             var x = sums.Select(Row).ToArray();
+            if (terms != CostTerms.None && x.Length <= x[0].Length) return null;   // an exact interpolation says nothing about a cost term
             double[] w;
             try { w = LeastSquares.FitRelative(x, y, $"the constants of {table.Source}"); }
             catch (LatencyException) when (terms != CostTerms.None) { return null; }
-            if (!(w[0] > 0) || w.Skip(1).SkipLast(1).Any(v => !(v >= 0))) return null;
+            if (!(w[0] > 0) || w.Skip(1).SkipLast(1).Any(v => !(v >= 0)) || !double.IsFinite(w[^1])) return null;
             var (i, fitted) = (1, table with { Scale = w[0], MsPerMParam = 0, MsPerMflop = 0, OverheadMs = w[^1] });
             if (terms.HasFlag(CostTerms.Params)) fitted = fitted with { MsPerMParam = w[i++] };
             if (terms.HasFlag(CostTerms.Flops)) fitted = fitted with { MsPerMflop = w[i] };

@@ -93,7 +93,9 @@ public class LatencyCliTests
             Assert.Equal(4, r.GetProperty("count").GetInt32());
             Assert.InRange(r.GetProperty("within5").GetDouble(), 0, r.GetProperty("within10").GetDouble());
             Assert.True(r.GetProperty("rmse_ms").GetDouble() >= 0 && r.GetProperty("mape").GetDouble() >= 0);
-            Assert.Equal(JsonValueKind.Number, r.GetProperty("spearman").ValueKind);
+            // null when a side is constant, which four timings of a toy space can be: the format, not this machine's timings.
+            Assert.True(r.GetProperty("spearman").ValueKind is JsonValueKind.Number or JsonValueKind.Null);
+            Assert.Equal(JsonValueKind.Number, r.GetProperty("bias").ValueKind);
         }
         var plot = Path.Combine(dir, "lut-validation.png");
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(plot)[..4]);
