@@ -19,8 +19,8 @@ public static class LatencyFitBench
         var rows = args.Skip(1).SelectMany(File.ReadLines).Where(l => !l.StartsWith("model_key", StringComparison.Ordinal) && l.Contains(','))
             .Select(l => l.Split(',')).Select(p => (Subnet: Subnet.Parse(p[0], space), Ms: double.Parse(p[1], CultureInfo.InvariantCulture))).ToList();
         Console.WriteLine($"{rows.Count} measured subnets, {table.Device.Name}");
-        var stored = rows.Select(r => (lut.PredictMs(r.Subnet) - r.Ms) / r.Ms).ToArray();
-        Console.WriteLine($"the table as stored: {stored.Count(e => Math.Abs(e) <= 0.10) * 100.0 / stored.Length:F0} % within ±10 %, MAPE {stored.Average(Math.Abs) * 100:F2} %, mean signed error {stored.Average() * 100:+0.00;-0.00} %");
+        var stored = ValidationReport.Compute("lut", rows.Select(r => lut.PredictMs(r.Subnet)).ToArray(), rows.Select(r => r.Ms).ToArray());
+        Console.WriteLine($"the table as stored: {stored.Within10 * 100:F0} % within ±10 %, MAPE {stored.MapePercent:F2} %, mean signed error {stored.BiasPercent:+0.00;-0.00} %");
         var kinds = Enum.GetValues<LayerKind>();
         double[] PerKind(Subnet s) => kinds.Select(k => LayerPlan.Of(space, s).Where(l => l.Kind == k)
             .Sum(l => table.Entries[l.Key].Ms)).ToArray();

@@ -74,14 +74,7 @@ public class LookupTablePredictorTests
         Assert.Equal(0.05, fitted.OverheadMs, 8);
         var predictor = new LookupTablePredictor(fitted, Fmnist);
         foreach (var s in RandomSubnets(Fmnist, 10, seed: 9)) Assert.Equal(Truth(s), predictor.PredictMs(s), 8);
-        // Saved and loaded, the weight term survives.
-        var path = Path.GetTempFileName();
-        try
-        {
-            fitted.Save(path);
-            Assert.Equal(0.08, LatencyTable.Load(path).MsPerMParam, 12);
-        }
-        finally { File.Delete(path); }
+        Assert.Equal(0.08, SavedAndLoaded(fitted).MsPerMParam, 12);   // the weight term survives a file
     }
 
     [Fact]
@@ -110,13 +103,7 @@ public class LookupTablePredictorTests
         Assert.Equal(0.02, fitted.OverheadMs, 8);
         var predictor = new LookupTablePredictor(fitted, Fmnist);
         foreach (var s in RandomSubnets(Fmnist, 10, seed: 14)) Assert.Equal(Truth(s), predictor.PredictMs(s), 8);
-        var path = Path.GetTempFileName();
-        try
-        {
-            fitted.Save(path);
-            Assert.Equal(0.004, LatencyTable.Load(path).MsPerMflop, 12);
-        }
-        finally { File.Delete(path); }
+        Assert.Equal(0.004, SavedAndLoaded(fitted).MsPerMflop, 12);
         // The weights-only fit cannot follow the FLOPs term: it predicts worse than the full fit on these subnets.
         var weightsOnly = new LookupTablePredictor(LatencyCalibration.FitWithWeights(table, Fmnist, calibration), Fmnist);
         Assert.True(calibration.Max(m => Math.Abs(weightsOnly.PredictMs(m.Subnet) - m.LatencyMs)) > 1e-4);
@@ -136,6 +123,17 @@ public class LookupTablePredictorTests
         Assert.Equal(0, flopsOnly.MsPerMflop);   // alone, the FLOPs term would be negative too
         Assert.Equal(weights.Scale, fitted.Scale, 12);
         Assert.Equal(weights.MsPerMParam, fitted.MsPerMParam, 12);
+    }
+
+    private static LatencyTable SavedAndLoaded(LatencyTable table)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            table.Save(path);
+            return LatencyTable.Load(path);
+        }
+        finally { File.Delete(path); }
     }
 
     [Fact]
