@@ -29,7 +29,7 @@ public static class ExportLatencyBench
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var entry in models)
         {
-            var (spaceName, arch) = (entry[..entry.LastIndexOf(':')], entry[(entry.LastIndexOf(':') + 1)..]);
+            var (spaceName, arch) = (entry[..entry.IndexOf(':')], entry[(entry.IndexOf(':') + 1)..]);   // arch keys contain ':' too
             var space = SpaceLoader.Load(spaceName);
             var subnet = space.Resolve(arch);
             random.manual_seed(0);

@@ -6,7 +6,7 @@ public static class Program
     private static readonly (string Name, string Help, Func<string[], int> Run)[] Benchmarks =
     [
         ("loader", "background loader images/s on Fashion-MNIST (args: [--data DIR] [--batch 64] [--epochs 3])", LoaderBench.Run),
-        ("supernet", "elastic supernet vs extracted static model, ms per pass (args: [threads 2] [repeats 20])", SupernetBench.Run),
+        ("supernet", "elastic supernet vs extracted static model, ms per pass (args: [threads 2] [repeats 20] [SPACE:ARCH,...])", SupernetBench.Run),
         ("layer-profile", "forward/backward ms of each block of the fmnist min, mid and max subnets, GFLOP/s against a matmul (args: [threads 2] [repeats 10] [batch 64])", LayerProfileBench.Run),
         ("train-step", "time split of a 4-subnet supernet training step (args: [threads 2] [steps 10])", TrainStepBench.Run),
         ("export-latency", "ONNX Runtime vs TorchSharp inference latency of exported subnets (args: [--budget-ms 2000] [--models fmnist:min,...] [--batches 1,32] [--threads 1,2])", ExportLatencyBench.Run),
@@ -19,6 +19,7 @@ public static class Program
         ("latency-fit", "leave-one-out accuracy of per-model corrections of a lookup table (args: LUT CSV [CSV...] from 'latency validate --save')", LatencyFitBench.Run),
         ("stress", "native-ownership stress under constant forced GCs: searches, training, parallel export/measure loops (args: --run DIR [--searches 50] [--train-steps 500] [--loop-seconds 120] [--hazard scalars|temporaries])", StressBench.Run),
         ("quality-vs-time", "inherited vs trained alone (equal passes, equal wall-clock) vs hand-designed CNNs, test top-1 and ORT latency, for one supernet run and its search (args: --run DIR --search FILE --out FILE [--threads 2] [--skip-wall-clock] [--report-only]; resumable)", QualityVsTimeBench.Run),
+        ("onnx-profile", "ONNX Runtime's own profile of exported models: kernel time per operator type and node against the wall-clock per run (args: MODEL.onnx [...] [--runs 2000] [--threads 1])", OnnxProfileBench.Run),
         ("search", "search fitness evaluations/min on fmnist, and the default search's total time (args: [--run DIR] [--subnets 24] [--threads 2] [--budget flops:12] [--quick])", SearchBench.Run),
     ];
 

@@ -8,7 +8,8 @@ namespace ElasticVit.Bench;
 
 /// <summary>
 /// Supernet with subnet S active vs the extracted static model of S, measured side by side in one process:
-/// forward+backward at batch 64 for fmnist min/mid/max, forward-only at batch 8 for imagenet T1 and S2.
+/// forward+backward at batch 64 for fmnist min/mid/max, forward-only at batch 8 for imagenet T1 and S2, or
+/// forward+backward at batch 64 for the SPACE:ARCH list of the third argument.
 /// </summary>
 public static class SupernetBench
 {
@@ -20,11 +21,14 @@ public static class SupernetBench
         Console.WriteLine($"threads {threads}, {repeats} timed repeats after warm-up, median ms; {Environment.ProcessorCount} cores; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         Console.WriteLine($"| space | subnet | FLOPs (M) | pass | batch | elastic ms | static ms | elastic/static |");
         Console.WriteLine($"|---|---|---|---|---|---|---|---|");
-        foreach (var (spaceName, arch, batch, backward) in new[]
-        {
-            ("elasticvit-fmnist", "min", 64, true), ("elasticvit-fmnist", "mid", 64, true), ("elasticvit-fmnist", "max", 64, true),
-            ("elasticvit-imagenet", "T1", 8, false), ("elasticvit-imagenet", "S2", 8, false),
-        })
+        var cases = args.Length > 2
+            ? args[2].Split(',').Select(c => c.Split(':', 2)).Select(p => (p[0], p[1], 64, true)).ToArray()
+            : new[]
+            {
+                ("elasticvit-fmnist", "min", 64, true), ("elasticvit-fmnist", "mid", 64, true), ("elasticvit-fmnist", "max", 64, true),
+                ("elasticvit-imagenet", "T1", 8, false), ("elasticvit-imagenet", "S2", 8, false),
+            };
+        foreach (var (spaceName, arch, batch, backward) in cases)
         {
             var space = SpaceLoader.Load(spaceName);
             var subnet = space.Resolve(arch);
