@@ -139,13 +139,12 @@ public sealed class PasSampler : CasSampler
         {
             var bank = banks[level] as JsonObject ?? throw new SamplingException($"sampler state: memory bank {level} is not an object");
             var entries = ReadArray(bank, "entries");
-            if (entries.Count > _banks[level].Capacity)
-                throw new SamplingException($"sampler state: memory bank {level} holds {entries.Count} subnets, more than its capacity {_banks[level].Capacity}");
             restored[level] = entries.Select(e => e as JsonObject ?? throw new SamplingException($"sampler state: memory bank {level} has an entry that is not an object"))
                 .Select(e => new BankEntry(ParseKey(Read<string>(e, "key")), Read<double>(e, "score"))).ToList();
         }
         base.ReadState(state);
         _q = q;
+        // A bank saved with a larger capacity (a run started before its recipe's capacity changed) keeps its best entries.
         for (var level = 0; level < banks.Count; level++)
         {
             _banks[level].Clear();

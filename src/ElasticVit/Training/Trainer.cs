@@ -94,7 +94,7 @@ public sealed class Trainer : IDisposable
         {
             WeightDecay = options.WeightDecay,
         };
-        _sampler = TrainingSamplers.Create(options.Sampler, _space, new SeededRandom(options.Seed), new SamplerOptions { LevelSubnets = options.LevelSubnets });
+        _sampler = TrainingSamplers.Create(options.Sampler, _space, new SeededRandom(options.Seed), options.SamplerOptions());
         _probeRng = new SeededRandom(options.Seed + 7919L);
 
         if (options.Teacher is not null)

@@ -161,6 +161,34 @@ public class PasSamplerTests
     }
 
     [Fact]
+    public void Recipes_SetTheBankCapacity_ShortBudgetSmall_PaperAsPublished()
+    {
+        var shortBudget = new ElasticVit.Training.TrainOptions().SamplerOptions();
+        Assert.Equal(24, shortBudget.BankCapacity);
+        Assert.Equal([24, 24, 24, 24, 24, 24, 24, 24], new PasSampler(ImageNet, new SeededRandom(0), shortBudget).Banks.Select(b => b.Capacity));
+        var paper = new ElasticVit.Training.TrainOptions().WithPaperRecipe().SamplerOptions();
+        Assert.Equal([150, 150, 150, 150, 50, 50, 50, 50], new PasSampler(ImageNet, new SeededRandom(0), paper).Banks.Select(b => b.Capacity));
+        Assert.Equal(3, paper.LevelSubnets);
+    }
+
+    [Fact]
+    public void SetState_OfLargerBanks_KeepsTheBestEntriesOfEach()
+    {
+        var large = Prefilled(0, 10, new SamplerOptions { BankCapacity = 10 });
+        var rescored = 0;
+        large.OnBatch(new TrainingProgress(0, 0, 8, 10), subnets => subnets.Select(_ => -0.1 * ++rescored).ToArray());
+        var best = large.Banks.Select(b => b.Entries.OrderByDescending(e => e.Score).Take(4).Select(e => e.Subnet.Key).Order().ToArray()).ToArray();
+
+        var small = new PasSampler(Fmnist, new SeededRandom(0), new SamplerOptions { BankCapacity = 4 });
+        small.SetState(large.GetState());
+        for (var level = 0; level < Fmnist.Levels.Count; level++)
+        {
+            Assert.Equal(4, small.Banks[level].Count);
+            Assert.Equal(best[level], small.Banks[level].Entries.Select(e => e.Subnet.Key).Order());
+        }
+    }
+
+    [Fact]
     public void ExploitProbability_Grows015PerSixthOfTheRun()
     {
         var options = new SamplerOptions();
