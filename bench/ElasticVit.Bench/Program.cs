@@ -19,7 +19,7 @@ public static class Program
         ("latency-fit", "leave-one-out accuracy of per-model corrections of a lookup table (args: LUT CSV [CSV...] from 'latency validate --save')", LatencyFitBench.Run),
         ("stress", "native-ownership stress under constant forced GCs: searches, training, parallel export/measure loops (args: --run DIR [--searches 50] [--train-steps 500] [--loop-seconds 120] [--hazard scalars|temporaries])", StressBench.Run),
         ("quality-vs-time", "inherited vs trained alone (equal passes, equal wall-clock) vs hand-designed CNNs, test top-1 and ORT latency, for one supernet run and its search (args: --run DIR --search FILE --out FILE [--threads 2] [--skip-wall-clock] [--report-only]; resumable)", QualityVsTimeBench.Run),
-        ("onnx-profile", "ONNX Runtime's own profile of exported models: kernel time per operator type and node against the wall-clock per run (args: MODEL.onnx [...] [--runs 2000] [--threads 1])", OnnxProfileBench.Run),
+        ("onnx-profile", "exported models in ONNX Runtime: wall-clock per run in interleaved rounds, then kernel time per operator type and node (args: MODEL.onnx|baseline:cnn2|baseline:mbv2 [...] [--runs 500] [--rounds 10] [--threads 1] [--no-profile])", OnnxProfileBench.Run),
         ("search", "search fitness evaluations/min on fmnist, and the default search's total time (args: [--run DIR] [--subnets 24] [--threads 2] [--budget flops:12] [--quick])", SearchBench.Run),
     ];
 

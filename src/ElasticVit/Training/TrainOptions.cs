@@ -29,12 +29,14 @@ public sealed record TrainOptions
 
     /// <summary>
     /// The paper's recipe (METHOD.md §4) instead of the short-budget defaults: lr 5e-4 per 512 images, three level
-    /// subnets plus the level min at every step from the first, augmented images, standard initialisation.
+    /// subnets plus the level min at every step from the first, augmented images, standard initialisation, in-place
+    /// distillation, the paper's memory-bank capacity.
     /// </summary>
-    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0, Augment = true, ZeroInitResiduals = false, InplaceDistillation = true, BankCapacity = 150 };
+    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0, Augment = true, ZeroInitResiduals = false, InplaceDistillation = true, BankCapacity = new Sampling.SamplerOptions().BankCapacity };
+
     /// <summary>
-    /// PAS memory-bank capacity per FLOPs level (the paper: 150, and 50 for levels of 500 MFLOPs and more; here levels
-    /// that large get at most 50 either way). All banks are rescored at every epoch's first batch, one forward per entry:
+    /// PAS memory-bank capacity per FLOPs level (the paper: 150, and 50 for levels of 500 MFLOPs and more, which get at
+    /// most their 50 either way). All banks are rescored at every epoch's first batch, one forward per entry:
     /// in a run of two or three epochs, 150-entry banks hold nearly every subnet the run explored, and rescoring them cost
     /// 9–12 % of a ten-minute quickstart's training time (bench/results/quality.md, session 14). The short-budget recipe
     /// keeps a small elite instead.
@@ -43,7 +45,10 @@ public sealed record TrainOptions
 
     /// <summary>The sampler settings this run's recipe implies.</summary>
     public Sampling.SamplerOptions SamplerOptions() =>
-        new() { LevelSubnets = LevelSubnets, BankCapacity = BankCapacity, LargeLevelBankCapacity = Math.Min(BankCapacity, 50) };
+        new() { LevelSubnets = LevelSubnets, BankCapacity = BankCapacity, LargeLevelBankCapacity = Math.Min(BankCapacity, PaperLargeLevelBankCapacity) };
+
+    private static readonly int PaperLargeLevelBankCapacity = new Sampling.SamplerOptions().LargeLevelBankCapacity;
+
     [JsonRequired]
     public int BatchSize { get; init; } = 64;
     /// <summary>
