@@ -18,10 +18,10 @@ public static class OnnxProfileBench
     {
         var paths = args.TakeWhile(a => !a.StartsWith("--")).ToArray();
         if (paths.Length == 0) { Console.Error.WriteLine("usage: onnx-profile MODEL.onnx [MODEL.onnx...] [--runs 500] [--rounds 10] [--threads 1] [--no-profile]"); return 2; }
-        var runs = int.Parse(Option(args, "--runs") ?? "500");
-        var rounds = int.Parse(Option(args, "--rounds") ?? "10");
-        var threads = int.Parse(Option(args, "--threads") ?? "1");
-        Console.WriteLine($"ONNX Runtime {OrtEnv.Instance().GetVersionString()}, {threads} thread(s), batch 1; load average {LoadAverage()} at start");
+        var runs = int.Parse(SamplerStudyBench.Option(args, "--runs") ?? "500");
+        var rounds = int.Parse(SamplerStudyBench.Option(args, "--rounds") ?? "10");
+        var threads = int.Parse(SamplerStudyBench.Option(args, "--threads") ?? "1");
+        Console.WriteLine($"ONNX Runtime {OrtEnv.Instance().GetVersionString()}, {threads} thread(s), batch 1; load average {ExportLatencyBench.LoadAverage()} at start");
 
         var models = paths.Select(p => new Model(Load(p), threads, profile: false)).ToArray();
         var perRound = models.Select(_ => new List<double>()).ToArray();
@@ -36,7 +36,7 @@ public static class OnnxProfileBench
             Console.WriteLine($"| {Path.GetFileName(paths[i])} | {models[i].ProfiledNodes().Count} | {sorted[0] * 1000:F1} | {sorted[sorted.Length / 2] * 1000:F1} | {rounds} |");
         }
         foreach (var m in models) m.Dispose();
-        Console.WriteLine($"load average {LoadAverage()} at the end of the timing");
+        Console.WriteLine($"load average {ExportLatencyBench.LoadAverage()} at the end of the timing");
         if (args.Contains("--no-profile")) return 0;
 
         foreach (var path in paths) Profile(path, runs * 2, threads);
@@ -78,7 +78,6 @@ public static class OnnxProfileBench
         private readonly RunOptions _run = new();
         private readonly string _inputName;
         private readonly OrtValue _input;
-        private readonly bool _profile;
         private Dictionary<string, (string Type, double Us)>? _nodes;
 
         public Model(byte[] onnx, int threads, bool profile)
@@ -87,7 +86,6 @@ public static class OnnxProfileBench
             // The node count comes from a short profile of every model; timed sessions run without the profiler.
             _options.EnableProfiling = true;
             _options.ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), $"ort-profile-{Environment.ProcessId}");
-            _profile = profile;
             _session = new InferenceSession(onnx, _options);
             var (name, meta) = _session.InputMetadata.Single();
             var shape = meta.Dimensions.Select(d => d < 0 ? 1L : d).ToArray();
@@ -124,14 +122,5 @@ public static class OnnxProfileBench
         }
 
         public void Dispose() { _session.Dispose(); _options.Dispose(); _run.Dispose(); _input.Dispose(); }
-    }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    private static string? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

@@ -32,7 +32,7 @@ public sealed record TrainOptions
     /// subnets plus the level min at every step from the first, augmented images, standard initialisation, in-place
     /// distillation, the paper's memory-bank capacity.
     /// </summary>
-    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0, Augment = true, ZeroInitResiduals = false, InplaceDistillation = true, BankCapacity = new Sampling.SamplerOptions().BankCapacity };
+    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0, Augment = true, ZeroInitResiduals = false, InplaceDistillation = true, BankCapacity = PaperSampler.BankCapacity };
 
     /// <summary>
     /// PAS memory-bank capacity per FLOPs level (the paper: 150, and 50 for levels of 500 MFLOPs and more, which get at
@@ -45,9 +45,10 @@ public sealed record TrainOptions
 
     /// <summary>The sampler settings this run's recipe implies.</summary>
     public Sampling.SamplerOptions SamplerOptions() =>
-        new() { LevelSubnets = LevelSubnets, BankCapacity = BankCapacity, LargeLevelBankCapacity = Math.Min(BankCapacity, PaperLargeLevelBankCapacity) };
+        new() { LevelSubnets = LevelSubnets, BankCapacity = BankCapacity, LargeLevelBankCapacity = Math.Min(BankCapacity, PaperSampler.LargeLevelBankCapacity) };
 
-    private static readonly int PaperLargeLevelBankCapacity = new Sampling.SamplerOptions().LargeLevelBankCapacity;
+    /// <summary>The paper's sampler settings (SamplerOptions' defaults).</summary>
+    private static readonly Sampling.SamplerOptions PaperSampler = new();
 
     [JsonRequired]
     public int BatchSize { get; init; } = 64;
