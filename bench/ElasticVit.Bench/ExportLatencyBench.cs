@@ -19,12 +19,12 @@ public static class ExportLatencyBench
 
     public static int Run(string[] args)
     {
-        var budget = TimeSpan.FromMilliseconds(int.Parse(Option(args, "--budget-ms") ?? "2000"));
-        var models = (Option(args, "--models") ?? DefaultModels).Split(',');
-        var batches = (Option(args, "--batches") ?? "1,32").Split(',').Select(int.Parse).ToArray();
-        var threadCounts = (Option(args, "--threads") ?? "1,2").Split(',').Select(int.Parse).ToArray();
+        var budget = TimeSpan.FromMilliseconds(int.Parse(BenchArgs.Option(args, "--budget-ms") ?? "2000"));
+        var models = (BenchArgs.Option(args, "--models") ?? DefaultModels).Split(',');
+        var batches = (BenchArgs.Option(args, "--batches") ?? "1,32").Split(',').Select(int.Parse).ToArray();
+        var threadCounts = (BenchArgs.Option(args, "--threads") ?? "1,2").Split(',').Select(int.Parse).ToArray();
 
-        Console.WriteLine($"{Environment.ProcessorCount} cores, load average {LoadAverage()} at start; ORT {OrtEnv.Instance().GetVersionString()}, TorchSharp {typeof(torch).Assembly.GetName().Version}");
+        Console.WriteLine($"{Environment.ProcessorCount} cores, load average {BenchArgs.Load()} at start; ORT {OrtEnv.Instance().GetVersionString()}, TorchSharp {typeof(torch).Assembly.GetName().Version}");
         Console.WriteLine("| model | MFLOPs | batch | threads | TorchSharp ms | ORT ms | ORT speed-up | runs | max abs diff |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var entry in models)
@@ -45,7 +45,7 @@ public static class ExportLatencyBench
                 Console.WriteLine($"| {space.Name.Replace("elasticvit-", "")} {arch} | {flops:F1} | {batch} | {threads} | {r.TorchMs:F3} | {r.OrtMs:F3} | {r.TorchMs / r.OrtMs:F2}× | {r.Runs} | {r.MaxDiff:E1} |");
             }
         }
-        Console.WriteLine($"load average {LoadAverage()} at the end");
+        Console.WriteLine($"load average {BenchArgs.Load()} at the end");
         return 0;
     }
 
@@ -105,14 +105,5 @@ public static class ExportLatencyBench
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    internal static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    private static string? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

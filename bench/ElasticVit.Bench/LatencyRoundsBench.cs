@@ -34,7 +34,7 @@ public static class LatencyRoundsBench
             var calibrationSubnets = LatencySubnets.Spread(space, calibration, seed + 2 * rep);
             var validationSubnets = LatencySubnets.Spread(space, samples, seed + 2 * rep + 1);
             var all = calibrationSubnets.Concat(validationSubnets).ToArray();
-            var load = MachineInfo.LoadAverage();
+            var load = BenchArgs.Load();
             var workloads = new List<IWorkload>();
             double[][][] timings;
             try

@@ -26,7 +26,7 @@ public static class LatencySessionsBench
         {
             // One pass at a time, so every session's median per round is visible.
             var perRound = Enumerable.Range(0, passes).Select(_ => protocol.Measure(workloads.Select(w => (Action)w.Run).ToArray())).ToArray();
-            Console.WriteLine($"ort-cpu 1 thread, {sessions} sessions per subnet, {passes} rounds, median of thread CPU time (ms); load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            Console.WriteLine($"ort-cpu 1 thread, {sessions} sessions per subnet, {passes} rounds, median of thread CPU time (ms); load {BenchArgs.Load()}");
             Console.WriteLine("| subnet MFLOPs | per session: rounds | spread between sessions (max/min of their means) | largest spread between rounds of one session |");
             Console.WriteLine("|---|---|---|---|");
             for (var i = 0; i < subnets.Length; i++)

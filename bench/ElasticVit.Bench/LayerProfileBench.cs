@@ -25,7 +25,7 @@ public static class LayerProfileBench
         var space = SpaceLoader.Load("elasticvit-fmnist");
         using var net = new ElasticSupernet(space);
         net.train();
-        Console.WriteLine($"threads {threads}, batch {batch}, {repeats} repeats (median), load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Console.WriteLine($"threads {threads}, batch {batch}, {repeats} repeats (median), load {BenchArgs.Load()}");
         Console.WriteLine($"matmul 1024² fp32: {MatmulGflops():F0} GFLOP/s");
         Console.WriteLine($"per-call cost on tiny tensors: {OpOverhead():F1} µs per add (in a dispose scope), {OpOverhead(grad: true):F1} µs with autograd");
         foreach (var name in new[] { "min", "mid", "max" })

@@ -12,9 +12,9 @@ public static class LoaderBench
 {
     public static int Run(string[] args)
     {
-        string? dataDir = Option(args, "--data");
-        int batch = int.Parse(Option(args, "--batch") ?? "64");
-        int epochs = int.Parse(Option(args, "--epochs") ?? "3");
+        string? dataDir = BenchArgs.Option(args, "--data");
+        int batch = int.Parse(BenchArgs.Option(args, "--batch") ?? "64");
+        int epochs = int.Parse(BenchArgs.Option(args, "--epochs") ?? "3");
 
         var clock = Stopwatch.StartNew();
         var full = FashionMnist.LoadTrain(dataDir);
@@ -22,7 +22,7 @@ public static class LoaderBench
         var norm = Normalization.Compute(split.Train);
         Console.WriteLine($"loaded {full.Count} images, {split.Train.Count} after the held-out split, in {clock.ElapsedMilliseconds} ms");
 
-        string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        string load = BenchArgs.Load();
         Console.WriteLine($"{Environment.ProcessorCount} cores, load average {load}, {epochs} timed epochs after one warm-up");
         Console.WriteLine("| loader | batch | images/s (median epoch) | range | ms/batch |");
         Console.WriteLine("| --- | --- | --- | --- | --- |");
@@ -48,11 +48,5 @@ public static class LoaderBench
         rates.Sort();
         double median = rates[rates.Count / 2];
         Console.WriteLine($"| {what} | {loader.Options.BatchSize} | {median:N0} | {rates[0]:N0} – {rates[^1]:N0} | {loader.Options.BatchSize / median * 1e3:F3} |");
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

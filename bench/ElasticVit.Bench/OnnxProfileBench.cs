@@ -18,10 +18,10 @@ public static class OnnxProfileBench
     {
         var paths = args.TakeWhile(a => !a.StartsWith("--")).ToArray();
         if (paths.Length == 0) { Console.Error.WriteLine("usage: onnx-profile MODEL.onnx [MODEL.onnx...] [--runs 500] [--rounds 10] [--threads 1] [--no-profile]"); return 2; }
-        var runs = int.Parse(SamplerStudyBench.Option(args, "--runs") ?? "500");
-        var rounds = int.Parse(SamplerStudyBench.Option(args, "--rounds") ?? "10");
-        var threads = int.Parse(SamplerStudyBench.Option(args, "--threads") ?? "1");
-        Console.WriteLine($"ONNX Runtime {OrtEnv.Instance().GetVersionString()}, {threads} thread(s), batch 1; load average {ExportLatencyBench.LoadAverage()} at start");
+        var runs = int.Parse(BenchArgs.Option(args, "--runs") ?? "500");
+        var rounds = int.Parse(BenchArgs.Option(args, "--rounds") ?? "10");
+        var threads = int.Parse(BenchArgs.Option(args, "--threads") ?? "1");
+        Console.WriteLine($"ONNX Runtime {OrtEnv.Instance().GetVersionString()}, {threads} thread(s), batch 1; load average {BenchArgs.Load()} at start");
 
         var models = paths.Select(p => new Model(Load(p), threads, profile: false)).ToArray();
         var perRound = models.Select(_ => new List<double>()).ToArray();
@@ -36,7 +36,7 @@ public static class OnnxProfileBench
             Console.WriteLine($"| {Path.GetFileName(paths[i])} | {models[i].ProfiledNodes().Count} | {sorted[0] * 1000:F1} | {sorted[sorted.Length / 2] * 1000:F1} | {rounds} |");
         }
         foreach (var m in models) m.Dispose();
-        Console.WriteLine($"load average {ExportLatencyBench.LoadAverage()} at the end of the timing");
+        Console.WriteLine($"load average {BenchArgs.Load()} at the end of the timing");
         if (args.Contains("--no-profile")) return 0;
 
         foreach (var path in paths) Profile(path, runs * 2, threads);

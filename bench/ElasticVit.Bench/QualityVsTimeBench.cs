@@ -25,15 +25,15 @@ public static class QualityVsTimeBench
 {
     public static int Run(string[] args)
     {
-        var runPath = SamplerStudyBench.Option(args, "--run");
-        var searchPath = SamplerStudyBench.Option(args, "--search");
-        var outPath = SamplerStudyBench.Option(args, "--out");
+        var runPath = BenchArgs.Option(args, "--run");
+        var searchPath = BenchArgs.Option(args, "--search");
+        var outPath = BenchArgs.Option(args, "--out");
         if (runPath is null || searchPath is null || outPath is null)
         {
             Console.Error.WriteLine("usage: quality-vs-time --run RUN_DIR --search SEARCH.json --out RESULT.json [--threads 2] [--skip-wall-clock] [--report-only]");
             return 2;
         }
-        var threads = int.Parse(SamplerStudyBench.Option(args, "--threads") ?? "2", CultureInfo.InvariantCulture);
+        var threads = int.Parse(BenchArgs.Option(args, "--threads") ?? "2", CultureInfo.InvariantCulture);
         var wallClockArms = !args.Contains("--skip-wall-clock");
         var trainArms = !args.Contains("--report-only");   // only what --out already holds: the table and the plot
         var dir = new RunDirectory(runPath);
@@ -42,7 +42,7 @@ public static class QualityVsTimeBench
         var (steps, passes) = Passes(dir.MetricsPath);
         var summary = JsonNode.Parse(File.ReadAllText(dir.SummaryPath))!;
         var seconds = (double?)summary["step_seconds"] ?? (double)summary["last_session_seconds"]!;
-        Console.Error.WriteLine($"run {runPath}: {steps} steps, {passes} subnet passes, {seconds:F0} s of steps; load {Load()}");
+        Console.Error.WriteLine($"run {runPath}: {steps} steps, {passes} subnet passes, {seconds:F0} s of steps; load {BenchArgs.Load()}");
 
         var levels = space.Levels;
         var subnets = new List<(string Role, Subnet Subnet)> { ("min", space.MinSubnet) };
@@ -117,7 +117,7 @@ public static class QualityVsTimeBench
         AtomicFile.WriteAllText(outPath, new JsonObject
         {
             ["run"] = Path.GetFullPath(runPath), ["steps"] = steps, ["subnet_passes"] = passes, ["run_seconds"] = Math.Round(seconds, 1),
-            ["threads"] = threads, ["cpu"] = CpuModel(), ["load_average_end"] = Load(), ["models"] = results.DeepClone(),
+            ["threads"] = threads, ["cpu"] = ElasticVit.Latency.Profiling.MachineInfo.Describe(), ["load_average_end"] = BenchArgs.Load(), ["models"] = results.DeepClone(),
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
     private static double BaselineLatency(string name)
@@ -150,7 +150,7 @@ public static class QualityVsTimeBench
         var run = AloneTraining.Train(model, ema, data, options, steps, seconds);
         AloneTraining.Recalibrate(ema, data, options, 16);
         var test = StaticAccuracy.Measure(ema, data.Test, data.Normalization);
-        Console.Error.WriteLine($"{kind} {role}: {run.Steps} steps in {run.Seconds:F0} s, test {test:P2}; load {Load()}");
+        Console.Error.WriteLine($"{kind} {role}: {run.Steps} steps in {run.Seconds:F0} s, test {test:P2}; load {BenchArgs.Load()}");
         return new JsonObject
         {
             ["kind"] = kind, ["role"] = role, ["key"] = key, ["flops_m"] = Math.Round(flopsM, 3), ["test_top1"] = test, ["latency_ms"] = latencyMs,
@@ -185,8 +185,4 @@ public static class QualityVsTimeBench
         plot.ShowLegend(ScottPlot.Alignment.LowerRight);
         plot.SavePng(path, 900, 600);
     }
-
-    private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
-
-    private static string CpuModel() => File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
 }

@@ -54,15 +54,15 @@ public static class SamplerStudyBench
             return 2;
         }
         var outDir = args[0];
-        var perLevel = int.Parse(Option(args, "--per-level") ?? "3", CultureInfo.InvariantCulture);
-        var calibration = int.Parse(Option(args, "--calibration-batches") ?? "16", CultureInfo.InvariantCulture);
-        var threads = int.Parse(Option(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
+        var perLevel = int.Parse(BenchArgs.Option(args, "--per-level") ?? "3", CultureInfo.InvariantCulture);
+        var calibration = int.Parse(BenchArgs.Option(args, "--calibration-batches") ?? "16", CultureInfo.InvariantCulture);
+        var threads = int.Parse(BenchArgs.Option(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
         var settings = new EvalSettings(perLevel, calibration,
-            int.Parse(Option(args, "--heldout-limit") ?? "2000", CultureInfo.InvariantCulture),
-            int.Parse(Option(args, "--test-limit") ?? "5000", CultureInfo.InvariantCulture));
+            int.Parse(BenchArgs.Option(args, "--heldout-limit") ?? "2000", CultureInfo.InvariantCulture),
+            int.Parse(BenchArgs.Option(args, "--test-limit") ?? "5000", CultureInfo.InvariantCulture));
         var evaluate = !args.Contains("--no-eval");
 
-        var only = Option(args, "--only")?.Split(',');
+        var only = BenchArgs.Option(args, "--only")?.Split(',');
         var runDirs = Directory.GetDirectories(outDir).Where(d => File.Exists(Path.Combine(d, "summary.json")))
             .Where(d => only is null || only.Contains(Path.GetFileName(d))).Order(StringComparer.Ordinal).ToList();
         if (runDirs.Count == 0)
@@ -378,10 +378,4 @@ public static class SamplerStudyBench
     }
 
     private static JsonNode? Num(double v) => double.IsNaN(v) ? null : Math.Round(v, 6);
-
-    internal static string? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 }

@@ -25,24 +25,24 @@ public static class ScratchTrainBench
 {
     public static int Run(string[] args)
     {
-        var runPath = SamplerStudyBench.Option(args, "--run");
+        var runPath = BenchArgs.Option(args, "--run");
         if (runPath is null)
         {
             Console.Error.WriteLine("usage: scratch-train --run RUN_DIR (--subnet KEY | --best-at-level FLOPS_M) [--steps N] [--threads 1] [--calibration-batches 16] [--out FILE.json]");
             return 2;
         }
-        var threads = int.Parse(SamplerStudyBench.Option(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
-        var calibration = int.Parse(SamplerStudyBench.Option(args, "--calibration-batches") ?? "16", CultureInfo.InvariantCulture);
-        var outPath = SamplerStudyBench.Option(args, "--out");
+        var threads = int.Parse(BenchArgs.Option(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
+        var calibration = int.Parse(BenchArgs.Option(args, "--calibration-batches") ?? "16", CultureInfo.InvariantCulture);
+        var outPath = BenchArgs.Option(args, "--out");
         var dir = new RunDirectory(runPath);
         var options = dir.LoadOptions();
         var space = SpaceLoader.Load(options.Space);
         var (subnet, selection) = Choose(args, runPath, space);
         const int passesPerStep = 4;   // every sampler of the study trains 4 subnets per step
-        var steps = long.Parse(SamplerStudyBench.Option(args, "--steps") ?? ((options.Steps ?? 0) * passesPerStep).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        var steps = long.Parse(BenchArgs.Option(args, "--steps") ?? ((options.Steps ?? 0) * passesPerStep).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         if (steps < 1) throw new ArgumentException("--steps: give the number of steps (the run's config has no step count)");
         var flops = Complexity.FlopsM(space, subnet);
-        Console.Error.WriteLine($"subnet {subnet.Key} ({flops:F2} MFLOPs; {selection}); scratch budget {steps} steps × batch {options.BatchSize}; load {LoadAverage()}");
+        Console.Error.WriteLine($"subnet {subnet.Key} ({flops:F2} MFLOPs; {selection}); scratch budget {steps} steps × batch {options.BatchSize}; load {BenchArgs.Load()}");
 
         // (1) Inherited weights.
         var clock = Stopwatch.StartNew();
@@ -63,7 +63,7 @@ public static class ScratchTrainBench
         using var ema = new StaticModel(space, subnet);
         clock.Restart();
         var alone = AloneTraining.Train(model, ema, data, options, steps, report: (step, total, loss) =>
-            Console.Error.WriteLine($"  step {step}/{total} loss {loss:F3} ({clock.Elapsed.TotalSeconds / step:F2} s/step, load {LoadAverage()})"));
+            Console.Error.WriteLine($"  step {step}/{total} loss {loss:F3} ({clock.Elapsed.TotalSeconds / step:F2} s/step, load {BenchArgs.Load()})"));
         var trainSeconds = alone.Seconds;
 
         var rawTest = StaticAccuracy.Measure(model, SamplerStudyBench.EvalSettings.Strided(data.Test, 2000), data.Normalization);   // a sanity check only
@@ -85,7 +85,7 @@ public static class ScratchTrainBench
                 ["final_train_loss"] = Math.Round(alone.FinalLoss, 5),
                 ["train_seconds"] = Math.Round(trainSeconds, 1),
             },
-            ["load_average_end"] = LoadAverage(),
+            ["load_average_end"] = BenchArgs.Load(),
         };
         var json = result.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         if (outPath is not null) AtomicFile.WriteAllText(outPath, json);
@@ -96,8 +96,8 @@ public static class ScratchTrainBench
     /// <summary>The subnet: <c>--subnet KEY</c>, or the best by held-out top-1 among the sampler study's fixed subnets of a level (never by test).</summary>
     private static (Subnet Subnet, string Selection) Choose(string[] args, string runPath, SearchSpace space)
     {
-        if (SamplerStudyBench.Option(args, "--subnet") is { } key) return (space.Resolve(key), "given");
-        var levelText = SamplerStudyBench.Option(args, "--best-at-level") ?? throw new ArgumentException("give --subnet KEY or --best-at-level FLOPS_M");
+        if (BenchArgs.Option(args, "--subnet") is { } key) return (space.Resolve(key), "given");
+        var levelText = BenchArgs.Option(args, "--best-at-level") ?? throw new ArgumentException("give --subnet KEY or --best-at-level FLOPS_M");
         var level = double.Parse(levelText, CultureInfo.InvariantCulture);
         var evalPath = Path.Combine(runPath, SamplerStudyBench.EvalFile);
         if (!File.Exists(evalPath)) throw new ArgumentException($"{evalPath} is missing: run the sampler-study evaluation first");
@@ -110,6 +110,4 @@ public static class ScratchTrainBench
         var heldOut = (double)results[best.Subnet.Key]!["heldout"]!;
         return (best.Subnet, $"best held-out top-1 ({heldOut:P2}, {(int)o["settings"]!["heldout_limit"]!} images) of the {candidates.Count} fixed subnets at level {level:G}M ({best.Role})");
     }
-
-    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 }

@@ -28,7 +28,7 @@ public static class SearchBench
         var budget = Arg("--budget") ?? "flops:12";
         if (args.Contains("--heap")) return Heap(args);
         torch.set_num_threads(1);
-        Console.WriteLine($"threads {threads}, {count} random subnets per setting; {Environment.ProcessorCount} cores; load {Load()}");
+        Console.WriteLine($"threads {threads}, {count} random subnets per setting; {Environment.ProcessorCount} cores; load {BenchArgs.Load()}");
 
         using var run = runPath is null ? null : TrainedRun.Open(runPath, threads: 1);
         var space = run?.Space ?? SpaceLoader.Load("elasticvit-fmnist");
@@ -65,10 +65,10 @@ public static class SearchBench
         if (runPath is null) return 0;
         var output = Path.Combine(Path.GetTempPath(), $"evit-search-bench-{Environment.ProcessId}", "search.json");
         string[] search = ["search", "--run", runPath, "--budget", budget, "--out", output, "--threads", $"{threads}"];
-        Console.WriteLine($"default search: elasticvit {string.Join(' ', search)}   (load {Load()})");
+        Console.WriteLine($"default search: elasticvit {string.Join(' ', search)}   (load {BenchArgs.Load()})");
         var clock = Stopwatch.StartNew();
         var code = CliHost.Run(SearchCommands.All.ToList(), search);
-        Console.WriteLine($"exit {code}, total {clock.Elapsed.TotalMinutes:F2} min (load {Load()})");
+        Console.WriteLine($"exit {code}, total {clock.Elapsed.TotalMinutes:F2} min (load {BenchArgs.Load()})");
         return code;
     }
 
@@ -262,6 +262,4 @@ public static class SearchBench
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - before.Cpu).TotalSeconds / evaluations;
         Console.WriteLine($"| {(fitness.UsesOnnxRuntime ? "ort" : "torch")} | {fitness.FitnessImages} | {options.CalibrationBatches}×{options.CalibrationBatchSize} | {options.EvalBatchSize} | {options.Workers} × {torchThreads} | {perMinute:F0} | {cpu:F2} |");
     }
-
-    private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 }

@@ -29,7 +29,7 @@ public static class StressBench
         var trainSteps = int.Parse(Arg("--train-steps") ?? "500");
         var loopSeconds = double.Parse(Arg("--loop-seconds") ?? "120");
         torch.set_num_threads(1);
-        Console.WriteLine($"stress: {Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine($"stress: {Environment.ProcessorCount} cores, load {BenchArgs.Load()}");
         using var hammer = new GcHammer();
         if (Arg("--hazard") is { } hazard) Hazard(hammer, hazard, loopSeconds);
 

@@ -18,7 +18,7 @@ public static class SupernetBench
         var threads = args.Length > 0 ? int.Parse(args[0]) : 2;
         var repeats = args.Length > 1 ? int.Parse(args[1]) : 20;
         torch.set_num_threads(threads);
-        Console.WriteLine($"threads {threads}, {repeats} timed repeats after warm-up, median ms; {Environment.ProcessorCount} cores; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Console.WriteLine($"threads {threads}, {repeats} timed repeats after warm-up, median ms; {Environment.ProcessorCount} cores; load {BenchArgs.Load()}");
         Console.WriteLine($"| space | subnet | FLOPs (M) | pass | batch | elastic ms | static ms | elastic/static |");
         Console.WriteLine($"|---|---|---|---|---|---|---|---|");
         var cases = args.Length > 2

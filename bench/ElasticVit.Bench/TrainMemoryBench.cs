@@ -21,7 +21,7 @@ public static class TrainMemoryBench
                 TrainLimit = 20_000, Dataset = DatasetKind.FashionMnist,
             };
             using var trainer = new Trainer(options, new RunDirectory(dir), resume: false);
-            Console.WriteLine($"cas-pas, {steps} steps of batch {batch}, 1 thread, gradient probe every 50 steps; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            Console.WriteLine($"cas-pas, {steps} steps of batch {batch}, 1 thread, gradient probe every 50 steps; load {BenchArgs.Load()}");
             Console.WriteLine("| step | live tensors | RSS (MB) | managed heap (MB) |");
             Console.WriteLine("|---|---|---|---|");
             var process = Process.GetCurrentProcess();

@@ -46,7 +46,7 @@ public static class TrainStepBench
             emaUpdater.Update();
             t["ema"] += c.Elapsed.TotalMilliseconds;
         }
-        Console.WriteLine($"threads {threads}, {steps} cas steps at batch 64, large blocks kept in the heap: {ElasticVit.Nn.NativeHeap.KeepsLargeBlocks}, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Console.WriteLine($"threads {threads}, {steps} cas steps at batch 64, large blocks kept in the heap: {ElasticVit.Nn.NativeHeap.KeepsLargeBlocks}, load {BenchArgs.Load()}");
         foreach (var (k, v) in t) Console.WriteLine($"  {k,-8} {v / steps,8:F1} ms/step");
         var total = t.Values.Sum() / steps;
         Console.WriteLine($"  total    {total,8:F1} ms/step = {64 / (total / 1000):F0} images/s");
