@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using ElasticVit.Export;
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
 using Microsoft.ML.OnnxRuntime;
 
 namespace ElasticVit.Bench;
@@ -10,14 +13,15 @@ namespace ElasticVit.Bench;
 /// fastest and the median round are reported; compare models by them, side by side). Then each model under the
 /// session's own profiler, kernel time summed per operator type and per node: shows whether a model is bound by its
 /// arithmetic or by the number of operators it runs (the profiler adds a few µs to every node). A model is an ONNX
-/// file or <c>baseline:cnn2</c> / <c>baseline:mbv2</c>, the quality bench's hand-designed networks (fresh weights).
+/// file, <c>baseline:cnn2</c> / <c>baseline:mbv2</c> (the quality bench's hand-designed networks, fresh weights) or
+/// <c>random:SPACE:ARCH</c> (a subnet with seeded random weights, exported as the latency profiler exports it).
 /// </summary>
 public static class OnnxProfileBench
 {
     public static int Run(string[] args)
     {
         var paths = args.TakeWhile(a => !a.StartsWith("--")).ToArray();
-        if (paths.Length == 0) { Console.Error.WriteLine("usage: onnx-profile MODEL.onnx [MODEL.onnx...] [--runs 500] [--rounds 10] [--threads 1] [--no-profile]"); return 2; }
+        if (paths.Length == 0) { Console.Error.WriteLine("usage: onnx-profile MODEL.onnx [MODEL.onnx...] [--runs 500] [--rounds 10] [--threads 1] [--no-profile]   (MODEL: a file, baseline:cnn2|mbv2 or random:SPACE:ARCH)"); return 2; }
         var runs = int.Parse(BenchArgs.Option(args, "--runs") ?? "500");
         var rounds = int.Parse(BenchArgs.Option(args, "--rounds") ?? "10");
         var threads = int.Parse(BenchArgs.Option(args, "--threads") ?? "1");
@@ -61,13 +65,28 @@ public static class OnnxProfileBench
         Console.WriteLine("slowest nodes: " + string.Join(", ", perNode.OrderByDescending(p => p.Value.Us).Take(12).Select(p => $"{p.Key} ({p.Value.Type}) {p.Value.Us / runs:F1}")));
     }
 
+    /// <summary>
+    /// An ONNX file, a hand-designed baseline ("baseline:cnn2") or a subnet with seeded random weights as the latency
+    /// table's profiler exports it ("random:SPACE:ARCH"), to set a trained export against the profiler's view of it.
+    /// </summary>
     private static byte[] Load(string model)
     {
-        if (!model.StartsWith("baseline:")) return File.ReadAllBytes(model);
         TorchSharp.torch.random.manual_seed(0);
-        using var baseline = Baseline.Create(model["baseline:".Length..]);
-        baseline.eval();
-        return baseline.ToOnnx();
+        if (model.StartsWith("baseline:"))
+        {
+            using var baseline = Baseline.Create(model["baseline:".Length..]);
+            baseline.eval();
+            return baseline.ToOnnx();
+        }
+        if (model.StartsWith("random:"))
+        {
+            var (spaceName, arch) = (model.Split(':')[1], model[(model.IndexOf(':', "random:".Length) + 1)..]);
+            var space = SpaceLoader.Load(spaceName);
+            using var net = new StaticModel(space, space.Resolve(arch));
+            net.eval();
+            return OnnxExporter.Export(net, ExportInfo.Plain(space));
+        }
+        return File.ReadAllBytes(model);
     }
 
     /// <summary>One session on one model, fed a fixed input of its declared shape (symbolic dims = 1).</summary>

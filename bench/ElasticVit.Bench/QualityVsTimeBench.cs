@@ -30,12 +30,15 @@ public static class QualityVsTimeBench
         var outPath = BenchArgs.Option(args, "--out");
         if (runPath is null || searchPath is null || outPath is null)
         {
-            Console.Error.WriteLine("usage: quality-vs-time --run RUN_DIR --search SEARCH.json --out RESULT.json [--threads 2] [--skip-wall-clock] [--report-only]");
+            Console.Error.WriteLine("usage: quality-vs-time --run RUN_DIR --search SEARCH.json --out RESULT.json [--threads 2] [--skip-wall-clock] [--only ROLE,ROLE] [--report-only]");
             return 2;
         }
         var threads = int.Parse(BenchArgs.Option(args, "--threads") ?? "2", CultureInfo.InvariantCulture);
         var wallClockArms = !args.Contains("--skip-wall-clock");
         var trainArms = !args.Contains("--report-only");   // only what --out already holds: the table and the plot
+        // Equal-passes arms of the named roles only (e.g. "min,winner 1"), so that two processes of one thread each can
+        // share the machine's cores; their result files are merged afterwards.
+        var only = BenchArgs.Option(args, "--only")?.Split(',', StringSplitOptions.TrimEntries);
         var dir = new RunDirectory(runPath);
         var options = dir.LoadOptions();
         var space = SpaceLoader.Load(options.Space);
@@ -102,7 +105,7 @@ public static class QualityVsTimeBench
                     () => Baseline.Create(name), data, options, threads, null, seconds));
             }
         }
-        foreach (var (role, subnet) in subnets.Where(s => trainArms && !Has("alone, equal passes", s.Subnet.Key)))
+        foreach (var (role, subnet) in subnets.Where(s => trainArms && !Has("alone, equal passes", s.Subnet.Key) && (only is null || only.Contains(s.Role))))
             Add(Alone("alone, equal passes", role, subnet.Key, Complexity.FlopsM(space, subnet), LatencyOf(subnet),
                 () => new StaticModel(space, subnet), data, options, threads, passes, null));
 

@@ -38,8 +38,10 @@ public static class LatencyCommands
             new("limit", "measure at most N more layers, then save and stop (continue later)", "N"),
             Seed, .. Protocol,
         ], RunProfile),
-        new("latency measure", "measure the latency of one subnet on this machine", [
-            Device, Threads, ArchCommands.Space, ArchCommands.Arch, Passes, .. Protocol, ArchCommands.Json,
+        new("latency measure", "measure the latency of subnets on this machine", [
+            Device, Threads, ArchCommands.Space,
+            new("arch", "a named model (e.g. S1), a subnet key or a subnet JSON file; repeat it to time several subnets in the same interleaved rounds", "ARCH", Required: true, Repeatable: true),
+            Passes, .. Protocol, ArchCommands.Json,
         ], RunMeasure),
         new("latency predict", "predict the latency of one subnet from a lookup table", [
             Lut, new("space", "search space (default: the table's)", "NAME"), ArchCommands.Arch, ArchCommands.Json,
@@ -144,29 +146,40 @@ public static class LatencyCommands
     private static int RunMeasure(ParsedArgs a)
     {
         var space = SpaceLoader.Load(a.RequiredString("space"));
-        var subnet = space.Resolve(a.RequiredString("arch"));
+        var subnets = a.All("arch").Select(space.Resolve).ToArray();
         var threads = a.Int("threads", 1, 256);
         var protocol = ParseProtocol(a, threads);
         using var backend = LatencyBackends.Create(a.RequiredString("device"), threads);
         // The same rounds as a table's calibration and validate, so a measurement compares with their predictions.
-        var r = new LatencyProfiler(backend, space, protocol).MeasureModels([subnet], a.Int("passes", 1))[0].Timing!.Value;
-        var json = new JsonObject
+        var measured = new LatencyProfiler(backend, space, protocol).MeasureModels(subnets, a.Int("passes", 1));
+        var results = measured.Select(m =>
         {
-            ["key"] = subnet.Key,
-            ["latency_ms"] = r.Ms,
-            ["iqr_ms"] = r.IqrMs,
-            ["runs"] = r.Runs,
-            ["rejected"] = r.Rejected,
-            ["rounds"] = r.Rounds,
-            ["quiet_rounds"] = r.QuietRounds,
-            ["device"] = backend.DeviceName(),
-            ["clock"] = TimingProtocol.Describe(protocol.Clock),
-            ["statistic"] = protocol.StatisticName,
-            ["flops_m"] = Math.Round(Complexity.FlopsM(space, subnet), 4),
-            ["load_average"] = MachineInfo.LoadAverage(),
-        };
-        Console.WriteLine(a.Flag("json") ? json.ToJsonString()
-            : $"{subnet.Key}: {Ms(r.Ms)} ms ({protocol.StatisticName} of the fastest of {r.Rounds} rounds, {r.QuietRounds} of them within {(TimingProtocol.QuietWithin - 1) * 100:0} %; IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {json["clock"]}");
+            var r = m.Timing!.Value;
+            return new JsonObject
+            {
+                ["key"] = m.Subnet.Key,
+                ["latency_ms"] = r.Ms,
+                ["iqr_ms"] = r.IqrMs,
+                ["runs"] = r.Runs,
+                ["rejected"] = r.Rejected,
+                ["rounds"] = r.Rounds,
+                ["quiet_rounds"] = r.QuietRounds,
+                ["device"] = backend.DeviceName(),
+                ["clock"] = TimingProtocol.Describe(protocol.Clock),
+                ["statistic"] = protocol.StatisticName,
+                ["flops_m"] = Math.Round(Complexity.FlopsM(space, m.Subnet), 4),
+                ["load_average"] = MachineInfo.LoadAverage(),
+            };
+        }).ToArray();
+        if (a.Flag("json"))
+            // One subnet: its object; several: an array of them, in the order given.
+            Console.WriteLine(results.Length == 1 ? results[0].ToJsonString() : new JsonArray(results).ToJsonString());
+        else
+            foreach (var (m, json) in measured.Zip(results))
+            {
+                var r = m.Timing!.Value;
+                Console.WriteLine($"{m.Subnet.Key}: {Ms(r.Ms)} ms ({protocol.StatisticName} of the fastest of {r.Rounds} rounds, {r.QuietRounds} of them within {(TimingProtocol.QuietWithin - 1) * 100:0} %; IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {json["clock"]}");
+            }
         return 0;
     }
 

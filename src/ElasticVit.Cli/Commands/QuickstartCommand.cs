@@ -27,6 +27,10 @@ public static class QuickstartCommand
     /// <summary>The timing statistic of the quickstart's table, its validation and the winners' measurements.</summary>
     private const double Quantile = 0.1;
 
+    /// <summary>Each winner's measurement: this many interleaved rounds, at least this many ms of timed runs in all.</summary>
+    private const int WinnerRounds = 32;
+    private const double WinnerTimingMs = 1500;
+
     public static IEnumerable<CommandSpec> All =>
     [
         new("quickstart", "end-to-end search on Fashion-MNIST: train, profile latency, search 3 budgets, export to ONNX, report", [
@@ -128,10 +132,11 @@ public static class QuickstartCommand
 
         // Measured for the default space on this project's 2-core Zen 3 machines (sessions 11–12): the table 51 s at
         // 100 ms per layer (1m35 at 200), its validation 22 s, the search of 24 × 3 generations per budget on 3,000
-        // held-out images 2m22–2m58 (162 evaluations), export and checks about 15 s per distinct winner. The
+        // held-out images 2m22–2m58 (162 evaluations), export and checks about 15 s per distinct winner and their
+        // latency 7 s. The
         // four-transformer-stage fmnist space takes about twice as long for the search and the export (session 7).
         public static readonly (string Name, double Seconds)[] Fixed =
-            [("latency table", 55), ("latency validation", 25), ("search", 160), ("export and checks", 45), ("report", 5)];
+            [("latency table", 55), ("latency validation", 25), ("search", 160), ("export and checks", 50), ("report", 5)];
 
         public double PlannedSeconds(string stage) => stage == "training" ? TrainMinutes * 60 + 20 : Fixed.Single(f => f.Name == stage).Seconds;
 
@@ -235,42 +240,37 @@ public static class QuickstartCommand
         var table = LatencyTable.Load(lut);
         var predictor = new LookupTablePredictor(table, space);
         var rows = new JsonArray();
-        var i = 0;
-        // Budgets often share a winner: each subnet is exported, checked and timed once, its files copied for the others.
-        var done = new Dictionary<string, (string Onnx, WinnerCheck Check, double[] Measured)>(StringComparer.Ordinal);
-        foreach (var alternative in report["alternatives"]!.AsArray())
+        // Budgets often share a winner: each subnet is exported and checked once, its files copied for the other budgets.
+        var alternatives = report["alternatives"]!.AsArray().Select(a => a!).ToArray();
+        var keys = alternatives.Select(a => (string)a["winner"]!["key"]!).ToArray();
+        var distinct = keys.Distinct(StringComparer.Ordinal).ToArray();
+        string Onnx(int budget) => Path.Combine(dir, "winners", $"budget{budget + 1}.onnx");
+        string FirstOnnx(string key) => Onnx(Array.IndexOf(keys, key));
+        var checks = distinct.ToDictionary(k => k, k => ExportAndCheck(log, trained, space.Resolve(k), FirstOnnx(k)));
+        for (var i = 0; i < keys.Length; i++)
         {
-            var winner = alternative!["winner"]!;
-            var key = (string)winner["key"]!;
-            var onnx = Path.Combine(dir, "winners", $"budget{++i}.onnx");
-            if (done.TryGetValue(key, out var first))
-            {
-                AtomicFile.WriteAllBytes(onnx, File.ReadAllBytes(first.Onnx));
-                AtomicFile.WriteAllBytes(Path.ChangeExtension(onnx, ".ckpt"), File.ReadAllBytes(Path.ChangeExtension(first.Onnx, ".ckpt")));
-            }
-            else
-            {
-                var subnet = space.Resolve(key);
-                var checkNow = ExportAndCheck(log, trained, subnet, onnx);
-                // Measured twice, each time in a fresh session, and the lower kept: other work on a shared host only ever adds
-                // time (one quickstart here timed a winner at 3× what three repeats a minute later agreed on).
-                var measuredNow = Enumerable.Range(0, 2).Select(_ => Measure(log, spaceName, space, subnet)).ToArray();
-                done[key] = first = (onnx, checkNow, measuredNow);
-            }
-            var (check, measured) = (first.Check, first.Measured);
+            if (Onnx(i) == FirstOnnx(keys[i])) continue;
+            AtomicFile.WriteAllBytes(Onnx(i), File.ReadAllBytes(FirstOnnx(keys[i])));
+            AtomicFile.WriteAllBytes(Path.ChangeExtension(Onnx(i), ".ckpt"), File.ReadAllBytes(Path.ChangeExtension(FirstOnnx(keys[i]), ".ckpt")));
+        }
+        var measured = MeasureWinners(log, spaceName, space, distinct.Select(space.Resolve).ToArray());
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var (winner, key, each) = (alternatives[i]["winner"]!, keys[i], measured[Array.IndexOf(distinct, keys[i])]);
+            var check = checks[key];
             rows.Add(new JsonObject
             {
-                ["budget"] = (string)alternative["budget"]!,
+                ["budget"] = (string)alternatives[i]["budget"]!,
                 ["key"] = key,
                 ["flops_m"] = (double)winner["flops_m"]!,
                 ["params_m"] = (double)winner["params_m"]!,
                 ["predicted_ms"] = Math.Round(predictor.PredictMs(Subnet.Parse(key, space)), 4),
-                ["measured_ms"] = measured.Min(),
-                ["measured_ms_each"] = new JsonArray(measured.Select(m => (JsonNode)m).ToArray()),
+                ["measured_ms"] = each.Min(),
+                ["measured_ms_each"] = new JsonArray(each.Select(m => (JsonNode)m).ToArray()),
                 ["heldout_top1"] = (double?)winner["heldout_top1"],
                 ["test_top1_onnxruntime"] = check.OnnxRuntimeTop1,
                 ["test_top1_torchsharp"] = check.TorchSharpTop1,
-                ["onnx"] = Path.GetRelativePath(dir, onnx),
+                ["onnx"] = Path.GetRelativePath(dir, Onnx(i)),
             });
         }
         AtomicFile.WriteAllText(results, rows.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -292,13 +292,27 @@ public static class QuickstartCommand
         }
     }
 
-    /// <summary>What <c>latency measure</c> does for a winner: ONNX Runtime, 1 thread, the table's statistic, one fresh session.</summary>
-    private static double Measure(CommandLog log, string spaceName, SearchSpace space, Subnet subnet)
+    /// <summary>
+    /// What <c>latency measure</c> does for the winners: ONNX Runtime, 1 thread, the table's statistic, all winners in
+    /// interleaved rounds, twice in fresh sessions; each winner's milliseconds of both measurements. Timed only after
+    /// every export and check, so no TorchSharp work runs alongside, and over several seconds per winner, so a slow
+    /// stretch of a shared host meets every winner's rounds alike and leaves some of them untouched: timed right after its
+    /// own check for half a second, one winner measured 0.97 and 1.08 ms that its ONNX file runs in 0.62 (session 15).
+    /// </summary>
+    private static double[][] MeasureWinners(CommandLog log, string spaceName, SearchSpace space, IReadOnlyList<Subnet> winners)
     {
-        log.Append("latency", "measure", "--device", "ort-cpu", "--threads", "1", "--quantile", OptionSpec.Text(Quantile), "--space", spaceName, "--arch", subnet.Key, "--json");
+        const int sessions = 2;
+        var protocol = TimingProtocol.WholeModel(1, Quantile) with { MinTotalMs = WinnerTimingMs };
+        string[] command = ["latency", "measure", "--device", "ort-cpu", "--threads", "1", "--quantile", OptionSpec.Text(Quantile), "--space", spaceName,
+            .. winners.SelectMany(w => new[] { "--arch", w.Key }), "--passes", OptionSpec.Text(WinnerRounds), "--min-ms", OptionSpec.Text(WinnerTimingMs), "--json"];
         using var backend = new OrtCpuBackend(1);
-        var protocol = TimingProtocol.WholeModel(1, Quantile);
-        return new LatencyProfiler(backend, space, protocol).MeasureModels([subnet], LatencyProfiler.ModelRounds)[0].LatencyMs;
+        var profiler = new LatencyProfiler(backend, space, protocol);
+        var perSession = Enumerable.Range(0, sessions).Select(_ =>
+        {
+            log.Append(command);
+            return profiler.MeasureModels(winners, WinnerRounds).Select(m => m.LatencyMs).ToArray();
+        }).ToArray();
+        return winners.Select((_, w) => perSession.Select(s => s[w]).ToArray()).ToArray();
     }
 
     private static void PrintTable(JsonArray rows)

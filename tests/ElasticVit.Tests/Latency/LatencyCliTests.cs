@@ -70,6 +70,21 @@ public class LatencyCliTests
     }
 
     [Fact]
+    public void Measure_of_several_subnets_times_them_in_the_same_rounds_and_lists_them_in_the_order_given()
+    {
+        using var temp = new TempDir();
+        var space = ProfilingTestData.WriteTiny(temp.Path);
+        var (max, min) = (ProfilingTestData.Tiny.MaxSubnet.Key, ProfilingTestData.Tiny.MinSubnet.Key);
+        var (code, stdout, error) = ProfilingTestData.Cli(["latency", "measure", "--device", "ort-cpu", "--space", space, "--arch", max, "--arch", min, "--passes", "2", "--json", .. ProfilingTestData.QuickArgs]);
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(stdout);
+        var subnets = json.RootElement.EnumerateArray().ToArray();
+        Assert.Equal([max, min], subnets.Select(s => s.GetProperty("key").GetString()));
+        Assert.All(subnets, s => Assert.Equal(2, s.GetProperty("rounds").GetInt32()));
+        Assert.All(subnets, s => Assert.True(s.GetProperty("latency_ms").GetDouble() > 0));
+    }
+
+    [Fact]
     public void Validate_json_reports_every_predictor_and_the_machines_steadiness_and_writes_a_plot_next_to_the_table()
     {
         using var temp = new TempDir();
