@@ -47,7 +47,7 @@ public sealed class OnnxGraphBuilder
     public string Input(string name, IReadOnlyList<OnnxDim> shape, OnnxElementType elementType = OnnxElementType.Float)
     {
         CheckShape(name, shape);
-        Claim(name);
+        name = Claim(name);
         _inputs.Add(new OnnxValueInfo(name, elementType, shape.ToArray()));
         return name;
     }
@@ -61,10 +61,16 @@ public sealed class OnnxGraphBuilder
         _outputs.Add(new OnnxValueInfo(value, elementType, shape?.ToArray()));
     }
 
+    /// <summary>
+    /// Put before every value name claimed from now on (inputs, initializers, node outputs), so that the same layer can
+    /// be emitted into one graph twice (the latency profiler's in-context timing of a layer).
+    /// </summary>
+    public string NamePrefix { get; set; } = "";
+
     /// <summary>Adds a float32 weight tensor, e.g. a conv kernel with dims [out, in/group, kH, kW].</summary>
     public string Initializer(string name, float[] data, long[] dims)
     {
-        Claim(name);
+        name = Claim(name);
         AddInitializer(OnnxTensor.FromFloats(name, data, dims));
         return name;
     }
@@ -72,7 +78,7 @@ public sealed class OnnxGraphBuilder
     /// <summary>Adds an int64 tensor (shapes, axes, indices).</summary>
     public string Int64Initializer(string name, long[] data, long[] dims)
     {
-        Claim(name);
+        name = Claim(name);
         AddInitializer(OnnxTensor.FromInt64s(name, data, dims));
         return name;
     }
@@ -316,13 +322,14 @@ public sealed class OnnxGraphBuilder
         if (requested is not null) return Claim(requested);
         string candidate;
         do candidate = $"{opType}_{_autoNameCounter++}";
-        while (_values.Contains(candidate));
+        while (_values.Contains(NamePrefix + candidate));
         return Claim(candidate);
     }
 
     private string Claim(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        name = NamePrefix + name;
         if (!_values.Add(name)) throw new ArgumentException($"the value name '{name}' is already used in graph '{_graphName}'", nameof(name));
         return name;
     }

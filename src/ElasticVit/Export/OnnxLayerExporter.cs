@@ -33,4 +33,37 @@ public static class OnnxLayerExporter
         return emit.G.Build(ExportInfo.ProducerName, ExportInfo.CurrentVersion, $"ElasticViT layer {spec.Key}",
             new Dictionary<string, string> { ["elasticvit.layer_key"] = spec.Key, [MetadataKeys.SpaceName] = space.Name });
     }
+
+    /// <summary>
+    /// <paramref name="copies"/> freshly initialised layers of <paramref name="spec"/> on the same input, their outputs
+    /// summed into the one output (a single copy is added to itself, so every count runs the same final Add). The
+    /// difference between two and one copies is what the layer adds to a graph that already runs: its time with its
+    /// input just written by the layer before, without the cost of a session run that a graph of one layer also pays.
+    /// </summary>
+    public static byte[] ExportCopies(SearchSpace space, LayerSpec spec, int copies)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(copies, 1);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var emit = new OnnxLayerEmitter(new OnnxGraphBuilder("elasticvit_layer_copies"));
+        OnnxDim[] Shape(long[] dims) => [1, .. dims.Skip(1).Select(d => (OnnxDim)d)];
+        var x = emit.G.Input(InputName, Shape(StandaloneLayer.InputShape(space, spec)));
+        if (spec.Kind == LayerKind.Stem)
+        {
+            var plain = ExportInfo.Plain(space);
+            x = emit.Preprocess(x, plain.Mean, plain.Std, space.Input.NativeSize, spec.InSize);
+        }
+        var outputs = new List<string>();
+        for (var copy = 0; copy < copies; copy++)
+        {
+            emit.G.NamePrefix = $"copy{copy}.";
+            outputs.Add(emit.Layer(x, spec, StandaloneLayer.Create(spec)));
+        }
+        emit.G.NamePrefix = "";
+        var sum = copies == 1 ? emit.G.Add(outputs[0], outputs[0], "y") : outputs[0];
+        for (var copy = 1; copy < copies; copy++) sum = emit.G.Add(sum, outputs[copy], copy == copies - 1 ? "y" : null);
+        emit.G.Output(sum, Shape(StandaloneLayer.OutputShape(spec)));
+        return emit.G.Build(ExportInfo.ProducerName, ExportInfo.CurrentVersion, $"ElasticViT layer {spec.Key} ×{copies}",
+            new Dictionary<string, string> { ["elasticvit.layer_key"] = spec.Key, [MetadataKeys.SpaceName] = space.Name });
+    }
 }
