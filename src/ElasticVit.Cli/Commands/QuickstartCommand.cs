@@ -132,9 +132,9 @@ public static class QuickstartCommand
 
         // Measured for the default space on this project's 2-core Zen 3 machines (sessions 11–12): the table 51 s at
         // 100 ms per layer (1m35 at 200), its validation 22 s, the search of 24 × 3 generations per budget on 3,000
-        // held-out images 2m22–2m58 (162 evaluations), export and checks about 15 s per distinct winner and their
-        // latency 7 s. The
-        // four-transformer-stage fmnist space takes about twice as long for the search and the export (session 7).
+        // held-out images 2m22–2m58 (162 evaluations), export and checks about 15 s per distinct winner, then their
+        // latency about 7 s. The four-transformer-stage fmnist space takes about twice as long for the search and the
+        // export (session 7).
         public static readonly (string Name, double Seconds)[] Fixed =
             [("latency table", 55), ("latency validation", 25), ("search", 160), ("export and checks", 50), ("report", 5)];
 
