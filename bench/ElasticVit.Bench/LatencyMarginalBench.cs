@@ -3,6 +3,7 @@ using ElasticVit.Export;
 using ElasticVit.Latency;
 using ElasticVit.Latency.Profiling;
 using ElasticVit.Spaces;
+using ElasticVit.Supernet;
 
 namespace ElasticVit.Bench;
 
@@ -36,8 +37,10 @@ public static class LatencyMarginalBench
         var byKind = new Dictionary<LayerKind, (double Alone, double Marginal, int Count)>();
         foreach (var layer in layers)
         {
-            using var one = backend.Prepare(OnnxLayerExporter.ExportCopies(space, layer, 1));
-            using var two = backend.Prepare(OnnxLayerExporter.ExportCopies(space, layer, 2));
+            var modules = new[] { StandaloneLayer.Create(layer), StandaloneLayer.Create(layer) };
+            using var one = backend.Prepare(OnnxLayerExporter.ExportCopies(space, layer, modules[..1]));
+            using var two = backend.Prepare(OnnxLayerExporter.ExportCopies(space, layer, modules));
+            foreach (var m in modules) m.Dispose();
             var r = protocol.Measure([one.Run, two.Run], rounds);
             entries[layer.Key] = new LatencyEntry(r[1].Ms - r[0].Ms, r[1].Runs);
             var k = byKind.GetValueOrDefault(layer.Kind);

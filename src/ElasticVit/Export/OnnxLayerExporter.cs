@@ -35,13 +35,15 @@ public static class OnnxLayerExporter
     }
 
     /// <summary>
-    /// <paramref name="copies"/> freshly initialised layers of <paramref name="spec"/> on the same input, their outputs
-    /// summed into the one output (a single copy is added to itself, so every count runs the same final Add). The
+    /// Several layers of <paramref name="spec"/> (<paramref name="layers"/>, e.g. freshly initialised ones) on the same
+    /// input, their outputs summed into the one output (a single layer is added to itself, so every count runs one final
+    /// Add). The
     /// difference between two and one copies is what the layer adds to a graph that already runs: its time with its
     /// input just written by the layer before, without the cost of a session run that a graph of one layer also pays.
     /// </summary>
-    public static byte[] ExportCopies(SearchSpace space, LayerSpec spec, int copies)
+    public static byte[] ExportCopies(SearchSpace space, LayerSpec spec, IReadOnlyList<nn.Module<Tensor, Tensor>> layers)
     {
+        var copies = layers.Count;
         ArgumentOutOfRangeException.ThrowIfLessThan(copies, 1);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -57,7 +59,7 @@ public static class OnnxLayerExporter
         for (var copy = 0; copy < copies; copy++)
         {
             emit.G.NamePrefix = $"copy{copy}.";
-            outputs.Add(emit.Layer(x, spec, StandaloneLayer.Create(spec)));
+            outputs.Add(emit.Layer(x, spec, layers[copy]));
         }
         emit.G.NamePrefix = "";
         var sum = copies == 1 ? emit.G.Add(outputs[0], outputs[0], "y") : outputs[0];

@@ -68,14 +68,11 @@ public class LayerExportTests
         using var _ = no_grad();
         foreach (var layer in LayerPlan.Of(space, space.NamedModels["mid"]).DistinctBy(l => l.Kind))
         {
-            // The export draws each copy's weights from the generator in turn; the same seed gives the same layers here.
-            random.manual_seed(11);
-            var onnx = OnnxLayerExporter.ExportCopies(space, layer, copies);
-            random.manual_seed(11);
             var modules = Enumerable.Range(0, copies).Select(_ => StandaloneLayer.Create(layer)).ToArray();
+            var onnx = OnnxLayerExporter.ExportCopies(space, layer, modules);
             var x = rand(StandaloneLayer.InputShape(space, layer));
             var outputs = modules.Select(m => { m.eval(); return StandaloneLayer.Forward(m, layer, x); }).ToArray();
-            var expected = copies == 1 ? outputs[0] * 2 : outputs.Aggregate((a, b) => a + b);
+            var expected = stack(copies == 1 ? [outputs[0], outputs[0]] : outputs).sum(dim: 0L);
             using var session = new OnnxTestSession(onnx);
             var actual = session.RunSingle((OnnxLayerExporter.InputName, x));
             Assert.True(expected.allclose(actual, rtol: 1e-4, atol: 1e-4), $"{layer.Key} ×{copies}: max diff {(expected - actual).abs().max().item<float>()}");
