@@ -19,8 +19,7 @@ for r in $(seq 1 "$rounds"); do
     # shellcheck disable=SC2086 # the command is split into words on purpose
     $command --steps "$steps" --out "$work/run" >/dev/null 2>&1 || { echo "$label failed" >&2; exit 1; }
     python3 - "$work/run/metrics.jsonl" "$warmup" "$r" "$label" <<'PY'
-import json, statistics, sys
-import os
+import json, os, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if '"step_seconds"' in l][int(sys.argv[2]):]
 batch = json.load(open(os.path.join(os.path.dirname(sys.argv[1]), "config.json")))["batch_size"]
 seconds = statistics.mean(r["step_seconds"] for r in rows)

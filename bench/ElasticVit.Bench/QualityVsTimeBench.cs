@@ -120,7 +120,7 @@ public static class QualityVsTimeBench
         AtomicFile.WriteAllText(outPath, new JsonObject
         {
             ["run"] = Path.GetFullPath(runPath), ["steps"] = steps, ["subnet_passes"] = passes, ["run_seconds"] = Math.Round(seconds, 1),
-            ["threads"] = threads, ["cpu"] = ElasticVit.Latency.Profiling.MachineInfo.Describe(), ["load_average_end"] = BenchArgs.Load(), ["models"] = results.DeepClone(),
+            ["threads"] = threads, ["cpu"] = MachineInfo.Describe(), ["load_average_end"] = BenchArgs.Load(), ["models"] = results.DeepClone(),
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
     private static double BaselineLatency(string name)

@@ -152,6 +152,16 @@ public static class LatencyCommands
         using var backend = LatencyBackends.Create(a.RequiredString("device"), threads);
         // The same rounds as a table's calibration and validate, so a measurement compares with their predictions.
         var measured = new LatencyProfiler(backend, space, protocol).MeasureModels(subnets, a.Int("passes", 1));
+        var clock = TimingProtocol.Describe(protocol.Clock);
+        if (!a.Flag("json"))
+        {
+            foreach (var m in measured)
+            {
+                var r = m.Timing!.Value;
+                Console.WriteLine($"{m.Subnet.Key}: {Ms(r.Ms)} ms ({protocol.StatisticName} of the fastest of {r.Rounds} rounds, {r.QuietRounds} of them within {(TimingProtocol.QuietWithin - 1) * 100:0} %; IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {clock}");
+            }
+            return 0;
+        }
         var results = measured.Select(m =>
         {
             var r = m.Timing!.Value;
@@ -165,21 +175,14 @@ public static class LatencyCommands
                 ["rounds"] = r.Rounds,
                 ["quiet_rounds"] = r.QuietRounds,
                 ["device"] = backend.DeviceName(),
-                ["clock"] = TimingProtocol.Describe(protocol.Clock),
+                ["clock"] = clock,
                 ["statistic"] = protocol.StatisticName,
                 ["flops_m"] = Math.Round(Complexity.FlopsM(space, m.Subnet), 4),
                 ["load_average"] = MachineInfo.LoadAverage(),
             };
         }).ToArray();
-        if (a.Flag("json"))
-            // One subnet: its object; several: an array of them, in the order given.
-            Console.WriteLine(results.Length == 1 ? results[0].ToJsonString() : new JsonArray(results).ToJsonString());
-        else
-            foreach (var (m, json) in measured.Zip(results))
-            {
-                var r = m.Timing!.Value;
-                Console.WriteLine($"{m.Subnet.Key}: {Ms(r.Ms)} ms ({protocol.StatisticName} of the fastest of {r.Rounds} rounds, {r.QuietRounds} of them within {(TimingProtocol.QuietWithin - 1) * 100:0} %; IQR {Ms(r.IqrMs)} ms, {r.Runs} runs, {r.Rejected} outliers) on {backend.DeviceName()}, {json["clock"]}");
-            }
+        // One subnet: its object; several: an array of them, in the order given.
+        Console.WriteLine(results.Length == 1 ? results[0].ToJsonString() : new JsonArray(results).ToJsonString());
         return 0;
     }
 

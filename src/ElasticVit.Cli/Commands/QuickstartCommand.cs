@@ -253,11 +253,11 @@ public static class QuickstartCommand
             AtomicFile.WriteAllBytes(Onnx(i), File.ReadAllBytes(FirstOnnx(keys[i])));
             AtomicFile.WriteAllBytes(Path.ChangeExtension(Onnx(i), ".ckpt"), File.ReadAllBytes(Path.ChangeExtension(FirstOnnx(keys[i]), ".ckpt")));
         }
-        var measured = MeasureWinners(log, spaceName, space, distinct.Select(space.Resolve).ToArray());
+        var measured = distinct.Zip(MeasureWinners(log, spaceName, space, distinct.Select(space.Resolve).ToArray())).ToDictionary();
         for (var i = 0; i < keys.Length; i++)
         {
-            var (winner, key, each) = (alternatives[i]["winner"]!, keys[i], measured[Array.IndexOf(distinct, keys[i])]);
-            var check = checks[key];
+            var (winner, key) = (alternatives[i]["winner"]!, keys[i]);
+            var (check, each) = (checks[key], measured[key]);
             rows.Add(new JsonObject
             {
                 ["budget"] = (string)alternatives[i]["budget"]!,
