@@ -34,6 +34,8 @@ public static class LatencyFitBench
             ("FLOPs alone", s => [Complexity.FlopsM(space, s), 1]),
             ("+ layer count", s => [lut.LayerSumMs(s), LayerPlan.Of(space, s).Count(), 1]),
             ("+ layer count + FLOPs", s => [lut.LayerSumMs(s), LayerPlan.Of(space, s).Count(), Complexity.FlopsM(space, s), 1]),
+            ("+ params + layer count + FLOPs", s => [lut.LayerSumMs(s), Complexity.Of(space, s).ParamsM, LayerPlan.Of(space, s).Count(), Complexity.FlopsM(space, s), 1]),
+            ("layer count + FLOPs, no table", s => [LayerPlan.Of(space, s).Count(), Complexity.FlopsM(space, s), 1]),
             ("per layer kind", s => [.. PerKind(s), 1]),
             ("+ resolution one-hot", s => [lut.LayerSumMs(s), .. space.Resolutions.Select(r => s.Resolution == r ? 1.0 : 0.0)]),
         };

@@ -35,6 +35,7 @@ public static class LatencyCommands
             Resolutions,
             new("calibration", "random subnets measured whole to fit the per-model constants", "N", "20"),
             new("fit", "constants fitted on them: 'overhead' (median residual), 'scale' (least-squares scale and overhead), 'weights' (also a term per million parameters) or 'flops' (also one per million FLOPs)", "KIND", "flops"),
+            new("layer-timing", "'alone': each layer as a model of its own; 'in-context': what each adds to a running model (two copies minus one; takes about twice as long)", "HOW", "alone"),
             new("limit", "measure at most N more layers, then save and stop (continue later)", "N"),
             Seed, .. Protocol,
         ], RunProfile),
@@ -93,7 +94,8 @@ public static class LatencyCommands
             Enum.Parse<CalibrationFit>(a.Choice("fit", "overhead", "scale", "weights", "flops"), ignoreCase: true), a.Int("seed", 0),
             a.Has("limit") ? a.Int("limit", 0) : null);
         var threads = a.Int("threads", 1, 256);
-        Profile(SpaceLoader.Load(a.RequiredString("space")), a.RequiredString("device"), threads, ParseProtocol(a, threads), request);
+        var timing = LayerTimings.Parse(a.Choice("layer-timing", "alone", "in-context"));
+        Profile(SpaceLoader.Load(a.RequiredString("space")), a.RequiredString("device"), threads, ParseProtocol(a, threads), request, timing);
         return 0;
     }
 
@@ -101,7 +103,8 @@ public static class LatencyCommands
     /// <c>latency profile</c> without its command line, for the quickstart too: <see cref="TableProfiling.Run"/> with
     /// progress bars and a summary, and Ctrl+C saving what was measured so the same call continues it.
     /// </summary>
-    public static TableProfileResult Profile(SearchSpace space, string device, int threads, TimingProtocol protocol, TableProfileRequest request)
+    public static TableProfileResult Profile(SearchSpace space, string device, int threads, TimingProtocol protocol, TableProfileRequest request,
+        LayerTiming layerTiming = LayerTiming.Alone)
     {
         using var backend = LatencyBackends.Create(device, threads);
         using var stop = new CancellationTokenSource();
@@ -115,14 +118,14 @@ public static class LatencyCommands
         TableProfileResult result;
         try
         {
-            result = TableProfiling.Run(new LatencyProfiler(backend, space, protocol), request, new TableProfileProgress
+            result = TableProfiling.Run(new LatencyProfiler(backend, space, protocol) { LayerTiming = layerTiming }, request, new TableProfileProgress
             {
                 Started = (shapes, present, callMs) =>
                 {
                     Console.WriteLine($"{space.Name}: {shapes} layer shapes at resolutions {string.Join(",", request.Resolutions ?? space.Resolutions)}; "
                         + $"{present} already in {request.OutPath}, {shapes - present} to measure with {backend.DeviceName()} ({backend.RuntimeVersion}, "
-                        + $"{TimingProtocol.Describe(protocol.Clock)}); load average {MachineInfo.LoadAverage() ?? "?"}");
-                    Console.WriteLine($"per-call cost {Ms(callMs * 1000)} µs (subtracted from every layer)");
+                        + $"{TimingProtocol.Describe(protocol.Clock)}, layers timed {layerTiming.Name()}); load average {MachineInfo.LoadAverage() ?? "?"}");
+                    if (layerTiming == LayerTiming.Alone) Console.WriteLine($"per-call cost {Ms(callMs * 1000)} µs (subtracted from every layer)");
                 },
                 Layer = (done, pending, key) => (layers ??= new ProgressBar("layers", pending)).Report(done, key),
                 Calibration = (phase, done, _) => (calibration ??= new ProgressBar("calibration", request.Calibration * ModelRounds)).Report(phase == "timing" ? done : 0, phase),

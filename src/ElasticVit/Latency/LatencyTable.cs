@@ -15,7 +15,34 @@ public sealed record DeviceInfo(
     string Machine = "",
     string Date = "",
     string Notes = "",
-    double? Quantile = null);
+    double? Quantile = null,
+    LayerTiming LayerTiming = LayerTiming.Alone);
+
+/// <summary>How a table's layer entries were timed; a profile continues a table only in the same way.</summary>
+public enum LayerTiming
+{
+    /// <summary>Each layer as a model of its own, net of the backend's per-call cost.</summary>
+    Alone,
+
+    /// <summary>
+    /// What each layer adds to a model that already runs: two copies of it on one input minus one copy, timed in
+    /// interleaved rounds. Cross-layer costs a layer alone does not pay (its input written just before, the runtime's
+    /// handling between nodes) are in the entry; the per-call cost cancels out.
+    /// </summary>
+    InContext,
+}
+
+public static class LayerTimings
+{
+    public static string Name(this LayerTiming timing) => timing == LayerTiming.InContext ? "in-context" : "alone";
+
+    public static LayerTiming Parse(string name) => name switch
+    {
+        "alone" => LayerTiming.Alone,
+        "in-context" => LayerTiming.InContext,
+        _ => throw new LatencyException($"unknown layer timing '{name}' (known: alone, in-context)"),
+    };
+}
 
 /// <summary>One measured layer: the median over <see cref="Runs"/> repetitions and their interquartile range.</summary>
 public readonly record struct LatencyEntry(double Ms, int? Runs = null, double? IqrMs = null);
@@ -62,12 +89,16 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
         var format = root.String("format");
         if (format != Format) throw root.Fail("format", $"'{format}' is not supported (expected '{Format}')");
         var d = root.Object("device");
-        d.AllowOnly("name", "space", "backend", "threads", "runtime_version", "machine", "date", "notes", "quantile");
+        d.AllowOnly("name", "space", "backend", "threads", "runtime_version", "machine", "date", "notes", "quantile", "layer_timing");
+        var timingName = d.OptionalString("layer_timing");
+        LayerTiming timing;
+        try { timing = timingName == "" ? LayerTiming.Alone : LayerTimings.Parse(timingName); }
+        catch (LatencyException e) { throw d.Fail("layer_timing", e.Message); }
         var quantile = d.OptionalDouble("quantile", 0);
         if (quantile > 1) throw d.Fail("quantile", $"must be in [0, 1], got {quantile}");
         var device = new DeviceInfo(d.String("name"), d.String("space"), d.OptionalString("backend"), d.OptionalPositiveInt("threads"),
             d.OptionalString("runtime_version"), d.OptionalString("machine"), d.OptionalString("date"), d.OptionalString("notes"),
-            quantile ?? QuantileInNotes(d.OptionalString("notes")));
+            quantile ?? QuantileInNotes(d.OptionalString("notes")), timing);
         var entries = new Dictionary<string, LatencyEntry>(StringComparer.Ordinal);
         foreach (var (key, e) in root.Object("entries").Properties())
         {
@@ -110,6 +141,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
             w.WriteString("date", Device.Date);
             w.WriteString("notes", Device.Notes);
             if (Device.Quantile is { } quantile) w.WriteNumber("quantile", quantile);
+            w.WriteString("layer_timing", Device.LayerTiming.Name());
             w.WriteEndObject();
             w.WriteNumber("overhead_ms", OverheadMs);
             w.WriteNumber("scale", Scale);

@@ -10,7 +10,7 @@ public sealed class LatencyTableTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static LatencyTable Sample() => new(
-        new DeviceInfo("ort-cpu-1t", "elasticvit-fmnist", "onnxruntime", 1, "1.31.1", "x86_64, 2 cores", "2025-06-01", "synthetic", Quantile: 0.1),
+        new DeviceInfo("ort-cpu-1t", "elasticvit-fmnist", "onnxruntime", 1, "1.31.1", "x86_64, 2 cores", "2025-06-01", "synthetic", Quantile: 0.1, LayerTiming.InContext),
         new Dictionary<string, LatencyEntry>
         {
             ["stem:c1-8:s1:i24"] = new(0.0123456789, 50, 0.0004),
@@ -76,6 +76,7 @@ public sealed class LatencyTableTests : IDisposable
         Assert.Contains("field 'entries.stem:c1-8:s1:i24.runs': expected a positive integer", LoadError(j => j["entries"]!["stem:c1-8:s1:i24"]!["runs"] = 2.5));
         Assert.Contains("field 'entries': 'conv3x3' is not a layer key", LoadError(j => j["entries"]!["conv3x3"] = new JsonObject { ["ms"] = 1 }));
         Assert.Contains("field 'scale': must be positive", LoadError(j => j["scale"] = 0));
+        Assert.Contains("field 'device.layer_timing': unknown layer timing 'marginal' (known: alone, in-context)", LoadError(j => j["device"]!["layer_timing"] = "marginal"));
     }
 
     [Fact]

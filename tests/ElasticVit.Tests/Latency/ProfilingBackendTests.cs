@@ -24,6 +24,14 @@ public class ProfilingBackendTests
         }
         var model = profiler.MeasureModels([space.MinSubnet, space.MaxSubnet], passes: 2);
         Assert.All(model, m => Assert.True(m.LatencyMs > 0));
+        // In context: two copies against one, in interleaved rounds (a difference, so noise may push it below zero).
+        var inContext = new LatencyProfiler(backend, space, profiler.Protocol) { LayerTiming = LayerTiming.InContext };
+        foreach (var layer in LatencyTable.RequiredLayers(space, [24]))
+        {
+            var r = inContext.MeasureLayer(layer);
+            Assert.True(double.IsFinite(r.Ms), layer.Key);
+            Assert.Equal(LatencyProfiler.InContextRounds, r.Runs);   // the two copies' runs: 3 spread over 4 rounds gives 1 each
+        }
         Assert.Equal("ort-cpu-1t", LatencyBackends.DeviceName("ort-cpu", 1));
     }
 

@@ -9,6 +9,8 @@ namespace ElasticVit.Tests.Latency;
 /// how fast this machine is): a layer costs <see cref="LayerMs"/>, a whole subnet
 /// <c>Scale · Σ LayerMs + MsPerMParam · params (M) + OverheadMs</c>, and every run adds <see cref="CallMs"/>. A busy host
 /// is simulated by <see cref="Slowdown"/>, a factor by the index of the run (counted over every timed or untimed run).
+/// Inside a model a layer costs <c>Scale · LayerMs</c>, so copies of it on one input cost that per copy, plus
+/// <see cref="AddMs"/> for summing them (and the per-call cost).
 /// </summary>
 internal sealed class SimulatedBackend : ILatencyBackend
 {
@@ -19,6 +21,7 @@ internal sealed class SimulatedBackend : ILatencyBackend
     public double Scale { get; init; } = 0.8;
     public double MsPerMParam { get; init; } = 0.03;
     public double OverheadMs { get; init; } = 0.05;
+    public double AddMs { get; init; } = 0.004;
     public Func<long, double> Slowdown { get; init; } = _ => 1;
 
     public string Name => "ort-cpu";
@@ -40,6 +43,7 @@ internal sealed class SimulatedBackend : ILatencyBackend
         Scale * LayerPlan.Of(space, subnet).Sum(LayerMs) + MsPerMParam * Complexity.Of(space, subnet).ParamsM + OverheadMs;
 
     public IWorkload PrepareLayer(SearchSpace space, LayerSpec layer) => new Workload(this, LayerMs(layer));
+    public IWorkload PrepareLayerCopies(SearchSpace space, LayerSpec layer, int copies) => new Workload(this, copies * Scale * LayerMs(layer) + AddMs);
     public IWorkload PrepareModel(SearchSpace space, Subnet subnet) => new Workload(this, ModelMs(space, subnet));
     public IWorkload PrepareEmpty() => new Workload(this, 0);
 

@@ -31,6 +31,34 @@ public class SimulatedProfilingTests
             Assert.Equal(SimulatedBackend.LayerMs(layer), table.Entries[layer.Key].Ms, 6);
     }
 
+    [Fact]
+    public void Layers_timed_in_context_are_what_each_adds_to_a_model_so_their_sum_needs_no_scale()
+    {
+        var backend = new SimulatedBackend { MsPerMParam = 0 };
+        var profiler = new LatencyProfiler(backend, Space, Profiler(backend).Profiler.Protocol) { LayerTiming = LayerTiming.InContext };
+        var table = ProfileLayers(profiler);
+        Assert.Equal(LayerTiming.InContext, table.Device.LayerTiming);
+        foreach (var layer in LatencyTable.RequiredLayers(Space, null))
+            Assert.Equal(backend.Scale * SimulatedBackend.LayerMs(layer), table.Entries[layer.Key].Ms, 6);   // neither the add nor the call cost
+
+        var (fitted, _, fallback) = LatencyCalibration.Fit(table, Space, profiler.MeasureModels(LatencySubnets.Spread(Space, 6, seed: 1), passes: 2), CalibrationFit.Scale);
+        Assert.Null(fallback);
+        Assert.Equal(1, fitted.Scale, 5);   // 5 places: the entries are rounded to 6
+        Assert.Equal(backend.OverheadMs + backend.CallMs, fitted.OverheadMs, 5);
+    }
+
+    [Fact]
+    public void A_table_is_continued_only_with_the_layer_timing_it_was_started_with()
+    {
+        var (alone, _) = Profiler();
+        var table = new LatencyTable(alone.NewDevice(), new Dictionary<string, LatencyEntry>()) { Source = "lut.json" };
+        alone.CheckCanContinue(table);
+        var inContext = new LatencyProfiler(alone.Backend, Space, alone.Protocol) { LayerTiming = LayerTiming.InContext };
+        var e = Assert.Throws<LatencyException>(() => inContext.CheckCanContinue(table));
+        Assert.Equal("lut.json has layers timed alone, not in-context: use another output file or --layer-timing alone", e.Message);
+        inContext.CheckCanContinue(table with { Device = table.Device with { LayerTiming = LayerTiming.InContext } });
+    }
+
     [Theory]
     [InlineData(CalibrationFit.Flops)]
     [InlineData(CalibrationFit.Weights)]

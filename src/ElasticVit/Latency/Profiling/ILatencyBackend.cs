@@ -25,6 +25,13 @@ public interface ILatencyBackend : IDisposable
 
     IWorkload PrepareLayer(SearchSpace space, LayerSpec layer);
 
+    /// <summary>
+    /// <paramref name="copies"/> freshly initialised layers of one shape on the same input, their outputs summed (one
+    /// copy is added to itself, so every count ends in the same add). Two copies minus one is what the layer adds to a
+    /// model that already runs (<see cref="LayerTiming.InContext"/>).
+    /// </summary>
+    IWorkload PrepareLayerCopies(SearchSpace space, LayerSpec layer, int copies);
+
     IWorkload PrepareModel(SearchSpace space, Subnet subnet);
 
     /// <summary>A call that computes next to nothing (one element): what every run costs besides its layers.</summary>

@@ -5,9 +5,10 @@ using ElasticVit.Spaces;
 namespace ElasticVit.Latency.Profiling;
 
 /// <summary>
-/// Builds a latency lookup table on this machine with one backend: every layer shape of the space is measured on its
-/// own (<see cref="TimingProtocol"/>), net of the backend's per-call cost (so a sum of entries counts that cost once,
-/// in the fitted per-model overhead, not once per layer); whole subnets are measured for calibration and validation.
+/// Builds a latency lookup table on this machine with one backend: every layer shape of the space is timed
+/// (<see cref="TimingProtocol"/>) as <see cref="LayerTiming"/> says — on its own, net of the backend's per-call cost (so
+/// a sum of entries counts that cost once, in the fitted per-model overhead, not once per layer), or as what it adds to
+/// a running model; whole subnets are measured for calibration and validation.
 /// Layers are measured in a seeded random order so slow drifts of the machine's speed do not line up with one
 /// resolution or stage. A partial table can be continued: layers it already has are skipped.
 /// </summary>
@@ -19,13 +20,19 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
     /// </summary>
     public const int ModelRounds = 16;
 
+    /// <summary>Interleaved rounds of one and two copies of a layer timed in context, the fastest round of each counting.</summary>
+    public const int InContextRounds = 4;
+
+    public LayerTiming LayerTiming { get; init; } = LayerTiming.Alone;
+
     public ILatencyBackend Backend { get; } = backend;
     public SearchSpace Space { get; } = space;
     public TimingProtocol Protocol { get; } = protocol;
 
     /// <summary>Metadata of a new table measured by this profiler.</summary>
     public DeviceInfo NewDevice(string notes = "") => new(Backend.DeviceName(), Space.Name, Backend.Name, Backend.Threads,
-        Backend.RuntimeVersion, MachineInfo.Describe(), DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), notes);
+        Backend.RuntimeVersion, MachineInfo.Describe(), DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), notes,
+        LayerTiming: LayerTiming);
 
     /// <summary>Throws unless <paramref name="table"/> was measured with this backend, thread count, space and machine.</summary>
     public void CheckCanContinue(LatencyTable table)
@@ -35,6 +42,8 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
             throw new LatencyException(
                 $"{table.Source} was measured for {d.Space} with {d.Backend} ({d.Threads?.ToString(CultureInfo.InvariantCulture) ?? "?"} threads) on '{d.Machine}', "
                 + $"not for {mine.Space} with {mine.Backend} ({mine.Threads} threads) on '{mine.Machine}': use another output file");
+        if (d.LayerTiming != LayerTiming)
+            throw new LatencyException($"{table.Source} has layers timed {d.LayerTiming.Name()}, not {LayerTiming.Name()}: use another output file or --layer-timing {d.LayerTiming.Name()}");
     }
 
     /// <summary>The median cost of a run that computes nothing (<see cref="ILatencyBackend.PrepareEmpty"/>).</summary>
@@ -44,10 +53,21 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
         return Protocol.Measure(empty.Run).Ms;
     }
 
+    /// <summary>
+    /// One layer's time as <see cref="LayerTiming"/> says; alone it still includes the per-call cost, in context it is
+    /// the difference of two copies and one (whose runs and IQR it reports).
+    /// </summary>
     public TimingResult MeasureLayer(LayerSpec layer)
     {
-        using var workload = Backend.PrepareLayer(Space, layer);
-        return Protocol.Measure(workload.Run);
+        if (LayerTiming == LayerTiming.Alone)
+        {
+            using var workload = Backend.PrepareLayer(Space, layer);
+            return Protocol.Measure(workload.Run);
+        }
+        using var one = Backend.PrepareLayerCopies(Space, layer, 1);
+        using var two = Backend.PrepareLayerCopies(Space, layer, 2);
+        var r = (Protocol with { Combination = RoundCombination.Fastest }).Measure([one.Run, two.Run], InContextRounds);
+        return r[1] with { Ms = r[1].Ms - r[0].Ms };
     }
 
     /// <summary>The layers of <paramref name="layers"/> that <paramref name="table"/> has no entry for, in the measuring order.</summary>
@@ -59,7 +79,7 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
     }
 
     /// <summary>
-    /// Measures up to <paramref name="limit"/> pending layers, each entry net of <paramref name="callOverheadMs"/>;
+    /// Measures up to <paramref name="limit"/> pending layers, each entry timed alone net of <paramref name="callOverheadMs"/>;
     /// <paramref name="measured"/> sees the table after every layer (to save it, report progress or stop by throwing).
     /// </summary>
     public LatencyTable MeasureLayers(LatencyTable table, IReadOnlyList<LayerSpec> pending, double callOverheadMs,
@@ -69,7 +89,8 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
         foreach (var layer in pending.Take(limit ?? int.MaxValue))
         {
             var r = MeasureLayer(layer);
-            entries[layer.Key] = new LatencyEntry(Math.Round(Math.Max(0, r.Ms - callOverheadMs), 6), r.Runs, Math.Round(r.IqrMs, 6));
+            var ms = LayerTiming == LayerTiming.Alone ? r.Ms - callOverheadMs : r.Ms;
+            entries[layer.Key] = new LatencyEntry(Math.Round(Math.Max(0, ms), 6), r.Runs, Math.Round(r.IqrMs, 6));
             table = table with { Entries = new Dictionary<string, LatencyEntry>(entries, StringComparer.Ordinal) };
             measured?.Invoke(table, layer);
         }

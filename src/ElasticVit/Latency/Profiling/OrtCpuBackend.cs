@@ -20,6 +20,13 @@ public sealed class OrtCpuBackend(int threads) : ILatencyBackend
 
     public IWorkload PrepareLayer(SearchSpace space, LayerSpec layer) => Prepare(OnnxLayerExporter.Export(space, layer));
 
+    public IWorkload PrepareLayerCopies(SearchSpace space, LayerSpec layer, int copies)
+    {
+        var modules = Enumerable.Range(0, copies).Select(_ => StandaloneLayer.Create(layer)).ToArray();
+        try { return Prepare(OnnxLayerExporter.ExportCopies(space, layer, modules)); }
+        finally { foreach (var m in modules) m.Dispose(); }
+    }
+
     public IWorkload PrepareModel(SearchSpace space, Subnet subnet)
     {
         using var model = new StaticModel(space, subnet);

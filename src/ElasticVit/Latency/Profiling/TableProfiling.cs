@@ -88,7 +88,9 @@ public static class TableProfiling
                 Quantile = protocol.Quantile,
                 Notes = $"{TimingProtocol.Describe(protocol.Clock)}, {protocol.StatisticName} of the runs inside 1.5 IQR ({protocol.WarmupRuns} warm-up runs, then >= {protocol.MinRuns} runs and >= {Ms(protocol.MinTotalMs)} ms per layer); "
                     + $"whole models: the fastest of {LatencyProfiler.ModelRounds} interleaved rounds; "
-                    + $"entries net of the per-call cost ({Ms(callMs * 1000)} us in the last run); "
+                    + (profiler.LayerTiming == LayerTiming.Alone
+                        ? $"layers timed alone, net of the per-call cost ({Ms(callMs * 1000)} us in the last run); "
+                        : $"layers timed in context: two copies on one input minus one, the fastest of {LatencyProfiler.InContextRounds} interleaved rounds; ")
                     + fitted + $"; load average {MachineInfo.LoadAverage() ?? "?"}",
             },
         };

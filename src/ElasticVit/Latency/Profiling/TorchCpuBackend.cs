@@ -27,6 +27,19 @@ public sealed class TorchCpuBackend : ILatencyBackend
         return new Forward(module, LayerInput(space, layer), x => StandaloneLayer.Forward(module, layer, x));
     }
 
+    public IWorkload PrepareLayerCopies(SearchSpace space, LayerSpec layer, int copies)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(copies, 1);
+        var modules = nn.ModuleList(Enumerable.Range(0, copies).Select(_ => StandaloneLayer.Create(layer)).ToArray());
+        return new Forward(modules, LayerInput(space, layer), x =>
+        {
+            var sum = StandaloneLayer.Forward(modules[0], layer, x);
+            if (copies == 1) return sum.add(sum);
+            for (var copy = 1; copy < copies; copy++) sum = sum.add(StandaloneLayer.Forward(modules[copy], layer, x));
+            return sum;
+        });
+    }
+
     /// <summary>
     /// A random input for <paramref name="layer"/> in the memory layout a <see cref="StaticModel"/> gives it: every map
     /// after the stem is channels-last there, and a CPU convolution's cost depends on the layout it reads.
