@@ -34,7 +34,7 @@ public static class LatencyCommands
             new("out", "table JSON; an existing partial table is continued", "FILE", Required: true),
             Resolutions,
             new("calibration", "random subnets measured whole to fit the per-model constants", "N", "20"),
-            new("fit", "constants fitted on them: 'overhead' (median residual), 'scale' (least-squares scale and overhead), 'weights' (also a term per million parameters) or 'flops' (also one per million FLOPs)", "KIND", "flops"),
+            new("fit", "constants fitted on them: 'overhead' (median residual), 'scale' (least-squares scale and overhead), 'weights' (also a term per million parameters), 'flops' (also one per million FLOPs) or 'layers' (also one per layer)", "KIND", "layers"),
             new("layer-timing", "'alone': each layer as a model of its own; 'in-context': what each adds to a running model (two copies minus one; takes about twice as long)", "HOW", "alone"),
             new("limit", "measure at most N more layers, then save and stop (continue later)", "N"),
             Seed, .. Protocol,
@@ -91,7 +91,7 @@ public static class LatencyCommands
     private static int RunProfile(ParsedArgs a)
     {
         var request = new TableProfileRequest(a.RequiredString("out"), ParseResolutions(a), a.Int("calibration", 0),
-            Enum.Parse<CalibrationFit>(a.Choice("fit", "overhead", "scale", "weights", "flops"), ignoreCase: true), a.Int("seed", 0),
+            Enum.Parse<CalibrationFit>(a.Choice("fit", "overhead", "scale", "weights", "flops", "layers"), ignoreCase: true), a.Int("seed", 0),
             a.Has("limit") ? a.Int("limit", 0) : null);
         var threads = a.Int("threads", 1, 256);
         var timing = LayerTimings.Parse(a.Choice("layer-timing", "alone", "in-context"));
@@ -142,7 +142,7 @@ public static class LatencyCommands
             Console.WriteLine($"{table.Entries.Count} entries in {request.OutPath} ({result.Missing} of {result.LayerShapes} still missing), measured in {ProgressBar.Format(result.Elapsed)}");
             Console.WriteLine("stopped early (--limit): run the same command again to continue");
         }
-        else Console.WriteLine($"saved {request.OutPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, {Ms(table.MsPerMParam)} ms per M params, {Ms(table.MsPerMflop)} ms per MFLOP, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(result.Elapsed)} in total");
+        else Console.WriteLine($"saved {request.OutPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, {Ms(table.MsPerMParam)} ms per M params, {Ms(table.MsPerMflop)} ms per MFLOP, {Ms(table.MsPerLayer)} ms per layer, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(result.Elapsed)} in total");
         return result;
     }
 

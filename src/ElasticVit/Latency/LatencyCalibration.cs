@@ -16,8 +16,11 @@ public enum CalibrationFit
     /// <summary>Scale, a term per million parameters and overhead.</summary>
     Weights,
 
-    /// <summary>Scale, terms per million parameters and per million FLOPs, and overhead (the default).</summary>
+    /// <summary>Scale, terms per million parameters and per million FLOPs, and overhead.</summary>
     Flops,
+
+    /// <summary>Scale, terms per million parameters, per million FLOPs and per layer, and overhead (the default).</summary>
+    Layers,
 }
 
 /// <summary>The per-model terms a least-squares calibration may add to <c>Scale · Σ entries + OverheadMs</c>.</summary>
@@ -31,6 +34,9 @@ public enum CostTerms
 
     /// <summary><see cref="LatencyTable.MsPerMflop"/> · FLOPs (M).</summary>
     Flops = 2,
+
+    /// <summary><see cref="LatencyTable.MsPerLayer"/> · layers.</summary>
+    Layers = 4,
 }
 
 /// <summary>
@@ -39,14 +45,18 @@ public enum CostTerms
 /// </summary>
 public static class LatencyCalibration
 {
-    /// <summary>Sets <c>OverheadMs</c> to the median (or mean) of <c>measured − Scale · Σ entries</c>; the scale is kept.</summary>
+    /// <summary>
+    /// Sets <c>OverheadMs</c> to the median (or mean) of <c>measured − Scale · Σ entries</c>; the scale is kept (1 if it was 0:
+    /// without the cost terms, which this clears, the layer sum is all there is).
+    /// </summary>
     public static LatencyTable FitOverhead(LatencyTable table, SearchSpace space, IEnumerable<ModelMeasurement> calibration,
         OverheadEstimate estimate = OverheadEstimate.Median)
     {
         var predictor = new LookupTablePredictor(table, space);
+        if (table.Scale == 0) table = table with { Scale = 1 };
         var residuals = calibration.Select(m => m.LatencyMs - table.Scale * predictor.LayerSumMs(m.Subnet)).ToArray();
         if (residuals.Length == 0) throw new LatencyException($"fitting the overhead of {table.Source} needs at least one whole-model measurement");
-        return table with { OverheadMs = estimate == OverheadEstimate.Median ? Median(residuals) : residuals.Average(), MsPerMParam = 0, MsPerMflop = 0 };
+        return table with { OverheadMs = estimate == OverheadEstimate.Median ? Median(residuals) : residuals.Average(), MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0 };
     }
 
     /// <summary>Least-squares fit (of relative errors, <see cref="LeastSquares.FitRelative"/>) of <c>measured ≈ Scale · Σ entries + OverheadMs</c>.</summary>
@@ -62,10 +72,13 @@ public static class LatencyCalibration
     /// <paramref name="allowed"/> cost terms: the weight term models what whole models pay for fetching their weights,
     /// which stay hot in the cache while a layer is timed alone; the FLOPs term that inside a whole model the
     /// compute-heavy layers cost more, relative to the light ones, than each timed alone — a share growing with the model
-    /// that a scale of layer sums cannot follow (bench/results/latency.md, session 13). Every subset of the allowed terms
-    /// is fitted; of those with a positive scale and non-negative terms, the one with the most terms, and of two with as
-    /// many, the smaller squared relative error, is kept — so a term the measurements cannot carry (negative, every
-    /// calibration subnet of one size, or no more subnets than constants) falls away instead of distorting the others.
+    /// that a scale of layer sums cannot follow (bench/results/latency.md, session 13); the layer term what every layer
+    /// costs in sequence whatever it computes (session 16: TorchSharp's eager dispatch above all). Every subset of the
+    /// allowed terms is fitted — with the per-layer term also without the layer sum (scale 0), for a runtime whose layers
+    /// timed alone say nothing the layer count and FLOPs do not. Of the fits with non-negative terms (and a positive scale
+    /// where the sum is kept), the one with the most terms, and of two with as many, the smaller squared relative error,
+    /// is kept — so a term the measurements cannot carry (negative, every calibration subnet of one size, or no more
+    /// subnets than constants) falls away instead of distorting the others.
     /// </summary>
     public static LatencyTable FitTerms(LatencyTable table, SearchSpace space, IEnumerable<ModelMeasurement> calibration, CostTerms allowed)
     {
@@ -74,28 +87,44 @@ public static class LatencyCalibration
         var sums = measured.Select(m => predictor.LayerSums(m.Subnet)).ToArray();
         var y = measured.Select(m => m.LatencyMs).ToArray();
         LeastSquares.RequireTwoSizes(sums.Select(s => s.Ms).ToArray(), $"the scale of {table.Source}");
-        var candidates = Enumerable.Range(0, (int)allowed + 1).Select(i => (CostTerms)i).Where(t => (t & ~allowed) == 0)
-            .GroupBy(t => System.Numerics.BitOperations.PopCount((uint)t)).OrderByDescending(g => g.Key);
+        var subsets = Enumerable.Range(0, (int)allowed + 1).Select(i => (CostTerms)i).Where(t => (t & ~allowed) == 0);
+        var candidates = subsets.Select(t => (Terms: t, Sum: true))
+            .Concat(subsets.Where(t => t.HasFlag(CostTerms.Layers)).Select(t => (Terms: t, Sum: false)))
+            .GroupBy(c => System.Numerics.BitOperations.PopCount((uint)c.Terms) + (c.Sum ? 1 : 0)).OrderByDescending(g => g.Key);
         foreach (var group in candidates)
         {
-            var admissible = group.Select(terms => Fit(terms)).OfType<(LatencyTable Table, double Error)>().ToArray();
+            var admissible = group.Select(c => Fit(c.Terms, c.Sum)).OfType<(LatencyTable Table, double Error)>().ToArray();
             if (admissible.Length > 0) return admissible.MinBy(f => f.Error).Table;
         }
         throw new LatencyException($"fitted scale of {table.Source} is not positive; the calibration set does not fit the table");
 
-        (LatencyTable, double)? Fit(CostTerms terms)
+        (LatencyTable, double)? Fit(CostTerms terms, bool sum)
         {
-            double[] Row((double Ms, Cost Cost) s) =>
-                [s.Ms, .. terms.HasFlag(CostTerms.Params) ? [s.Cost.ParamsM] : Array.Empty<double>(), .. terms.HasFlag(CostTerms.Flops) ? [s.Cost.FlopsM] : Array.Empty<double>(), 1];
+            double[] Row((double Ms, Cost Cost, int Layers) s) =>
+            [
+                .. sum ? [s.Ms] : Array.Empty<double>(),
+                .. terms.HasFlag(CostTerms.Params) ? [s.Cost.ParamsM] : Array.Empty<double>(),
+                .. terms.HasFlag(CostTerms.Flops) ? [s.Cost.FlopsM] : Array.Empty<double>(),
+                .. terms.HasFlag(CostTerms.Layers) ? [s.Layers] : Array.Empty<double>(),
+                1,
+            ];
             var x = sums.Select(Row).ToArray();
-            if (terms != CostTerms.None && x.Length <= x[0].Length) return null;   // an exact interpolation says nothing about a cost term
+            var simplest = sum && terms == CostTerms.None;
+            if (!simplest && x.Length <= x[0].Length) return null;   // an exact interpolation says nothing about a cost term
             double[] w;
             try { w = LeastSquares.FitRelative(x, y, $"the constants of {table.Source}"); }
-            catch (LatencyException) when (terms != CostTerms.None) { return null; }
-            if (!(w[0] > 0) || w.Skip(1).SkipLast(1).Any(v => !(v >= 0)) || !double.IsFinite(w[^1])) return null;
-            var (i, fitted) = (1, table with { Scale = w[0], MsPerMParam = 0, MsPerMflop = 0, OverheadMs = w[^1] });
+            catch (LatencyException) when (!simplest) { return null; }
+            if (!double.IsFinite(w[^1])) return null;
+            // A weight that contributes under a billionth of the slowest model is zero (exact data puts unneeded terms at ±1e-16).
+            for (var j = 0; j < w.Length - 1; j++)
+                if (Math.Abs(w[j]) * x.Max(row => Math.Abs(row[j])) <= 1e-9 * y.Max()) w[j] = 0;
+            if ((sum && !(w[0] > 0)) || w.SkipLast(1).Any(v => !(v >= 0))) return null;
+            var i = 0;
+            var fitted = table with { Scale = sum ? w[i++] : 0, MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0, OverheadMs = w[^1] };
             if (terms.HasFlag(CostTerms.Params)) fitted = fitted with { MsPerMParam = w[i++] };
-            if (terms.HasFlag(CostTerms.Flops)) fitted = fitted with { MsPerMflop = w[i] };
+            if (terms.HasFlag(CostTerms.Flops)) fitted = fitted with { MsPerMflop = w[i++] };
+            if (terms.HasFlag(CostTerms.Layers)) fitted = fitted with { MsPerLayer = w[i] };
+            if (!sum && fitted.MsPerLayer <= 0) return null;   // a table must predict more for more layers
             var error = x.Select((row, r) => Math.Pow((row.Zip(w, (a, b) => a * b).Sum() - y[r]) / y[r], 2)).Sum();
             return (fitted, error);
         }
@@ -114,11 +143,19 @@ public static class LatencyCalibration
         {
             try
             {
-                var allowed = fit switch { CalibrationFit.Weights => CostTerms.Params, CalibrationFit.Flops => CostTerms.Params | CostTerms.Flops, _ => CostTerms.None };
+                var allowed = fit switch
+                {
+                    CalibrationFit.Weights => CostTerms.Params,
+                    CalibrationFit.Flops => CostTerms.Params | CostTerms.Flops,
+                    CalibrationFit.Layers => CostTerms.Params | CostTerms.Flops | CostTerms.Layers,
+                    _ => CostTerms.None,
+                };
                 var fitted = FitTerms(table, space, measured, allowed);
-                var terms = new[] { (fitted.MsPerMParam > 0, "ms per M params"), (fitted.MsPerMflop > 0, "ms per MFLOP") }.Where(t => t.Item1).Select(t => t.Item2).ToArray();
-                return (fitted, $"scale, {string.Join(", ", terms.Append("overhead"))} fitted by least squares of relative errors on {n} random subnets"
-                    + (allowed != CostTerms.None && terms.Length == 0 ? " (no non-negative cost term)" : ""), null);
+                var terms = new[] { (fitted.Scale > 0, "scale"), (fitted.MsPerMParam > 0, "ms per M params"), (fitted.MsPerMflop > 0, "ms per MFLOP"), (fitted.MsPerLayer > 0, "ms per layer") }
+                    .Where(t => t.Item1).Select(t => t.Item2).ToArray();
+                return (fitted, $"{string.Join(", ", terms.Append("overhead"))} fitted by least squares of relative errors on {n} random subnets"
+                    + (allowed != CostTerms.None && terms.Length == 1 ? " (no non-negative cost term)" : "")
+                    + (fitted.Scale == 0 ? " (the layer sum dropped: its scale would not be positive)" : ""), null);
             }
             catch (LatencyException e)
             {

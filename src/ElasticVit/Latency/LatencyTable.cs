@@ -51,14 +51,16 @@ public readonly record struct LatencyEntry(double Ms, int? Runs = null, double? 
 /// A latency lookup table for one device and one search space: the median milliseconds of every layer shape,
 /// keyed by <see cref="LayerSpec.Key"/>, plus per-model constants fitted on whole-model measurements: a
 /// <see cref="Scale"/>, an <see cref="OverheadMs"/> (what lies between layers), <see cref="MsPerMParam"/> (fetching
-/// the model's weights, which stay hot in the cache while a layer is timed on its own but not in a whole forward pass)
-/// and <see cref="MsPerMflop"/> (what a multiply-accumulate costs inside a whole model beyond what the layers timed alone
-/// say: their compute-heavy layers weigh more there).
-/// A subnet's predicted latency is <c>Scale · Σ entries + MsPerMParam · params (M) + MsPerMflop · FLOPs (M) + OverheadMs</c>.
+/// the model's weights, which stay hot in the cache while a layer is timed on its own but not in a whole forward pass),
+/// <see cref="MsPerMflop"/> (what a multiply-accumulate costs inside a whole model beyond what the layers timed alone
+/// say: their compute-heavy layers weigh more there) and <see cref="MsPerLayer"/> (what each layer costs in a model
+/// whatever it computes: dispatching its operators and handing its output on).
+/// A subnet's predicted latency is
+/// <c>Scale · Σ entries + MsPerMParam · params (M) + MsPerMflop · FLOPs (M) + MsPerLayer · layers + OverheadMs</c>.
 /// Stored as JSON (format <see cref="Format"/>) with <see cref="Load"/>/<see cref="Save"/>.
 /// </summary>
 public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string, LatencyEntry> Entries, double OverheadMs = 0, double Scale = 1,
-    double MsPerMParam = 0, double MsPerMflop = 0)
+    double MsPerMParam = 0, double MsPerMflop = 0, double MsPerLayer = 0)
 {
     public const string Format = "elasticvit-latency-table/1";
 
@@ -85,7 +87,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
 
     public static LatencyTable Load(string path) => StrictJson.Parse(path, root =>
     {
-        root.AllowOnly("format", "device", "overhead_ms", "scale", "ms_per_mparam", "ms_per_mflop", "calibration_subnets", "entries");
+        root.AllowOnly("format", "device", "overhead_ms", "scale", "ms_per_mparam", "ms_per_mflop", "ms_per_layer", "calibration_subnets", "entries");
         var format = root.String("format");
         if (format != Format) throw root.Fail("format", $"'{format}' is not supported (expected '{Format}')");
         var d = root.Object("device");
@@ -107,9 +109,10 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
             entries[key] = new LatencyEntry(e.Double("ms", 0), e.OptionalPositiveInt("runs"), e.OptionalDouble("iqr_ms", 0));
         }
         var scale = root.OptionalDouble("scale", 0) ?? 1;
-        if (scale == 0) throw root.Fail("scale", "must be positive");
+        var msPerLayer = root.OptionalDouble("ms_per_layer", 0) ?? 0;
+        if (scale == 0 && msPerLayer == 0) throw root.Fail("scale", "must be positive (or zero with a positive ms_per_layer)");
         return new LatencyTable(device, entries, root.OptionalDouble("overhead_ms") ?? 0, scale, root.OptionalDouble("ms_per_mparam", 0) ?? 0,
-            root.OptionalDouble("ms_per_mflop", 0) ?? 0) { Source = path, CalibrationSubnets = root.OptionalStrings("calibration_subnets") };
+            root.OptionalDouble("ms_per_mflop", 0) ?? 0, msPerLayer) { Source = path, CalibrationSubnets = root.OptionalStrings("calibration_subnets") };
     });
 
     /// <summary>
@@ -147,6 +150,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
             w.WriteNumber("scale", Scale);
             w.WriteNumber("ms_per_mparam", MsPerMParam);
             w.WriteNumber("ms_per_mflop", MsPerMflop);
+            w.WriteNumber("ms_per_layer", MsPerLayer);
             if (CalibrationSubnets.Count > 0)
             {
                 w.WriteStartArray("calibration_subnets");

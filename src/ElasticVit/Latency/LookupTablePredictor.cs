@@ -3,7 +3,7 @@ using ElasticVit.Spaces;
 namespace ElasticVit.Latency;
 
 /// <summary>
-/// nn-Meter-style prediction: <c>Scale · Σ table[layer] + MsPerMParam · params (M) + MsPerMflop · FLOPs (M) + OverheadMs</c> over the layers of
+/// nn-Meter-style prediction: <c>Scale · Σ table[layer] + MsPerMParam · params (M) + MsPerMflop · FLOPs (M) + MsPerLayer · layers + OverheadMs</c> over the layers of
 /// the subnet's <see cref="LayerPlan"/>. The table's string keys are interned once as <see cref="LayerSpec"/> records, so a
 /// prediction formats no strings: it builds the plan and does one hash lookup per layer. Immutable and thread-safe.
 /// </summary>
@@ -27,8 +27,8 @@ public sealed class LookupTablePredictor : ILatencyPredictor
 
     public double PredictMs(Subnet subnet)
     {
-        var (sumMs, cost) = LayerSums(subnet);
-        return Table.Scale * sumMs + Table.MsPerMParam * cost.ParamsM + Table.MsPerMflop * cost.FlopsM + Table.OverheadMs;
+        var (sumMs, cost, layers) = LayerSums(subnet);
+        return Table.Scale * sumMs + Table.MsPerMParam * cost.ParamsM + Table.MsPerMflop * cost.FlopsM + Table.MsPerLayer * layers + Table.OverheadMs;
     }
 
     /// <summary>
@@ -44,17 +44,18 @@ public sealed class LookupTablePredictor : ILatencyPredictor
     /// <summary>The plain sum of the subnet's table entries, in forward order (no per-model constants).</summary>
     public double LayerSumMs(Subnet subnet) => LayerSums(subnet).Ms;
 
-    /// <summary>The subnet's table entries and its cost (MACs, parameters), each summed over its layers in one walk of the plan.</summary>
-    internal (double Ms, Cost Cost) LayerSums(Subnet subnet)
+    /// <summary>The subnet's table entries and its cost (MACs, parameters), each summed over its layers in one walk of the plan, and its layer count.</summary>
+    internal (double Ms, Cost Cost, int Layers) LayerSums(Subnet subnet)
     {
-        var (ms, cost) = (0.0, new Cost(0, 0));
+        var (ms, cost, layers) = (0.0, new Cost(0, 0), 0);
         foreach (var layer in LayerPlan.Of(Space, subnet))
         {
             if (!_layers.TryGetValue(layer, out var entry))
                 throw new LatencyException($"latency table {Table.Source} ({Device}) has no entry for layer '{layer.Key}' of subnet {subnet.Key}");
             ms += entry.Ms;
             cost += entry.Cost;
+            layers++;
         }
-        return (ms, cost);
+        return (ms, cost, layers);
     }
 }

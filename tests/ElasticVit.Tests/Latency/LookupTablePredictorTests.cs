@@ -125,6 +125,42 @@ public class LookupTablePredictorTests
         Assert.Equal(weights.MsPerMParam, fitted.MsPerMParam, 12);
     }
 
+    [Fact]
+    public void FitTerms_RecoversTheLayerTermBesideTheOthers_AndSavesIt()
+    {
+        var table = RandomTable(Fmnist, seed: 17);
+        double Truth(Subnet s) => 0.4 * EntrySum(table, Fmnist, s) + 0.05 * Complexity.Of(Fmnist, s).ParamsM + 0.004 * Complexity.FlopsM(Fmnist, s)
+            + 0.03 * LayerPlan.Of(Fmnist, s).Count() - 0.1;
+        var calibration = RandomSubnets(Fmnist, 30, seed: 18).Select(s => new ModelMeasurement(s, Truth(s))).ToList();
+        var (fitted, description, fallback) = LatencyCalibration.Fit(table, Fmnist, calibration, CalibrationFit.Layers);
+        Assert.Null(fallback);
+        Assert.StartsWith("scale, ms per M params, ms per MFLOP, ms per layer, overhead fitted", description);
+        Assert.Equal((0.4, 0.05, 0.004, 0.03, -0.1), (Math.Round(fitted.Scale, 8), Math.Round(fitted.MsPerMParam, 8), Math.Round(fitted.MsPerMflop, 8),
+            Math.Round(fitted.MsPerLayer, 8), Math.Round(fitted.OverheadMs, 8)));
+        var predictor = new LookupTablePredictor(SavedAndLoaded(fitted), Fmnist);
+        foreach (var s in RandomSubnets(Fmnist, 10, seed: 19)) Assert.Equal(Truth(s), predictor.PredictMs(s), 8);
+    }
+
+    [Fact]
+    public void FitTerms_DropsTheLayerSumWhenLayerCountAndFlopsExplainTheModels_AndTheTableStillPredicts()
+    {
+        // Latency that does not follow the table's entries at all (they are random): a cost per layer and per MFLOP.
+        var table = RandomTable(Fmnist, seed: 20);
+        double Truth(Subnet s) => 0.3 * LayerPlan.Of(Fmnist, s).Count() + 0.1 * Complexity.FlopsM(Fmnist, s) - 1.0 - 0.2 * EntrySum(table, Fmnist, s);
+        var calibration = RandomSubnets(Fmnist, 30, seed: 21).Select(s => new ModelMeasurement(s, Truth(s))).ToList();
+        Assert.True(calibration.All(m => m.LatencyMs > 0));
+        var (fitted, description, fallback) = LatencyCalibration.Fit(table, Fmnist, calibration, CalibrationFit.Layers);
+        Assert.Null(fallback);
+        Assert.Equal(0, fitted.Scale);   // its least-squares weight is negative: dropped, not fitted negative
+        Assert.Contains("the layer sum dropped", description);
+        Assert.True(fitted.MsPerLayer > 0 && fitted.MsPerMflop > 0);
+        var loaded = SavedAndLoaded(fitted);
+        Assert.Equal((0.0, fitted.MsPerLayer), (loaded.Scale, loaded.MsPerLayer));
+        // Fits that must keep the layer sum follow these models worse.
+        double WorstError(LatencyTable t) => calibration.Max(m => Math.Abs(new LookupTablePredictor(t, Fmnist).PredictMs(m.Subnet) / m.LatencyMs - 1));
+        Assert.True(WorstError(fitted) < WorstError(LatencyCalibration.Fit(table, Fmnist, calibration, CalibrationFit.Flops).Table));
+    }
+
     private static LatencyTable SavedAndLoaded(LatencyTable table)
     {
         var path = Path.GetTempFileName();

@@ -8,7 +8,7 @@ namespace ElasticVit.Latency.Profiling;
 /// <param name="Calibration">Random subnets timed whole to fit the per-model constants; 0 keeps the layer sums as they are.</param>
 /// <param name="Limit">Measure at most this many more layers, then save and stop.</param>
 public sealed record TableProfileRequest(string OutPath, IReadOnlyList<int>? Resolutions = null, int Calibration = 20,
-    CalibrationFit Fit = CalibrationFit.Flops, int Seed = 0, int? Limit = null);
+    CalibrationFit Fit = CalibrationFit.Layers, int Seed = 0, int? Limit = null);
 
 /// <summary>What a session reports on the way; every callback is optional.</summary>
 public sealed class TableProfileProgress
@@ -67,7 +67,7 @@ public static class TableProfiling
         if (missing > 0) return new TableProfileResult(table, layers.Count, missing, "not yet calibrated", clock.Elapsed);
 
         var fitted = "no calibration";
-        if (request.Calibration == 0) table = table with { OverheadMs = 0, Scale = 1, MsPerMParam = 0, MsPerMflop = 0, CalibrationSubnets = [] };
+        if (request.Calibration == 0) table = table with { OverheadMs = 0, Scale = 1, MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0, CalibrationSubnets = [] };
         else
         {
             var subnets = LatencySubnets.Spread(space, request.Calibration, request.Seed + 1, request.Resolutions?.ToArray());
