@@ -1,3 +1,4 @@
+using ElasticVit.Nn;
 using ElasticVit.Spaces;
 using ElasticVit.Supernet;
 using TorchSharp;
@@ -34,8 +35,8 @@ public sealed class TorchCpuBackend : ILatencyBackend
         return new Forward(modules, LayerInput(space, layer), x =>
         {
             var sum = StandaloneLayer.Forward(modules[0], layer, x);
-            if (copies == 1) return sum.add(sum);
-            for (var copy = 1; copy < copies; copy++) sum = sum.add(StandaloneLayer.Forward(modules[copy], layer, x));
+            if (copies == 1) return sum.Plus(sum);
+            for (var copy = 1; copy < copies; copy++) sum = sum.Plus(StandaloneLayer.Forward(modules[copy], layer, x));
             return sum;
         });
     }
