@@ -1,16 +1,14 @@
 using System.Globalization;
-using ElasticVit.Export;
 using ElasticVit.Latency;
 using ElasticVit.Latency.Profiling;
 using ElasticVit.Spaces;
-using ElasticVit.Supernet;
 
 namespace ElasticVit.Bench;
 
 /// <summary>
 /// Issue 15's question — why do layers timed alone add up to far more than the whole model? — put to one table: every
 /// layer of an ort-cpu table timed again as what it adds to a graph that already runs (two copies of it on one input
-/// against one copy, <see cref="OnnxLayerExporter.ExportCopies"/>, interleaved rounds, each the fastest round), written as
+/// against one copy, <see cref="ILatencyBackend.PrepareLayerCopies"/>, interleaved rounds, each the fastest round), written as
 /// a table of the same device with those marginal times as entries and no per-model constants. Judge both tables on the
 /// same measured subnets with <c>latency-fit</c>: a layer model that fits the whole needs a scale near 1 and no cost terms.
 /// </summary>
@@ -37,10 +35,8 @@ public static class LatencyMarginalBench
         var byKind = new Dictionary<LayerKind, (double Alone, double Marginal, int Count)>();
         foreach (var layer in layers)
         {
-            var modules = new[] { StandaloneLayer.Create(layer), StandaloneLayer.Create(layer) };
-            using var one = backend.Prepare(OnnxLayerExporter.ExportCopies(space, layer, modules[..1]));
-            using var two = backend.Prepare(OnnxLayerExporter.ExportCopies(space, layer, modules));
-            foreach (var m in modules) m.Dispose();
+            using var one = backend.PrepareLayerCopies(space, layer, 1);
+            using var two = backend.PrepareLayerCopies(space, layer, 2);
             var r = protocol.Measure([one.Run, two.Run], rounds);
             entries[layer.Key] = new LatencyEntry(r[1].Ms - r[0].Ms, r[1].Runs);
             var k = byKind.GetValueOrDefault(layer.Kind);
