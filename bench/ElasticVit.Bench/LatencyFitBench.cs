@@ -13,6 +13,7 @@ public static class LatencyFitBench
     public static int Run(string[] args)
     {
         if (args.Contains("--calibrate")) return CrossTime(args);
+        if (args.Contains("--sizes")) return CalibrationSizes(args);
         var table = LatencyTable.Load(args[0]);
         var space = SpaceLoader.Load(table.Device.Space);
         var lut = new LookupTablePredictor(table, space);
@@ -24,10 +25,17 @@ public static class LatencyFitBench
         var kinds = Enum.GetValues<LayerKind>();
         double[] PerKind(Subnet s) => kinds.Select(k => LayerPlan.Of(space, s).Where(l => l.Kind == k)
             .Sum(l => table.Entries[l.Key].Ms)).ToArray();
+        // nn-Meter's kernel types, coarsely: convolutional layers (stem, stage 0, MBConv, reductions, head) and transformer layers.
+        double[] KindCounts(Subnet s) => [LayerPlan.Of(space, s).Count(l => l.Kind != LayerKind.Transformer), LayerPlan.Of(space, s).Count(l => l.Kind == LayerKind.Transformer)];
+        double[] KindFlops(Subnet s) => [LayerPlan.Of(space, s).Where(l => l.Kind != LayerKind.Transformer).Sum(l => Complexity.Of(l).FlopsM),
+            LayerPlan.Of(space, s).Where(l => l.Kind == LayerKind.Transformer).Sum(l => Complexity.Of(l).FlopsM)];
         var models = new (string Name, Func<Subnet, double[]> Features)[]
         {
             ("scale + overhead", s => [lut.LayerSumMs(s), 1]),
             ("+ Σ²", s => [lut.LayerSumMs(s), Math.Pow(lut.LayerSumMs(s), 2), 1]),
+            ("+ Σ · params", s => [lut.LayerSumMs(s), lut.LayerSumMs(s) * Complexity.Of(space, s).ParamsM, 1]),
+            ("+ Σ · FLOPs", s => [lut.LayerSumMs(s), lut.LayerSumMs(s) * Complexity.FlopsM(space, s), 1]),
+            ("+ Σ² + params + FLOPs + layer count", s => [lut.LayerSumMs(s), Math.Pow(lut.LayerSumMs(s), 2), Complexity.Of(space, s).ParamsM, Complexity.FlopsM(space, s), LayerPlan.Of(space, s).Count(), 1]),
             ("+ params", s => [lut.LayerSumMs(s), Complexity.Of(space, s).ParamsM, 1]),
             ("+ FLOPs", s => [lut.LayerSumMs(s), Complexity.FlopsM(space, s), 1]),
             ("+ params + FLOPs", s => [lut.LayerSumMs(s), Complexity.Of(space, s).ParamsM, Complexity.FlopsM(space, s), 1]),
@@ -37,6 +45,9 @@ public static class LatencyFitBench
             ("+ params + layer count + FLOPs", s => [lut.LayerSumMs(s), Complexity.Of(space, s).ParamsM, LayerPlan.Of(space, s).Count(), Complexity.FlopsM(space, s), 1]),
             ("layer count + FLOPs, no table", s => [LayerPlan.Of(space, s).Count(), Complexity.FlopsM(space, s), 1]),
             ("per layer kind", s => [.. PerKind(s), 1]),
+            ("+ layer count + FLOPs per kind", s => [lut.LayerSumMs(s), LayerPlan.Of(space, s).Count(), .. KindFlops(s), 1]),
+            ("+ FLOPs + count per kind", s => [lut.LayerSumMs(s), Complexity.FlopsM(space, s), .. KindCounts(s), 1]),
+            ("+ count and FLOPs per kind", s => [lut.LayerSumMs(s), .. KindCounts(s), .. KindFlops(s), 1]),
             ("+ resolution one-hot", s => [lut.LayerSumMs(s), .. space.Resolutions.Select(r => s.Resolution == r ? 1.0 : 0.0)]),
         };
         Console.WriteLine("| model | LOO within ±10% | LOO within ±5% | LOO MAPE % | weights fitted on all (features in order, intercept last) |");
@@ -107,6 +118,46 @@ public static class LatencyFitBench
                 }
                 Console.WriteLine($"| {(relative ? "relative errors" : "ordinary")} | {featureName} | {within.Average():F1} % | {within.Min():F0} % | {mape.Average():F2} | {bias.Average():+0.00;-0.00} |");
             }
+        return 0;
+    }
+
+    /// <summary>
+    /// The product's fits (<see cref="LatencyCalibration.Fit"/>) as a profile makes them, on few subnets: for each size in
+    /// --sizes, 50 seeded draws of that many measured subnets as the calibration set, every other subnet of the CSVs
+    /// predicted; each fit and the FLOPs proxy fitted on the same draws.
+    /// </summary>
+    private static int CalibrationSizes(string[] args)
+    {
+        var table = LatencyTable.Load(args[0]);
+        var space = SpaceLoader.Load(table.Device.Space);
+        var sizes = args.SkipWhile(a => a != "--sizes").Skip(1).First().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        var rows = args.Skip(1).TakeWhile(a => a != "--sizes").SelectMany(File.ReadLines)
+            .Where(l => !l.StartsWith('#') && !l.StartsWith("model_key", StringComparison.Ordinal) && l.Contains(','))
+            .Select(l => l.Split(',')).Select(p => new ModelMeasurement(Subnet.Parse(p[0], space), double.Parse(p[1], CultureInfo.InvariantCulture))).ToArray();
+        Console.WriteLine($"{rows.Length} measured subnets, {table.Device.Name}; 50 draws per size, the rest predicted");
+        Console.WriteLine("| calibration subnets | fit | mean within ±10% | worst draw | mean MAPE % |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (var size in sizes)
+        {
+            var fits = new[] { CalibrationFit.Flops, CalibrationFit.Layers, CalibrationFit.Footprint }
+                .Select(f => (Name: f.ToString().ToLowerInvariant(), Predictor: (Func<ModelMeasurement[], ILatencyPredictor>)(c => new LookupTablePredictor(LatencyCalibration.Fit(table, space, c, f).Table, space))))
+                .Append(("FLOPs proxy", c => FlopsProxyPredictor.Fit(space, table.Device.Name, c)));
+            foreach (var (name, predictor) in fits)
+            {
+                var rng = new Random(5);
+                var (within, mape) = (new List<double>(), new List<double>());
+                for (var draw = 0; draw < 50; draw++)
+                {
+                    var order = rows.OrderBy(_ => rng.Next()).ToArray();
+                    var (calibration, rest) = (order.Take(size).ToArray(), order.Skip(size).ToArray());
+                    var p = predictor(calibration);
+                    var report = ValidationReport.Compute(name, rest.Select(r => p.PredictMs(r.Subnet)).ToArray(), rest.Select(r => r.LatencyMs).ToArray());
+                    within.Add(report.Within10 * 100);
+                    mape.Add(report.MapePercent);
+                }
+                Console.WriteLine($"| {size} | {name} | {within.Average():F1} % | {within.Min():F0} % | {mape.Average():F2} |");
+            }
+        }
         return 0;
     }
 }

@@ -45,7 +45,7 @@ public static class LatencyMarginalBench
         }
         var marginal = table with
         {
-            Entries = entries, Scale = 1, OverheadMs = 0, MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0, CalibrationSubnets = [],
+            Entries = entries, Scale = 1, OverheadMs = 0, MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0, ScalePerMParam = 0, CalibrationSubnets = [],
             Device = table.Device with { Notes = $"marginal times: two copies of each layer in one graph minus one copy, the fastest of {rounds} interleaved rounds of {protocol.StatisticName}s; no per-model constants" },
         };
         marginal.Save(args[1]);

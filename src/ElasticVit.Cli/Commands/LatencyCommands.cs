@@ -34,9 +34,10 @@ public static class LatencyCommands
             new("out", "table JSON; an existing partial table is continued", "FILE", Required: true),
             Resolutions,
             new("calibration", "random subnets measured whole to fit the per-model constants", "N", "20"),
-            new("fit", "constants fitted on them: 'overhead' (median residual), 'scale' (least-squares scale and overhead), 'weights' (also a term per million parameters), 'flops' (also one per million FLOPs) or 'layers' (also one per layer)", "KIND", "layers"),
+            new("fit", "constants fitted on them: 'overhead' (median residual), 'scale' (least-squares scale and overhead), 'weights' (also a term per million parameters), 'flops' (also one per million FLOPs) 'layers' (also one per layer) or 'footprint' (also a scale growing with the parameters)", "KIND", LatencyCalibration.DefaultFit.ToString().ToLowerInvariant()),
             new("layer-timing", "'alone': each layer as a model of its own; 'in-context': what each adds to a running model (two copies minus one; takes about twice as long)", "HOW", "alone"),
-            new("limit", "measure at most N more layers, then save and stop (continue later)", "N"),
+            new("layer-rounds", "interleaved rounds every layer is timed in, each with a share of the runs and time; the fastest round counts (a busy spell of the machine then inflates no entry)", "N", OptionSpec.Text(LatencyProfiler.DefaultLayerRounds)),
+            new("limit", "measure at most N more layer rounds, then save and stop (continue later)", "N"),
             Seed, .. Protocol,
         ], RunProfile),
         new("latency measure", "measure the latency of subnets on this machine", [
@@ -91,8 +92,8 @@ public static class LatencyCommands
     private static int RunProfile(ParsedArgs a)
     {
         var request = new TableProfileRequest(a.RequiredString("out"), ParseResolutions(a), a.Int("calibration", 0),
-            Enum.Parse<CalibrationFit>(a.Choice("fit", "overhead", "scale", "weights", "flops", "layers"), ignoreCase: true), a.Int("seed", 0),
-            a.Has("limit") ? a.Int("limit", 0) : null);
+            Enum.Parse<CalibrationFit>(a.Choice("fit", "overhead", "scale", "weights", "flops", "layers", "footprint"), ignoreCase: true), a.Int("seed", 0),
+            a.Has("limit") ? a.Int("limit", 0) : null, a.Int("layer-rounds", 1, 100));
         var threads = a.Int("threads", 1, 256);
         var timing = LayerTimings.Parse(a.Choice("layer-timing", "alone", "in-context"));
         Profile(SpaceLoader.Load(a.RequiredString("space")), a.RequiredString("device"), threads, ParseProtocol(a, threads), request, timing);
@@ -139,10 +140,10 @@ public static class LatencyCommands
         var table = result.Table;
         if (result.Missing > 0)
         {
-            Console.WriteLine($"{table.Entries.Count} entries in {request.OutPath} ({result.Missing} of {result.LayerShapes} still missing), measured in {ProgressBar.Format(result.Elapsed)}");
+            Console.WriteLine($"{table.Entries.Count} entries in {request.OutPath} ({result.Missing} of {result.LayerShapes} layer shapes not yet timed in all {request.LayerRounds} rounds), measured in {ProgressBar.Format(result.Elapsed)}");
             Console.WriteLine("stopped early (--limit): run the same command again to continue");
         }
-        else Console.WriteLine($"saved {request.OutPath}: {table.Entries.Count} entries, scale {table.Scale:F4}, {Ms(table.MsPerMParam)} ms per M params, {Ms(table.MsPerMflop)} ms per MFLOP, {Ms(table.MsPerLayer)} ms per layer, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(result.Elapsed)} in total");
+        else Console.WriteLine($"saved {request.OutPath}: {table.Entries.Count} entries, scale {table.Scale:F4} + {Ms(table.ScalePerMParam)} per M params, {Ms(table.MsPerMParam)} ms per M params, {Ms(table.MsPerMflop)} ms per MFLOP, {Ms(table.MsPerLayer)} ms per layer, overhead {Ms(table.OverheadMs)} ms, {ProgressBar.Format(result.Elapsed)} in total");
         return result;
     }
 

@@ -220,7 +220,8 @@ public static class QuickstartCommand
     private static bool IsCompleteTable(string lut, SearchSpace space)
     {
         if (!File.Exists(lut)) return false;
-        try { return LatencyTable.Load(lut).MissingKeys(space).Count == 0; }
+        // Complete means calibrated: a profile stopped while timing its later layer rounds or its calibration subnets has every key.
+        try { return LatencyTable.Load(lut) is var table && table.MissingKeys(space).Count == 0 && table.CalibrationSubnets.Count > 0; }
         catch (LatencyException) { return false; }
     }
 

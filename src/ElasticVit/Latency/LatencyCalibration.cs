@@ -19,8 +19,11 @@ public enum CalibrationFit
     /// <summary>Scale, terms per million parameters and per million FLOPs, and overhead.</summary>
     Flops,
 
-    /// <summary>Scale, terms per million parameters, per million FLOPs and per layer, and overhead (the default).</summary>
+    /// <summary>Scale, terms per million parameters, per million FLOPs and per layer, and overhead.</summary>
     Layers,
+
+    /// <summary>As <see cref="Layers"/>, and the scale growing with the model's parameters (<see cref="LatencyTable.ScalePerMParam"/>; the default).</summary>
+    Footprint,
 }
 
 /// <summary>The per-model terms a least-squares calibration may add to <c>Scale · Σ entries + OverheadMs</c>.</summary>
@@ -37,6 +40,9 @@ public enum CostTerms
 
     /// <summary><see cref="LatencyTable.MsPerLayer"/> · layers.</summary>
     Layers = 4,
+
+    /// <summary><see cref="LatencyTable.ScalePerMParam"/> · params (M) · Σ entries.</summary>
+    SumByParams = 8,
 }
 
 /// <summary>
@@ -45,6 +51,9 @@ public enum CostTerms
 /// </summary>
 public static class LatencyCalibration
 {
+    /// <summary>What a profile fits unless told otherwise, and what validation refits leave-one-out (latency.md, session 17).</summary>
+    public const CalibrationFit DefaultFit = CalibrationFit.Footprint;
+
     /// <summary>
     /// Sets <c>OverheadMs</c> to the median (or mean) of <c>measured − Scale · Σ entries</c>; the scale is kept (1 if it was 0:
     /// without the cost terms, which this clears, the layer sum is all there is).
@@ -56,7 +65,7 @@ public static class LatencyCalibration
         if (table.Scale == 0) table = table with { Scale = 1 };
         var residuals = calibration.Select(m => m.LatencyMs - table.Scale * predictor.LayerSumMs(m.Subnet)).ToArray();
         if (residuals.Length == 0) throw new LatencyException($"fitting the overhead of {table.Source} needs at least one whole-model measurement");
-        return table with { OverheadMs = estimate == OverheadEstimate.Median ? Median(residuals) : residuals.Average(), MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0 };
+        return table with { OverheadMs = estimate == OverheadEstimate.Median ? Median(residuals) : residuals.Average(), MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0, ScalePerMParam = 0 };
     }
 
     /// <summary>Least-squares fit (of relative errors, <see cref="LeastSquares.FitRelative"/>) of <c>measured ≈ Scale · Σ entries + OverheadMs</c>.</summary>
@@ -73,7 +82,8 @@ public static class LatencyCalibration
     /// which stay hot in the cache while a layer is timed alone; the FLOPs term that inside a whole model the
     /// compute-heavy layers cost more, relative to the light ones, than each timed alone — a share growing with the model
     /// that a scale of layer sums cannot follow (bench/results/latency.md, session 13); the layer term what every layer
-    /// costs in sequence whatever it computes (session 16: TorchSharp's eager dispatch above all). Every subset of the
+    /// costs in sequence whatever it computes (session 16: TorchSharp's eager dispatch above all); the layer sum times the
+    /// parameters that every layer runs slower in a model whose working set outgrows the caches (session 17). Every subset of the
     /// allowed terms is fitted — with the per-layer term also without the layer sum (scale 0), for a runtime whose layers
     /// timed alone say nothing the layer count and FLOPs do not. Of the fits with non-negative terms (and a positive scale
     /// where the sum is kept), the one with the most terms, and of two with as many, the smaller squared relative error,
@@ -89,7 +99,7 @@ public static class LatencyCalibration
         LeastSquares.RequireTwoSizes(sums.Select(s => s.Ms).ToArray(), $"the scale of {table.Source}");
         var subsets = Enumerable.Range(0, (int)allowed + 1).Select(i => (CostTerms)i).Where(t => (t & ~allowed) == 0);
         var candidates = subsets.Select(t => (Terms: t, Sum: true))
-            .Concat(subsets.Where(t => t.HasFlag(CostTerms.Layers)).Select(t => (Terms: t, Sum: false)))
+            .Concat(subsets.Where(t => t.HasFlag(CostTerms.Layers) && !t.HasFlag(CostTerms.SumByParams)).Select(t => (Terms: t, Sum: false)))
             .GroupBy(c => System.Numerics.BitOperations.PopCount((uint)c.Terms) + (c.Sum ? 1 : 0)).OrderByDescending(g => g.Key);
         foreach (var group in candidates)
         {
@@ -103,6 +113,7 @@ public static class LatencyCalibration
             double[] Row((double Ms, Cost Cost, int Layers) s) =>
             [
                 .. sum ? [s.Ms] : Array.Empty<double>(),
+                .. terms.HasFlag(CostTerms.SumByParams) ? [s.Ms * s.Cost.ParamsM] : Array.Empty<double>(),
                 .. terms.HasFlag(CostTerms.Params) ? [s.Cost.ParamsM] : Array.Empty<double>(),
                 .. terms.HasFlag(CostTerms.Flops) ? [s.Cost.FlopsM] : Array.Empty<double>(),
                 .. terms.HasFlag(CostTerms.Layers) ? [s.Layers] : Array.Empty<double>(),
@@ -120,7 +131,8 @@ public static class LatencyCalibration
                 if (Math.Abs(w[j]) * x.Max(row => Math.Abs(row[j])) <= 1e-9 * y.Max()) w[j] = 0;
             if ((sum && !(w[0] > 0)) || w.SkipLast(1).Any(v => !(v >= 0))) return null;
             var i = 0;
-            var fitted = table with { Scale = sum ? w[i++] : 0, MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0, OverheadMs = w[^1] };
+            var fitted = table with { Scale = sum ? w[i++] : 0, MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0, ScalePerMParam = 0, OverheadMs = w[^1] };
+            if (terms.HasFlag(CostTerms.SumByParams)) fitted = fitted with { ScalePerMParam = w[i++] };
             if (terms.HasFlag(CostTerms.Params)) fitted = fitted with { MsPerMParam = w[i++] };
             if (terms.HasFlag(CostTerms.Flops)) fitted = fitted with { MsPerMflop = w[i++] };
             if (terms.HasFlag(CostTerms.Layers)) fitted = fitted with { MsPerLayer = w[i] };
@@ -148,10 +160,11 @@ public static class LatencyCalibration
                     CalibrationFit.Weights => CostTerms.Params,
                     CalibrationFit.Flops => CostTerms.Params | CostTerms.Flops,
                     CalibrationFit.Layers => CostTerms.Params | CostTerms.Flops | CostTerms.Layers,
+                    CalibrationFit.Footprint => CostTerms.Params | CostTerms.Flops | CostTerms.Layers | CostTerms.SumByParams,
                     _ => CostTerms.None,
                 };
                 var fitted = FitTerms(table, space, measured, allowed);
-                var terms = new[] { (fitted.Scale > 0, "scale"), (fitted.MsPerMParam > 0, "ms per M params"), (fitted.MsPerMflop > 0, "ms per MFLOP"), (fitted.MsPerLayer > 0, "ms per layer") }
+                var terms = new[] { (fitted.Scale > 0, "scale"), (fitted.ScalePerMParam > 0, "scale per M params"), (fitted.MsPerMParam > 0, "ms per M params"), (fitted.MsPerMflop > 0, "ms per MFLOP"), (fitted.MsPerLayer > 0, "ms per layer") }
                     .Where(t => t.Item1).Select(t => t.Item2).ToArray();
                 return (fitted, $"{string.Join(", ", terms.Append("overhead"))} fitted by least squares of relative errors on {n} random subnets"
                     + (allowed != CostTerms.None && terms.Length == 1 ? " (no non-negative cost term)" : "")

@@ -44,8 +44,16 @@ public static class LayerTimings
     };
 }
 
-/// <summary>One measured layer: the median over <see cref="Runs"/> repetitions and their interquartile range.</summary>
-public readonly record struct LatencyEntry(double Ms, int? Runs = null, double? IqrMs = null);
+/// <summary>
+/// One measured layer: the profile's statistic over <see cref="Runs"/> repetitions and their interquartile range; when
+/// the layer was timed in several interleaved rounds of the profile (<see cref="Rounds"/>, null for one), the fastest
+/// round's statistic and interquartile range, and the runs of all rounds.
+/// </summary>
+public readonly record struct LatencyEntry(double Ms, int? Runs = null, double? IqrMs = null, int? Rounds = null)
+{
+    /// <summary>The rounds this entry has been timed in: 1 unless recorded.</summary>
+    public int RoundsTimed => Rounds ?? 1;
+}
 
 /// <summary>
 /// A latency lookup table for one device and one search space: the median milliseconds of every layer shape,
@@ -54,13 +62,15 @@ public readonly record struct LatencyEntry(double Ms, int? Runs = null, double? 
 /// the model's weights, which stay hot in the cache while a layer is timed on its own but not in a whole forward pass),
 /// <see cref="MsPerMflop"/> (what a multiply-accumulate costs inside a whole model beyond what the layers timed alone
 /// say: their compute-heavy layers weigh more there) and <see cref="MsPerLayer"/> (what each layer costs in a model
-/// whatever it computes: dispatching its operators and handing its output on).
+/// whatever it computes: dispatching its operators and handing its output on); <see cref="ScalePerMParam"/> lets the scale
+/// grow with the model's weights (every layer runs slower in a model whose weights and activations no longer stay in the
+/// caches than alone, where they do).
 /// A subnet's predicted latency is
-/// <c>Scale · Σ entries + MsPerMParam · params (M) + MsPerMflop · FLOPs (M) + MsPerLayer · layers + OverheadMs</c>.
+/// <c>(Scale + ScalePerMParam · params (M)) · Σ entries + MsPerMParam · params (M) + MsPerMflop · FLOPs (M) + MsPerLayer · layers + OverheadMs</c>.
 /// Stored as JSON (format <see cref="Format"/>) with <see cref="Load"/>/<see cref="Save"/>.
 /// </summary>
 public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string, LatencyEntry> Entries, double OverheadMs = 0, double Scale = 1,
-    double MsPerMParam = 0, double MsPerMflop = 0, double MsPerLayer = 0)
+    double MsPerMParam = 0, double MsPerMflop = 0, double MsPerLayer = 0, double ScalePerMParam = 0)
 {
     public const string Format = "elasticvit-latency-table/1";
 
@@ -87,7 +97,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
 
     public static LatencyTable Load(string path) => StrictJson.Parse(path, root =>
     {
-        root.AllowOnly("format", "device", "overhead_ms", "scale", "ms_per_mparam", "ms_per_mflop", "ms_per_layer", "calibration_subnets", "entries");
+        root.AllowOnly("format", "device", "overhead_ms", "scale", "ms_per_mparam", "ms_per_mflop", "ms_per_layer", "scale_per_mparam", "calibration_subnets", "entries");
         var format = root.String("format");
         if (format != Format) throw root.Fail("format", $"'{format}' is not supported (expected '{Format}')");
         var d = root.Object("device");
@@ -105,14 +115,14 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
         foreach (var (key, e) in root.Object("entries").Properties())
         {
             if (!LayerKeys.IsWellFormed(key)) throw root.Fail("entries", $"'{key}' is not a layer key");
-            e.AllowOnly("ms", "runs", "iqr_ms");
-            entries[key] = new LatencyEntry(e.Double("ms", 0), e.OptionalPositiveInt("runs"), e.OptionalDouble("iqr_ms", 0));
+            e.AllowOnly("ms", "runs", "iqr_ms", "rounds");
+            entries[key] = new LatencyEntry(e.Double("ms", 0), e.OptionalPositiveInt("runs"), e.OptionalDouble("iqr_ms", 0), e.OptionalPositiveInt("rounds"));
         }
         var scale = root.OptionalDouble("scale", 0) ?? 1;
         var msPerLayer = root.OptionalDouble("ms_per_layer", 0) ?? 0;
         if (scale == 0 && msPerLayer == 0) throw root.Fail("scale", "must be positive (or zero with a positive ms_per_layer)");
         return new LatencyTable(device, entries, root.OptionalDouble("overhead_ms") ?? 0, scale, root.OptionalDouble("ms_per_mparam", 0) ?? 0,
-            root.OptionalDouble("ms_per_mflop", 0) ?? 0, msPerLayer) { Source = path, CalibrationSubnets = root.OptionalStrings("calibration_subnets") };
+            root.OptionalDouble("ms_per_mflop", 0) ?? 0, msPerLayer, root.OptionalDouble("scale_per_mparam", 0) ?? 0) { Source = path, CalibrationSubnets = root.OptionalStrings("calibration_subnets") };
     });
 
     /// <summary>
@@ -151,6 +161,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
             w.WriteNumber("ms_per_mparam", MsPerMParam);
             w.WriteNumber("ms_per_mflop", MsPerMflop);
             w.WriteNumber("ms_per_layer", MsPerLayer);
+            w.WriteNumber("scale_per_mparam", ScalePerMParam);
             if (CalibrationSubnets.Count > 0)
             {
                 w.WriteStartArray("calibration_subnets");
@@ -164,6 +175,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
                 w.WriteNumber("ms", e.Ms);
                 if (e.Runs is { } runs) w.WriteNumber("runs", runs);
                 if (e.IqrMs is { } iqr) w.WriteNumber("iqr_ms", iqr);
+                if (e.Rounds is { } rounds) w.WriteNumber("rounds", rounds);
                 w.WriteEndObject();
             }
             w.WriteEndObject();

@@ -32,7 +32,7 @@ public sealed record ValidationRun(
 /// Compares predictors on measured subnets:
 /// <list type="bullet">
 /// <item><c>lut</c>: the lookup table as stored (its constants were fitted on its own calibration subnets);</item>
-/// <item><c>lut-loo</c>: the table's layer sums with its per-model constants (scale, weight, FLOPs and layer terms, overhead) refitted
+/// <item><c>lut-loo</c>: the table's layer sums with its per-model constants (<see cref="LatencyCalibration.DefaultFit"/>) refitted
 /// leave-one-out on the measured subnets (fewer constants where the measurements cannot carry them, <see cref="LatencyCalibration.Fit"/>);</item>
 /// <item><c>flops</c>: the FLOPs proxy, a line fitted leave-one-out on the measured subnets;</item>
 /// <item><c>remeasured</c> (optional): a second, independent measurement of the same subnets — the measurement's own
@@ -98,7 +98,7 @@ public static class LatencyValidation
         var rows = new List<PredictorComparison>
         {
             Row("lut", measured.Select(m => lut.PredictMs(m.Subnet)).ToArray()),
-            Row("lut-loo", LeaveOneOut(measured, rest => new LookupTablePredictor(LatencyCalibration.Fit(lut.Table, space, rest, CalibrationFit.Layers).Table, space))),
+            Row("lut-loo", LeaveOneOut(measured, rest => new LookupTablePredictor(LatencyCalibration.Fit(lut.Table, space, rest, LatencyCalibration.DefaultFit).Table, space))),
             Row("flops", LeaveOneOut(measured, rest => FlopsProxyPredictor.Fit(space, lut.Device, rest))),
         };
         if (remeasured is not null)

@@ -3,7 +3,7 @@ using ElasticVit.Spaces;
 namespace ElasticVit.Latency;
 
 /// <summary>
-/// nn-Meter-style prediction: <c>Scale · Σ table[layer] + MsPerMParam · params (M) + MsPerMflop · FLOPs (M) + MsPerLayer · layers + OverheadMs</c> over the layers of
+/// nn-Meter-style prediction: <c>(Scale + ScalePerMParam · params (M)) · Σ table[layer] + MsPerMParam · params (M) + MsPerMflop · FLOPs (M) + MsPerLayer · layers + OverheadMs</c> over the layers of
 /// the subnet's <see cref="LayerPlan"/>. The table's string keys are interned once as <see cref="LayerSpec"/> records, so a
 /// prediction formats no strings: it builds the plan and does one hash lookup per layer. Immutable and thread-safe.
 /// </summary>
@@ -28,7 +28,7 @@ public sealed class LookupTablePredictor : ILatencyPredictor
     public double PredictMs(Subnet subnet)
     {
         var (sumMs, cost, layers) = LayerSums(subnet);
-        return Table.Scale * sumMs + Table.MsPerMParam * cost.ParamsM + Table.MsPerMflop * cost.FlopsM + Table.MsPerLayer * layers + Table.OverheadMs;
+        return (Table.Scale + Table.ScalePerMParam * cost.ParamsM) * sumMs + Table.MsPerMParam * cost.ParamsM + Table.MsPerMflop * cost.FlopsM + Table.MsPerLayer * layers + Table.OverheadMs;
     }
 
     /// <summary>

@@ -8,6 +8,18 @@ internal static class LatencyTestData
 {
     public static readonly SearchSpace Fmnist = SpaceLoader.Load("elasticvit-fmnist");
 
+    /// <summary><paramref name="table"/> after saving it to a temporary file and loading it back.</summary>
+    public static LatencyTable SavedAndLoaded(LatencyTable table)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            table.Save(path);
+            return LatencyTable.Load(path);
+        }
+        finally { File.Delete(path); }
+    }
+
     /// <summary>A table with a random latency in [0.01, 1.01) ms for every required layer of <paramref name="space"/>.</summary>
     public static LatencyTable RandomTable(SearchSpace space, int seed, double overheadMs = 0, double scale = 1)
     {

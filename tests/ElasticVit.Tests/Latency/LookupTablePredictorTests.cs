@@ -161,15 +161,24 @@ public class LookupTablePredictorTests
         Assert.True(WorstError(fitted) < WorstError(LatencyCalibration.Fit(table, Fmnist, calibration, CalibrationFit.Flops).Table));
     }
 
-    private static LatencyTable SavedAndLoaded(LatencyTable table)
+    [Fact]
+    public void FitTerms_RecoversAScaleGrowingWithTheParameters_AndSavesIt()
     {
-        var path = Path.GetTempFileName();
-        try
-        {
-            table.Save(path);
-            return LatencyTable.Load(path);
-        }
-        finally { File.Delete(path); }
+        // Every layer slower in a model with more weights: the scale of the layer sum grows by 0.3 per million parameters.
+        var table = RandomTable(Fmnist, seed: 22);
+        double Truth(Subnet s) => (0.4 + 0.3 * Complexity.Of(Fmnist, s).ParamsM) * EntrySum(table, Fmnist, s) + 0.004 * Complexity.FlopsM(Fmnist, s)
+            + 0.03 * LayerPlan.Of(Fmnist, s).Count() - 0.1;
+        var calibration = RandomSubnets(Fmnist, 30, seed: 23).Select(s => new ModelMeasurement(s, Truth(s))).ToList();
+        var (fitted, description, fallback) = LatencyCalibration.Fit(table, Fmnist, calibration, CalibrationFit.Footprint);
+        Assert.Null(fallback);
+        Assert.StartsWith("scale, scale per M params, ms per MFLOP, ms per layer, overhead fitted", description);
+        Assert.Equal((0.4, 0.3, 0.0, 0.004, 0.03, -0.1), (Math.Round(fitted.Scale, 8), Math.Round(fitted.ScalePerMParam, 8), Math.Round(fitted.MsPerMParam, 8),
+            Math.Round(fitted.MsPerMflop, 8), Math.Round(fitted.MsPerLayer, 8), Math.Round(fitted.OverheadMs, 8)));
+        var predictor = new LookupTablePredictor(SavedAndLoaded(fitted), Fmnist);
+        foreach (var s in RandomSubnets(Fmnist, 10, seed: 24)) Assert.Equal(Truth(s), predictor.PredictMs(s), 8);
+        // Without the term the same measurements are followed worse.
+        double WorstError(LatencyTable t) => calibration.Max(m => Math.Abs(new LookupTablePredictor(t, Fmnist).PredictMs(m.Subnet) / m.LatencyMs - 1));
+        Assert.True(WorstError(LatencyCalibration.Fit(table, Fmnist, calibration, CalibrationFit.Layers).Table) > 100 * WorstError(fitted));
     }
 
     [Fact]

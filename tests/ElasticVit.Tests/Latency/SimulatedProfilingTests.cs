@@ -22,6 +22,57 @@ public class SimulatedProfilingTests
     }
 
     [Fact]
+    public void Layers_timed_in_rounds_keep_their_fastest_so_a_busy_spell_inflates_no_entry()
+    {
+        var layers = LatencyTable.RequiredLayers(Space, null);
+        // Each layer round is 1 warm-up and 2 timed runs, after the per-call cost's 1 + 2 · rounds runs; the host is three
+        // times slower for the first round's second half.
+        LatencyTable Profile(int rounds)
+        {
+            var (from, to) = (1 + 2 * rounds + 3 * (layers.Count / 2), 1 + 2 * rounds + 3 * layers.Count);
+            var backend = new SimulatedBackend { Slowdown = run => run >= from && run < to ? 3 : 1 };
+            var protocol = new TimingProtocol { WarmupRuns = 1, MinRuns = 2 * rounds, MinTotalMs = 0, Timer = backend.Timer };
+            var profiler = new LatencyProfiler(backend, Space, protocol);
+            var empty = new LatencyTable(profiler.NewDevice(), new Dictionary<string, LatencyEntry>());
+            var callMs = profiler.CallOverheadMs();
+            return profiler.MeasureLayers(empty, LatencyProfiler.Pending(empty, layers, rounds, seed: 4), callMs, rounds);
+        }
+
+        var once = Profile(1);
+        var inflated = layers.Count(l => Math.Abs(once.Entries[l.Key].Ms - SimulatedBackend.LayerMs(l)) > 1e-6);
+        Assert.Equal(layers.Count - layers.Count / 2, inflated);   // timed in the busy spell: (ms + call) · 3 − call
+
+        var twice = Profile(2);
+        foreach (var layer in layers)
+        {
+            var entry = twice.Entries[layer.Key];
+            Assert.Equal(SimulatedBackend.LayerMs(layer), entry.Ms, 6);
+            Assert.Equal((4, 2), (entry.Runs, entry.Rounds));
+        }
+        Assert.Equal(twice.ToJson(), LatencyTestData.SavedAndLoaded(twice).ToJson());   // rounds and runs survive saving and loading
+    }
+
+    [Fact]
+    public void Pending_lists_every_round_of_a_layer_not_yet_timed_in_it_each_round_in_its_own_order()
+    {
+        var layers = LatencyTable.RequiredLayers(Space, null);
+        var empty = new LatencyTable(new DeviceInfo("x", Space.Name), new Dictionary<string, LatencyEntry>());
+        var all = LatencyProfiler.Pending(empty, layers, rounds: 3, seed: 1);
+        Assert.Equal(3 * layers.Count, all.Count);
+        Assert.Equal([1, 2, 3], all.Select(p => p.Round).Distinct());
+        Assert.All(all.GroupBy(p => p.Round), g => Assert.Equal(layers.Select(l => l.Key).Order(), g.Select(p => p.Layer.Key).Order()));
+        Assert.NotEqual(all.Where(p => p.Round == 1).Select(p => p.Layer.Key), all.Where(p => p.Round == 2).Select(p => p.Layer.Key));
+        Assert.Equal(LatencyProfiler.Pending(empty, layers, 1, seed: 1), all.Where(p => p.Round == 1));
+
+        // One layer timed twice, another once: what is left is the rest of the third round and the other rounds of the rest.
+        var partial = empty with { Entries = new Dictionary<string, LatencyEntry> { [layers[0].Key] = new(1, Rounds: 2), [layers[1].Key] = new(1) } };
+        var left = LatencyProfiler.Pending(partial, layers, rounds: 3, seed: 1);
+        Assert.Equal(3 * layers.Count - 3, left.Count);
+        Assert.Equal([3], left.Where(p => p.Layer == layers[0]).Select(p => p.Round));
+        Assert.Equal([2, 3], left.Where(p => p.Layer == layers[1]).Select(p => p.Round));
+    }
+
+    [Fact]
     public void Layer_entries_are_the_layers_latency_net_of_the_per_call_cost()
     {
         var (profiler, backend) = Profiler();
@@ -95,7 +146,7 @@ public class SimulatedProfilingTests
             {
                 Layer = (done, _, _) => { if (done == 3) stop.Cancel(); },
             }, stop.Token));
-            Assert.Contains("interrupted after 3 layers", cancelled.Message);
+            Assert.Contains("interrupted after 3 layer rounds", cancelled.Message);
             Assert.Equal(3, LatencyTable.Load(path).Entries.Count);   // saved when cancelled
 
             int? present = null;

@@ -10,7 +10,8 @@ namespace ElasticVit.Latency.Profiling;
 /// a sum of entries counts that cost once, in the fitted per-model overhead, not once per layer), or as what it adds to
 /// a running model; whole subnets are measured for calibration and validation.
 /// Layers are measured in a seeded random order so slow drifts of the machine's speed do not line up with one
-/// resolution or stage. A partial table can be continued: layers it already has are skipped.
+/// resolution or stage, and in interleaved rounds, each entry keeping its fastest. A partial table can be continued:
+/// layer rounds it already has are skipped.
 /// </summary>
 public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, TimingProtocol protocol)
 {
@@ -19,6 +20,13 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
     /// single measurements all use it, so their figures compare (bench/results/latency.md).
     /// </summary>
     public const int ModelRounds = 16;
+
+    /// <summary>
+    /// Rounds a profile times every layer in by default, each with a quarter of the runs and time, the fastest kept
+    /// (<see cref="MeasureLayers"/>): the profile takes hardly longer, and its entries no longer carry the busy spells of
+    /// a shared host (latency.md, session 17).
+    /// </summary>
+    public const int DefaultLayerRounds = 4;
 
     /// <summary>Interleaved rounds of one and two copies of a layer timed in context, the fastest round of each counting.</summary>
     public const int InContextRounds = 4;
@@ -54,43 +62,64 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
     }
 
     /// <summary>
-    /// One layer's time as <see cref="LayerTiming"/> says; alone it still includes the per-call cost, in context it is
-    /// the difference of two copies and one (whose runs and IQR it reports).
+    /// One layer's time as <see cref="LayerTiming"/> says, with <paramref name="protocol"/> (default: the profiler's); alone
+    /// it still includes the per-call cost, in context it is the difference of two copies and one (whose runs and IQR it reports).
     /// </summary>
-    public TimingResult MeasureLayer(LayerSpec layer)
+    public TimingResult MeasureLayer(LayerSpec layer, TimingProtocol? protocol = null)
     {
+        protocol ??= Protocol;
         if (LayerTiming == LayerTiming.Alone)
         {
             using var workload = Backend.PrepareLayer(Space, layer);
-            return Protocol.Measure(workload.Run);
+            return protocol.Measure(workload.Run);
         }
         using var one = Backend.PrepareLayerCopies(Space, layer, 1);
         using var two = Backend.PrepareLayerCopies(Space, layer, 2);
-        var r = (Protocol with { Combination = RoundCombination.Fastest }).Measure([one.Run, two.Run], InContextRounds);
+        var r = (protocol with { Combination = RoundCombination.Fastest }).Measure([one.Run, two.Run], InContextRounds);
         return r[1] with { Ms = r[1].Ms - r[0].Ms };
     }
 
-    /// <summary>The layers of <paramref name="layers"/> that <paramref name="table"/> has no entry for, in the measuring order.</summary>
-    public static IReadOnlyList<LayerSpec> Pending(LatencyTable table, IEnumerable<LayerSpec> layers, int seed = 0)
+    /// <summary>
+    /// What is left to measure of <paramref name="layers"/> for entries timed in <paramref name="rounds"/> rounds: every
+    /// layer not yet timed in round r, round by round, each round in its own seeded random order (the first round's order
+    /// depends on <paramref name="seed"/> alone).
+    /// </summary>
+    public static IReadOnlyList<LayerRound> Pending(LatencyTable table, IEnumerable<LayerSpec> layers, int rounds = 1, int seed = 0)
     {
-        var pending = layers.Where(l => !table.Entries.ContainsKey(l.Key)).ToArray();
-        new SeededRandom(seed).Shuffle(pending);
-        return pending;
+        var all = layers.ToArray();
+        var work = new List<LayerRound>();
+        for (var round = 1; round <= rounds; round++)
+        {
+            var due = all.Where(l => RoundsTimed(table, l) < round).ToArray();
+            new SeededRandom(seed + 7919 * (round - 1)).Shuffle(due);
+            work.AddRange(due.Select(l => new LayerRound(l, round)));
+        }
+        return work;
     }
 
+    private static int RoundsTimed(LatencyTable table, LayerSpec layer) => table.Entries.TryGetValue(layer.Key, out var e) ? e.RoundsTimed : 0;
+
     /// <summary>
-    /// Measures up to <paramref name="limit"/> pending layers, each entry timed alone net of <paramref name="callOverheadMs"/>;
-    /// <paramref name="measured"/> sees the table after every layer (to save it, report progress or stop by throwing).
+    /// Measures up to <paramref name="limit"/> pending layer rounds (<see cref="Pending"/>), each with a
+    /// 1/<paramref name="rounds"/> share of the protocol's runs and time; alone, net of <paramref name="callOverheadMs"/>.
+    /// An entry keeps its fastest round: a host that is slowed down by other tenants for seconds at a time slows a layer
+    /// timed in one stretch by up to twice (two profiles of one table on one machine differed by 0.6–1.7× in a tenth of
+    /// their entries, latency.md session 17), while rounds spread over the whole profile rarely all fall into busy spells.
+    /// <paramref name="measured"/> sees the table after every layer round (to save it, report progress or stop by throwing).
     /// </summary>
-    public LatencyTable MeasureLayers(LatencyTable table, IReadOnlyList<LayerSpec> pending, double callOverheadMs,
+    public LatencyTable MeasureLayers(LatencyTable table, IReadOnlyList<LayerRound> pending, double callOverheadMs, int rounds = 1,
         int? limit = null, Action<LatencyTable, LayerSpec>? measured = null)
     {
+        var share = Protocol with { MinRuns = (Protocol.MinRuns + rounds - 1) / rounds, MinTotalMs = Protocol.MinTotalMs / rounds };
         var entries = new Dictionary<string, LatencyEntry>(table.Entries, StringComparer.Ordinal);
-        foreach (var layer in pending.Take(limit ?? int.MaxValue))
+        foreach (var (layer, _) in pending.Take(limit ?? int.MaxValue))
         {
-            var r = MeasureLayer(layer);
-            var ms = LayerTiming == LayerTiming.Alone ? r.Ms - callOverheadMs : r.Ms;
-            entries[layer.Key] = new LatencyEntry(Math.Round(Math.Max(0, ms), 6), r.Runs, Math.Round(r.IqrMs, 6));
+            var r = MeasureLayer(layer, share);
+            var ms = Math.Round(Math.Max(0, LayerTiming == LayerTiming.Alone ? r.Ms - callOverheadMs : r.Ms), 6);
+            var fresh = new LatencyEntry(ms, r.Runs, Math.Round(r.IqrMs, 6));
+            entries[layer.Key] = entries.TryGetValue(layer.Key, out var old)
+                ? (old.Ms <= ms ? old : fresh) with { Runs = (old.Runs ?? 0) + r.Runs, Rounds = old.RoundsTimed + 1 }
+                : fresh;
             table = table with { Entries = new Dictionary<string, LatencyEntry>(entries, StringComparer.Ordinal) };
             measured?.Invoke(table, layer);
         }
@@ -120,3 +149,6 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
         }
     }
 }
+
+/// <summary>One layer's turn in one round of a profile (rounds count from 1).</summary>
+public readonly record struct LayerRound(LayerSpec Layer, int Round);
