@@ -15,6 +15,7 @@ public static class Program
         ("scratch-train", "inherited (BN-recalibrated) vs from-scratch test top-1 of one subnet of a supernet run (args: --run DIR (--subnet KEY | --best-at-level FLOPS_M) [--steps N] [--threads 1] [--out FILE])", ScratchTrainBench.Run),
         ("predict-speed", "latency predictions per second of the lookup-table predictor (args: [subnet count, default 10000])", LatencyPredictBench.Run),
         ("latency-sessions", "does a subnet's latency depend on its ONNX Runtime session? sessions vs rounds (args: [sessions 4] [rounds 3])", LatencySessionsBench.Run),
+        ("latency-canary", "a reference subnet timed next to every subnet: do its slowdowns take the host's busy spells out of whole-model latencies? (args: TABLE [--calibration 30] [--samples 100] [--passes 16] [--repeats 2])", LatencyCanaryBench.Run),
         ("latency-rounds", "pooled rounds vs the fastest round: the same timings, constants fitted and validated each way (args: TABLE [--calibration 30] [--samples 100] [--passes 3] [--repeats 3])", LatencyRoundsBench.Run),
         ("latency-fit", "leave-one-out accuracy of per-model corrections of a lookup table (args: LUT CSV [CSV...] from 'latency validate --save'; --sizes 20,30,60: the profile's fit on that many of them, judged on the rest)", LatencyFitBench.Run),
         ("latency-marginal", "every layer of an ort-cpu table timed as what it adds to a running graph (two copies minus one), written as a table without per-model constants (args: TABLE OUT [--min-ms 100] [--rounds 4])", LatencyMarginalBench.Run),

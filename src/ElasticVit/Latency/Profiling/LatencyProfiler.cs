@@ -23,7 +23,7 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
 
     /// <summary>
     /// Rounds a profile times every layer in by default, each with a quarter of the runs and time, the fastest kept
-    /// (<see cref="MeasureLayers"/>): the profile takes hardly longer, and its entries no longer carry the busy spells of
+    /// (<see cref="MeasureLayers"/>): the profile takes 15 % longer, and its entries no longer carry the busy spells of
     /// a shared host (latency.md, session 17).
     /// </summary>
     public const int DefaultLayerRounds = 4;
@@ -103,8 +103,9 @@ public sealed class LatencyProfiler(ILatencyBackend backend, SearchSpace space, 
     /// Measures up to <paramref name="limit"/> pending layer rounds (<see cref="Pending"/>), each with a
     /// 1/<paramref name="rounds"/> share of the protocol's runs and time; alone, net of <paramref name="callOverheadMs"/>.
     /// An entry keeps its fastest round: a host that is slowed down by other tenants for seconds at a time slows a layer
-    /// timed in one stretch by up to twice (two profiles of one table on one machine differed by 0.6–1.7× in a tenth of
-    /// their entries, latency.md session 17), while rounds spread over the whole profile rarely all fall into busy spells.
+    /// timed in one stretch by up to twice (two one-round profiles of one table minutes apart differed by more than 15 %
+    /// in 45 % of their entries, two four-round profiles in 3 %; latency.md, session 17), while rounds spread over the
+    /// whole profile rarely all fall into busy spells.
     /// <paramref name="measured"/> sees the table after every layer round (to save it, report progress or stop by throwing).
     /// </summary>
     public LatencyTable MeasureLayers(LatencyTable table, IReadOnlyList<LayerRound> pending, double callOverheadMs, int rounds = 1,

@@ -1,0 +1,89 @@
+using ElasticVit.Latency;
+using ElasticVit.Latency.Profiling;
+using ElasticVit.Spaces;
+
+namespace ElasticVit.Bench;
+
+/// <summary>
+/// Does a reference model timed next to every subnet take the host's busy spells out of whole-model latencies? Times
+/// calibration and validation subnets in interleaved rounds, each subnet's share of a round right after a share of one
+/// fixed reference subnet (the canary); a round's slowdown is the canary's time in it over the canary's fastest, and a
+/// subnet's normalised round is its round divided by that slowdown. The same timings are combined three ways — the
+/// fastest raw round (today's measurement), the fastest and the median normalised round — and each way the table's
+/// constants are fitted on the calibration subnets (the default fit) and judged on the validation subnets, and
+/// refitted leave-one-out on the validation subnets alone (how consistent the measurements are among themselves).
+/// </summary>
+public static class LatencyCanaryBench
+{
+    public static int Run(string[] args)
+    {
+        string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
+        {
+            Console.Error.WriteLine("usage: latency-canary TABLE.json [--calibration 30] [--samples 100] [--passes 16] [--repeats 2] [--seed 61]");
+            return 2;
+        }
+        var table = LatencyTable.Load(args[0]);
+        var space = SpaceLoader.Load(table.Device.Space);
+        int calibration = int.Parse(Arg("--calibration") ?? "30"), samples = int.Parse(Arg("--samples") ?? "100"),
+            passes = int.Parse(Arg("--passes") ?? "16"), repeats = int.Parse(Arg("--repeats") ?? "2"), seed = int.Parse(Arg("--seed") ?? "61");
+        using var backend = LatencyBackends.Create(table.Device.Backend, table.Device.Threads ?? 1);
+        var protocol = TimingProtocol.WholeModel(table.Device.Threads ?? 1, table.Device.Quantile ?? 0.5) with { MinTotalMs = double.Parse(Arg("--min-ms") ?? "100") };
+        var canarySubnet = LatencySubnets.Spread(space, 200, seed).OrderBy(s => Complexity.FlopsM(space, s)).ElementAt(100);
+        Console.WriteLine($"{args[0]}: {calibration} calibration + {samples} validation subnets, {passes} interleaved rounds, {protocol.StatisticName} of {TimingProtocol.Describe(protocol.Clock)}, "
+            + $"canary {canarySubnet.Key} ({Complexity.FlopsM(space, canarySubnet):F2} MFLOPs), {repeats} repeats");
+        Console.WriteLine("| repeat | load | combination | calibrated table: within ±10 % | MAPE % | leave-one-out on the validation: within ±10 % | MAPE % | FLOPs proxy LOO within ±10 % |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        for (var rep = 0; rep < repeats; rep++)
+        {
+            var all = LatencySubnets.Spread(space, calibration, seed + 2 * rep + 1).Concat(LatencySubnets.Spread(space, samples, seed + 2 * rep + 2)).ToArray();
+            var load = BenchArgs.Load();
+            var workloads = new List<IWorkload>();
+            double[][][] timings;
+            try
+            {
+                workloads.Add(backend.PrepareModel(space, canarySubnet));
+                foreach (var s in all) workloads.Add(backend.PrepareModel(space, s));
+                var order = all.SelectMany((_, i) => new[] { workloads[0], workloads[i + 1] }).Select(w => (Action)w.Run).ToArray();
+                timings = protocol.MeasureRounds(order, passes);
+            }
+            finally
+            {
+                foreach (var w in workloads) w.Dispose();
+            }
+            double Stat(double[] runs) => TimingProtocol.Summarise(runs, protocol.OutlierIqrs, protocol.Quantile).Ms;
+            var canary = all.Select((_, i) => timings[2 * i].Select(Stat).ToArray()).ToArray();   // [subnet][round]
+            var canaryBest = canary.SelectMany(c => c).Min();
+            var raw = all.Select((_, i) => timings[2 * i + 1].Select(Stat).ToArray()).ToArray();
+            var normalised = raw.Select((r, i) => r.Select((ms, k) => ms * canaryBest / canary[i][k]).ToArray()).ToArray();
+            // The canary share before and the one after (the next subnet's, or the next round's first): the slowdown around the share.
+            double After(int i, int k) => i + 1 < all.Length ? canary[i + 1][k] : k + 1 < passes ? canary[0][k + 1] : canary[i][k];
+            var bracketed = raw.Select((r, i) => r.Select((ms, k) => ms * canaryBest / Math.Sqrt(canary[i][k] * After(i, k))).ToArray()).ToArray();
+            foreach (var (name, values) in new[]
+            {
+                ("fastest raw round", raw.Select(r => r.Min()).ToArray()),
+                ("fastest normalised round", normalised.Select(r => r.Min()).ToArray()),
+                ("median normalised round", normalised.Select(r => LatencyCalibrationMedian(r)).ToArray()),
+                ("median round normalised by the canary before and after", bracketed.Select(r => LatencyCalibrationMedian(r)).ToArray()),
+            })
+            {
+                var measured = all.Select((s, i) => new ModelMeasurement(s, values[i])).ToArray();
+                var fitted = LatencyCalibration.Fit(table, space, measured.Take(calibration).ToArray(), LatencyCalibration.DefaultFit).Table;
+                var validation = measured.Skip(calibration).ToArray();
+                var lut = new LookupTablePredictor(fitted, space);
+                var stored = ValidationReport.Compute("lut", validation.Select(m => lut.PredictMs(m.Subnet)).ToArray(), validation.Select(m => m.LatencyMs).ToArray());
+                var reports = LatencyValidation.Compare(lut, space, validation).ToDictionary(c => c.Report.Predictor, c => c.Report);
+                Console.WriteLine($"| {rep + 1} | {load} | {name} | {stored.Within10:P0} | {stored.MapePercent:F2} | {reports["lut-loo"].Within10:P0} | {reports["lut-loo"].MapePercent:F2} | {reports["flops"].Within10:P0} |");
+            }
+            var slowdowns = canary.SelectMany(c => c).Select(c => c / canaryBest).Order().ToArray();
+            Console.WriteLine($"canary slowdown over the rounds: median {slowdowns[slowdowns.Length / 2]:F2}, p90 {slowdowns[slowdowns.Length * 9 / 10]:F2}, max {slowdowns[^1]:F2}");
+        }
+        return 0;
+    }
+
+    private static double LatencyCalibrationMedian(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
