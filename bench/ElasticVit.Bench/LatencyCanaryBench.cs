@@ -34,6 +34,7 @@ public static class LatencyCanaryBench
             + $"canary {canarySubnet.Key} ({Complexity.FlopsM(space, canarySubnet):F2} MFLOPs), {repeats} repeats");
         Console.WriteLine("| repeat | load | combination | calibrated table: within ±10 % | MAPE % | leave-one-out on the validation: within ±10 % | MAPE % | FLOPs proxy LOO within ±10 % |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        var sessions = new List<(Subnet[] Subnets, double[][] Raw, double[][] Canary)>();   // per repeat, for the cross-time judgement
         for (var rep = 0; rep < repeats; rep++)
         {
             var all = LatencySubnets.Spread(space, calibration, seed + 2 * rep + 1).Concat(LatencySubnets.Spread(space, samples, seed + 2 * rep + 2)).ToArray();
@@ -55,6 +56,7 @@ public static class LatencyCanaryBench
             var canary = all.Select((_, i) => timings[2 * i].Select(Stat).ToArray()).ToArray();   // [subnet][round]
             var canaryBest = canary.SelectMany(c => c).Min();
             var raw = all.Select((_, i) => timings[2 * i + 1].Select(Stat).ToArray()).ToArray();
+            sessions.Add((all, raw, canary));
             var normalised = raw.Select((r, i) => r.Select((ms, k) => ms * canaryBest / canary[i][k]).ToArray()).ToArray();
             // The canary share before and the one after (the next subnet's, or the next round's first): the slowdown around the share.
             double After(int i, int k) => i + 1 < all.Length ? canary[i + 1][k] : k + 1 < passes ? canary[0][k + 1] : canary[i][k];
@@ -78,6 +80,33 @@ public static class LatencyCanaryBench
             var slowdowns = canary.SelectMany(c => c).Select(c => c / canaryBest).Order().ToArray();
             Console.WriteLine($"canary slowdown over the rounds: median {slowdowns[slowdowns.Length / 2]:F2}, p90 {slowdowns[slowdowns.Length * 9 / 10]:F2}, max {slowdowns[^1]:F2}");
         }
+        // Across time, as a stored table is used: constants fitted on one repeat's calibration subnets, judged on a later
+        // repeat's validation subnets; normalised measurements of both at the earlier repeat's fastest canary share.
+        Console.WriteLine();
+        Console.WriteLine("| calibrated in repeat | judged in repeat | fastest raw round | median normalised round | median round normalised by the canary before and after |");
+        Console.WriteLine("|---|---|---|---|---|");
+        for (var a = 0; a < sessions.Count; a++)
+            for (var b = a + 1; b < sessions.Count; b++)
+            {
+                var reference = sessions[a].Canary.SelectMany(c => c).Min();
+                double[] Values((Subnet[] Subnets, double[][] Raw, double[][] Canary) x, int how) => x.Raw.Select((r, i) => how switch
+                {
+                    0 => r.Min(),
+                    1 => LatencyCalibrationMedian(r.Select((ms, k) => ms * reference / x.Canary[i][k]).ToArray()),
+                    _ => LatencyCalibrationMedian(r.Select((ms, k) => ms * reference / Math.Sqrt(x.Canary[i][k]
+                        * (i + 1 < x.Raw.Length ? x.Canary[i + 1][k] : k + 1 < passes ? x.Canary[0][k + 1] : x.Canary[i][k]))).ToArray()),
+                }).ToArray();
+                var cells = Enumerable.Range(0, 3).Select(how =>
+                {
+                    var (early, late) = (Values(sessions[a], how), Values(sessions[b], how));
+                    var fitted = LatencyCalibration.Fit(table, space, sessions[a].Subnets.Take(calibration).Select((s, i) => new ModelMeasurement(s, early[i])).ToArray(), LatencyCalibration.DefaultFit).Table;
+                    var lut = new LookupTablePredictor(fitted, space);
+                    var judged = sessions[b].Subnets.Skip(calibration).ToArray();
+                    var r = ValidationReport.Compute("lut", judged.Select(lut.PredictMs).ToArray(), late.Skip(calibration).ToArray());
+                    return $"{r.Within10:P0} ({r.MapePercent:F2}, {r.BiasPercent:+0.0;-0.0} %)";
+                });
+                Console.WriteLine($"| {a + 1} | {b + 1} | {string.Join(" | ", cells)} |");
+            }
         return 0;
     }
 
