@@ -65,8 +65,8 @@ public static class LatencyCanaryBench
             {
                 ("fastest raw round", raw.Select(r => r.Min()).ToArray()),
                 ("fastest normalised round", normalised.Select(r => r.Min()).ToArray()),
-                ("median normalised round", normalised.Select(r => LatencyCalibrationMedian(r)).ToArray()),
-                ("median round normalised by the canary before and after", bracketed.Select(r => LatencyCalibrationMedian(r)).ToArray()),
+                ("median normalised round", normalised.Select(r => Median(r)).ToArray()),
+                ("median round normalised by the canary before and after", bracketed.Select(r => Median(r)).ToArray()),
             })
             {
                 var measured = all.Select((s, i) => new ModelMeasurement(s, values[i])).ToArray();
@@ -92,8 +92,8 @@ public static class LatencyCanaryBench
                 double[] Values((Subnet[] Subnets, double[][] Raw, double[][] Canary) x, int how) => x.Raw.Select((r, i) => how switch
                 {
                     0 => r.Min(),
-                    1 => LatencyCalibrationMedian(r.Select((ms, k) => ms * reference / x.Canary[i][k]).ToArray()),
-                    _ => LatencyCalibrationMedian(r.Select((ms, k) => ms * reference / Math.Sqrt(x.Canary[i][k]
+                    1 => Median(r.Select((ms, k) => ms * reference / x.Canary[i][k]).ToArray()),
+                    _ => Median(r.Select((ms, k) => ms * reference / Math.Sqrt(x.Canary[i][k]
                         * (i + 1 < x.Raw.Length ? x.Canary[i + 1][k] : k + 1 < passes ? x.Canary[0][k + 1] : x.Canary[i][k]))).ToArray()),
                 }).ToArray();
                 var cells = Enumerable.Range(0, 3).Select(how =>
@@ -110,7 +110,7 @@ public static class LatencyCanaryBench
         return 0;
     }
 
-    private static double LatencyCalibrationMedian(double[] values)
+    private static double Median(double[] values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
