@@ -17,7 +17,6 @@ public static class LatencyCanaryBench
 {
     public static int Run(string[] args)
     {
-        string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
         {
             Console.Error.WriteLine("usage: latency-canary TABLE.json [--calibration 30] [--samples 100] [--passes 16] [--repeats 2] [--seed 61]");
@@ -25,10 +24,11 @@ public static class LatencyCanaryBench
         }
         var table = LatencyTable.Load(args[0]);
         var space = SpaceLoader.Load(table.Device.Space);
-        int calibration = int.Parse(Arg("--calibration") ?? "30"), samples = int.Parse(Arg("--samples") ?? "100"),
-            passes = int.Parse(Arg("--passes") ?? "16"), repeats = int.Parse(Arg("--repeats") ?? "2"), seed = int.Parse(Arg("--seed") ?? "61");
+        string Arg(string name, string fallback) => BenchArgs.Option(args, name) ?? fallback;
+        int calibration = int.Parse(Arg("--calibration", "30")), samples = int.Parse(Arg("--samples", "100")),
+            passes = int.Parse(Arg("--passes", "16")), repeats = int.Parse(Arg("--repeats", "2")), seed = int.Parse(Arg("--seed", "61"));
         using var backend = LatencyBackends.Create(table.Device.Backend, table.Device.Threads ?? 1);
-        var protocol = TimingProtocol.WholeModel(table.Device.Threads ?? 1, table.Device.Quantile ?? 0.5) with { MinTotalMs = double.Parse(Arg("--min-ms") ?? "100") };
+        var protocol = TimingProtocol.WholeModel(table.Device.Threads ?? 1, table.Device.Quantile ?? 0.5) with { MinTotalMs = double.Parse(Arg("--min-ms", "100")) };
         var canarySubnet = LatencySubnets.Spread(space, 200, seed).OrderBy(s => Complexity.FlopsM(space, s)).ElementAt(100);
         Console.WriteLine($"{args[0]}: {calibration} calibration + {samples} validation subnets, {passes} interleaved rounds, {protocol.StatisticName} of {TimingProtocol.Describe(protocol.Clock)}, "
             + $"canary {canarySubnet.Key} ({Complexity.FlopsM(space, canarySubnet):F2} MFLOPs), {repeats} repeats");
@@ -57,16 +57,14 @@ public static class LatencyCanaryBench
             var canaryBest = canary.SelectMany(c => c).Min();
             var raw = all.Select((_, i) => timings[2 * i + 1].Select(Stat).ToArray()).ToArray();
             sessions.Add((all, raw, canary));
-            var normalised = raw.Select((r, i) => r.Select((ms, k) => ms * canaryBest / canary[i][k]).ToArray()).ToArray();
-            // The canary share before and the one after (the next subnet's, or the next round's first): the slowdown around the share.
-            double After(int i, int k) => i + 1 < all.Length ? canary[i + 1][k] : k + 1 < passes ? canary[0][k + 1] : canary[i][k];
-            var bracketed = raw.Select((r, i) => r.Select((ms, k) => ms * canaryBest / Math.Sqrt(canary[i][k] * After(i, k))).ToArray()).ToArray();
+            var normalised = Normalise(raw, canary, canaryBest, bracketed: false);
+            var bracketed = Normalise(raw, canary, canaryBest, bracketed: true);
             foreach (var (name, values) in new[]
             {
                 ("fastest raw round", raw.Select(r => r.Min()).ToArray()),
                 ("fastest normalised round", normalised.Select(r => r.Min()).ToArray()),
-                ("median normalised round", normalised.Select(r => Median(r)).ToArray()),
-                ("median round normalised by the canary before and after", bracketed.Select(r => Median(r)).ToArray()),
+                ("median normalised round", normalised.Select(Median).ToArray()),
+                ("median round normalised by the canary before and after", bracketed.Select(Median).ToArray()),
             })
             {
                 var measured = all.Select((s, i) => new ModelMeasurement(s, values[i])).ToArray();
@@ -89,13 +87,9 @@ public static class LatencyCanaryBench
             for (var b = a + 1; b < sessions.Count; b++)
             {
                 var reference = sessions[a].Canary.SelectMany(c => c).Min();
-                double[] Values((Subnet[] Subnets, double[][] Raw, double[][] Canary) x, int how) => x.Raw.Select((r, i) => how switch
-                {
-                    0 => r.Min(),
-                    1 => Median(r.Select((ms, k) => ms * reference / x.Canary[i][k]).ToArray()),
-                    _ => Median(r.Select((ms, k) => ms * reference / Math.Sqrt(x.Canary[i][k]
-                        * (i + 1 < x.Raw.Length ? x.Canary[i + 1][k] : k + 1 < passes ? x.Canary[0][k + 1] : x.Canary[i][k]))).ToArray()),
-                }).ToArray();
+                double[] Values((Subnet[] Subnets, double[][] Raw, double[][] Canary) x, int how) => how == 0
+                    ? x.Raw.Select(r => r.Min()).ToArray()
+                    : Normalise(x.Raw, x.Canary, reference, bracketed: how == 2).Select(Median).ToArray();
                 var cells = Enumerable.Range(0, 3).Select(how =>
                 {
                     var (early, late) = (Values(sessions[a], how), Values(sessions[b], how));
@@ -108,6 +102,18 @@ public static class LatencyCanaryBench
                 Console.WriteLine($"| {a + 1} | {b + 1} | {string.Join(" | ", cells)} |");
             }
         return 0;
+    }
+
+    /// <summary>
+    /// Each subnet's rounds ([subnet][round]) divided by the canary's slowdown against <paramref name="reference"/>: the
+    /// canary share right before it, or (<paramref name="bracketed"/>) the geometric mean of that and the one right after
+    /// (the next subnet's, or the next round's first).
+    /// </summary>
+    private static double[][] Normalise(double[][] raw, double[][] canary, double reference, bool bracketed)
+    {
+        var (subnets, passes) = (raw.Length, raw[0].Length);
+        double After(int i, int k) => i + 1 < subnets ? canary[i + 1][k] : k + 1 < passes ? canary[0][k + 1] : canary[i][k];
+        return raw.Select((r, i) => r.Select((ms, k) => ms * reference / (bracketed ? Math.Sqrt(canary[i][k] * After(i, k)) : canary[i][k])).ToArray()).ToArray();
     }
 
     private static double Median(double[] values)
