@@ -17,8 +17,7 @@ public static class LatencyFitBench
         var table = LatencyTable.Load(args[0]);
         var space = SpaceLoader.Load(table.Device.Space);
         var lut = new LookupTablePredictor(table, space);
-        var rows = args.Skip(1).SelectMany(File.ReadLines).Where(l => !l.StartsWith("model_key", StringComparison.Ordinal) && l.Contains(','))
-            .Select(l => l.Split(',')).Select(p => (Subnet: Subnet.Parse(p[0], space), Ms: double.Parse(p[1], CultureInfo.InvariantCulture))).ToList();
+        var rows = Measured(space, args.Skip(1)).Select(m => (m.Subnet, Ms: m.LatencyMs)).ToList();
         Console.WriteLine($"{rows.Count} measured subnets, {table.Device.Name}");
         var stored = ValidationReport.Compute("lut", rows.Select(r => lut.PredictMs(r.Subnet)).ToArray(), rows.Select(r => r.Ms).ToArray());
         Console.WriteLine($"the table as stored: {stored.Within10 * 100:F0} % within ±10 %, MAPE {stored.MapePercent:F2} %, mean signed error {stored.BiasPercent:+0.00;-0.00} %");
@@ -88,9 +87,8 @@ public static class LatencyFitBench
         var table = LatencyTable.Load(args[0]);
         var space = SpaceLoader.Load(table.Device.Space);
         var lut = new LookupTablePredictor(table, space);
-        List<(double[] X, double Ms)> Read(string path) => File.ReadLines(path).Where(l => !l.StartsWith('#') && !l.StartsWith("model_key", StringComparison.Ordinal) && l.Contains(','))
-            .Select(l => l.Split(',')).Select(p => Subnet.Parse(p[0], space) is var s
-                ? (new[] { lut.LayerSumMs(s), Complexity.Of(space, s).ParamsM, 1, Complexity.FlopsM(space, s) }, double.Parse(p[1], CultureInfo.InvariantCulture)) : default).ToList();
+        List<(double[] X, double Ms)> Read(string path) => Measured(space, [path])
+            .Select(m => (new[] { lut.LayerSumMs(m.Subnet), Complexity.Of(space, m.Subnet).ParamsM, 1, Complexity.FlopsM(space, m.Subnet) }, m.LatencyMs)).ToList();
         var calibration = Read(Arg("--calibrate"));
         var validation = Read(Arg("--validate"));
         var size = args.Contains("--size") ? int.Parse(Arg("--size")) : 30;
@@ -131,9 +129,7 @@ public static class LatencyFitBench
         var table = LatencyTable.Load(args[0]);
         var space = SpaceLoader.Load(table.Device.Space);
         var sizes = args.SkipWhile(a => a != "--sizes").Skip(1).First().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-        var rows = args.Skip(1).TakeWhile(a => a != "--sizes").SelectMany(File.ReadLines)
-            .Where(l => !l.StartsWith('#') && !l.StartsWith("model_key", StringComparison.Ordinal) && l.Contains(','))
-            .Select(l => l.Split(',')).Select(p => new ModelMeasurement(Subnet.Parse(p[0], space), double.Parse(p[1], CultureInfo.InvariantCulture))).ToArray();
+        var rows = Measured(space, args.Skip(1).TakeWhile(a => a != "--sizes"));
         Console.WriteLine($"{rows.Length} measured subnets, {table.Device.Name}; 50 draws per size, the rest predicted");
         Console.WriteLine("| calibration subnets | fit | mean within ±10% | worst draw | mean MAPE % |");
         Console.WriteLine("|---|---|---|---|---|");
@@ -160,4 +156,9 @@ public static class LatencyFitBench
         }
         return 0;
     }
+
+    /// <summary>The measured subnets of model-section CSVs (<c>latency validate --save</c>: comments, a header, then key and milliseconds).</summary>
+    private static ModelMeasurement[] Measured(SearchSpace space, IEnumerable<string> csvPaths) => csvPaths.SelectMany(File.ReadLines)
+        .Where(l => !l.StartsWith('#') && !l.StartsWith("model_key", StringComparison.Ordinal) && l.Contains(','))
+        .Select(l => l.Split(',')).Select(p => new ModelMeasurement(Subnet.Parse(p[0], space), double.Parse(p[1], CultureInfo.InvariantCulture))).ToArray();
 }

@@ -233,9 +233,9 @@ public static class LatencyCommands
             : unseen == run.Measured.Count ? $", none of the table's {table.CalibrationSubnets.Count} calibration subnets"
             : $", {unseen} not among the table's {table.CalibrationSubnets.Count} calibration subnets (the space has no more)";
         Console.WriteLine($"{run.Measured.Count} subnets of {space.Name}{unseenNote} measured on {run.DeviceName} ({TimingProtocol.Describe(run.Protocol.Clock)}, {run.Protocol.StatisticName}, the fastest of {run.Agreement.Rounds} interleaved rounds); load average {run.LoadBefore} → {run.LoadAfter}; {run.Agreement.Describe()}");
-        Console.WriteLine($"{"predictor",-10} {"within10",9} {"within5",8} {"rmse_ms",9} {"mape_%",8} {"bias_%",8} {"spearman",9}");
+        Console.WriteLine($"{"predictor",-12} {"within10",9} {"within5",8} {"rmse_ms",9} {"mape_%",8} {"bias_%",8} {"spearman",9}");
         foreach (var r in run.Reports)
-            Console.WriteLine($"{r.Predictor,-10} {r.Within10,9:P1} {r.Within5,8:P1} {r.RmseMs,9:F4} {r.MapePercent,8:F2} {r.BiasPercent,8:+0.00;-0.00} {r.Spearman,9:F4}");
+            Console.WriteLine($"{r.Predictor,-12} {r.Within10,9:P1} {r.Within5,8:P1} {r.RmseMs,9:F4} {r.MapePercent,8:F2} {r.BiasPercent,8:+0.00;-0.00} {r.Spearman,9:F4}");
         Console.WriteLine(run.Verdict);
         return 0;
     }

@@ -10,6 +10,8 @@ public sealed record PredictorComparison(ValidationReport Report, IReadOnlyList<
 
 /// <summary>What <see cref="LatencyValidation.Run"/> measured and concluded.</summary>
 /// <param name="OtherMachine">This machine's description when it is not the one the table was profiled on, else null.</param>
+/// <param name="CalibrationLevel">The table's calibration subnets as timed now over the table's prediction for them (the
+/// median subnet's ratio; above 1: the machine runs slower now than when the table was calibrated), null when the table names none.</param>
 public sealed record ValidationRun(
     IReadOnlyList<PredictorComparison> Comparisons,
     IReadOnlyList<ModelMeasurement> Measured,
@@ -20,12 +22,13 @@ public sealed record ValidationRun(
     string DeviceName,
     string? OtherMachine,
     string? LoadBefore,
-    string? LoadAfter)
+    string? LoadAfter,
+    double? CalibrationLevel = null)
 {
     public IReadOnlyList<ValidationReport> Reports => Comparisons.Select(c => c.Report).ToArray();
 
     /// <summary>The reports, the machine's steadiness and the verdict as one JSON object.</summary>
-    public string ToJson() => ValidationReport.ToJson(Reports, Agreement, Verdict, FlopsBeatsTable);
+    public string ToJson() => ValidationReport.ToJson(Reports, Agreement, Verdict, FlopsBeatsTable, CalibrationLevel);
 }
 
 /// <summary>
@@ -35,6 +38,9 @@ public sealed record ValidationRun(
 /// <item><c>lut-loo</c>: the table's layer sums with its per-model constants (<see cref="LatencyCalibration.DefaultFit"/>) refitted
 /// leave-one-out on the measured subnets (fewer constants where the measurements cannot carry them, <see cref="LatencyCalibration.Fit"/>);</item>
 /// <item><c>flops</c>: the FLOPs proxy, a line fitted leave-one-out on the measured subnets;</item>
+/// <item><c>recalibrated</c> (when the table names its calibration subnets): the table's per-model constants refitted on
+/// its own calibration subnets timed again in the same rounds as the measured ones — a table whose level follows the
+/// machine's speed of the moment, still judged only on subnets its constants never saw;</item>
 /// <item><c>remeasured</c> (optional): a second, independent measurement of the same subnets — the measurement's own
 /// repeatability, which bounds what any predictor can reach.</item>
 /// </list>
@@ -46,8 +52,9 @@ public static class LatencyValidation
     /// <summary>
     /// Validates <paramref name="table"/> on this machine: <paramref name="samples"/> subnets spread over the FLOPs range
     /// (seeded; none of the table's calibration subnets), timed with the table's own backend and thread count in <paramref name="passes"/> interleaved rounds (the
-    /// fastest kept; <paramref name="protocol"/> by default: the table's own statistic), then every predictor compared on
-    /// them. <paramref name="remeasure"/> times them a second time (the measurement's own repeatability).
+    /// fastest kept; <paramref name="protocol"/> by default: the table's own statistic), together with the table's
+    /// calibration subnets (for the <c>recalibrated</c> row and <see cref="ValidationRun.CalibrationLevel"/>), then every
+    /// predictor compared on them. <paramref name="remeasure"/> times them a second time (the measurement's own repeatability).
     /// Progress: (phase, done, total).
     /// </summary>
     public static ValidationRun Run(LatencyTable table, SearchSpace space, int samples, int seed, Profiling.TimingProtocol? protocol = null,
@@ -64,12 +71,15 @@ public static class LatencyValidation
         var profiler = new Profiling.LatencyProfiler(backend, space, protocol);
         var machine = profiler.NewDevice().Machine;
         var load = Profiling.MachineInfo.LoadAverage();
-        var measured = profiler.MeasureModels(subnets, passes, progress);
+        var calibration = table.CalibrationSubnets.Select(key => Subnet.Parse(key, space)).ToArray();
+        var timed = profiler.MeasureModels([.. subnets, .. calibration], passes, progress);
+        var (measured, recalibration) = (timed.Take(subnets.Count).ToArray(), timed.Skip(subnets.Count).ToArray());
         var remeasured = remeasure ? profiler.MeasureModels(subnets, passes, (phase, done, total) => progress?.Invoke($"again: {phase}", done, total)) : null;
-        var comparisons = Compare(lut, space, measured, remeasured);
+        var comparisons = Compare(lut, space, measured, remeasured, recalibration);
         var rows = comparisons.Select(c => c.Report).ToArray();
-        return new ValidationRun(comparisons, measured, RoundAgreement.Of(measured), Verdict(rows), FlopsBeatsTable(rows), protocol,
-            Profiling.LatencyBackends.DeviceName(backend), machine == d.Machine ? null : machine, load, Profiling.MachineInfo.LoadAverage());
+        var level = recalibration.Length == 0 ? (double?)null : LatencyCalibration.Median(recalibration.Select(m => m.LatencyMs / lut.PredictMs(m.Subnet)).ToArray());
+        return new ValidationRun(comparisons, measured, RoundAgreement.Of(measured), Verdict(rows, level), FlopsBeatsTable(rows), protocol,
+            Profiling.LatencyBackends.DeviceName(backend), machine == d.Machine ? null : machine, load, Profiling.MachineInfo.LoadAverage(), level);
     }
 
     /// <summary>
@@ -89,8 +99,13 @@ public static class LatencyValidation
     public static int Unseen(LatencyTable table, IEnumerable<Subnet> subnets) =>
         subnets.Count(s => !table.CalibrationSubnets.Contains(s.Key, StringComparer.Ordinal));
 
+    /// <summary>
+    /// The predictors' rows on <paramref name="measured"/>; <paramref name="remeasured"/> (the same subnets timed again) adds the
+    /// <c>remeasured</c> row, <paramref name="recalibration"/> (the table's calibration subnets timed in the same rounds) the
+    /// <c>recalibrated</c> row.
+    /// </summary>
     public static IReadOnlyList<PredictorComparison> Compare(LookupTablePredictor lut, SearchSpace space,
-        IReadOnlyList<ModelMeasurement> measured, IReadOnlyList<ModelMeasurement>? remeasured = null)
+        IReadOnlyList<ModelMeasurement> measured, IReadOnlyList<ModelMeasurement>? remeasured = null, IReadOnlyList<ModelMeasurement>? recalibration = null)
     {
         if (measured.Count < 3) throw new LatencyException($"validation needs at least 3 measured subnets, got {measured.Count}");
         var actual = measured.Select(m => m.LatencyMs).ToArray();
@@ -101,6 +116,11 @@ public static class LatencyValidation
             Row("lut-loo", LeaveOneOut(measured, rest => new LookupTablePredictor(LatencyCalibration.Fit(lut.Table, space, rest, LatencyCalibration.DefaultFit).Table, space))),
             Row("flops", LeaveOneOut(measured, rest => FlopsProxyPredictor.Fit(space, lut.Device, rest))),
         };
+        if (recalibration is { Count: > 0 })
+        {
+            var now = new LookupTablePredictor(LatencyCalibration.Fit(lut.Table, space, recalibration, LatencyCalibration.DefaultFit).Table, space);
+            rows.Add(Row("recalibrated", measured.Select(m => now.PredictMs(m.Subnet)).ToArray()));
+        }
         if (remeasured is not null)
         {
             if (!remeasured.Select(m => m.Subnet).SequenceEqual(measured.Select(m => m.Subnet)))
@@ -117,15 +137,23 @@ public static class LatencyValidation
     public static bool FlopsBeatsTable(IReadOnlyList<ValidationReport> reports) =>
         Report(reports, "flops").MapePercent < Report(reports, "lut").MapePercent;
 
-    /// <summary>One plain sentence on the table against the FLOPs proxy, by MAPE, as stored and refitted.</summary>
-    public static string Verdict(IReadOnlyList<ValidationReport> reports)
+    /// <summary>
+    /// One plain sentence on the table against the FLOPs proxy, by MAPE, as stored and refitted; with
+    /// <paramref name="calibrationLevel"/> (<see cref="ValidationRun.CalibrationLevel"/>) how the machine's speed moved.
+    /// </summary>
+    public static string Verdict(IReadOnlyList<ValidationReport> reports, double? calibrationLevel = null)
     {
         var (lut, loo, flops) = (Report(reports, "lut"), Report(reports, "lut-loo"), Report(reports, "flops"));
+        var recalibrated = reports.FirstOrDefault(r => r.Predictor == "recalibrated");
         var figures = string.Create(CultureInfo.InvariantCulture,
-            $"MAPE {flops.MapePercent:F1} % for the FLOPs proxy, {lut.MapePercent:F1} % for the table as stored, {loo.MapePercent:F1} % refitted");
-        // A stored table off by the same share on every subnet while its refit is fine: the machine's speed moved since calibration.
-        var drift = Math.Abs(lut.BiasPercent) >= DriftPercent
-            ? string.Create(CultureInfo.InvariantCulture, $"as stored it predicts {Math.Abs(lut.BiasPercent):F1} % too {(lut.BiasPercent > 0 ? "high" : "low")} on average: this machine runs {(lut.BiasPercent > 0 ? "faster" : "slower")} now than when the table was calibrated")
+            $"MAPE {flops.MapePercent:F1} % for the FLOPs proxy, {lut.MapePercent:F1} % for the table as stored, {loo.MapePercent:F1} % refitted")
+            + (recalibrated is null ? "" : string.Create(CultureInfo.InvariantCulture,
+                $", {recalibrated.MapePercent:F1} % recalibrated on its own calibration subnets timed now ({recalibrated.Within10 * 100:F0} % within ±10 %)"));
+        // A stored table off by the same share on every subnet while its refit is fine: the machine's speed moved since
+        // calibration; its own calibration subnets, timed again beside the others, measure by how much.
+        var (off, measuredOn) = calibrationLevel is { } level ? (100 * (1 / level - 1), "on its calibration subnets") : (lut.BiasPercent, "on average");
+        var drift = Math.Abs(off) >= DriftPercent
+            ? string.Create(CultureInfo.InvariantCulture, $"as stored it predicts {Math.Abs(off):F1} % too {(off > 0 ? "high" : "low")} {measuredOn}: this machine runs {(off > 0 ? "faster" : "slower")} now than when the table was calibrated")
             : null;
         if (!FlopsBeatsTable(reports))
             return $"the lookup table beats the FLOPs proxy on this machine ({figures})" + (drift is null ? "" : $"; {drift}: profile again to recalibrate (only the calibration is redone)");

@@ -43,11 +43,13 @@ public sealed record ValidationReport(
     /// One JSON object with a report per predictor, <c>{"lut": {"within10": …}, "flops": {…}}</c>, and with
     /// <paramref name="agreement"/> how steady the machine was: <c>"measurement": {"round_spread_median": …}</c>.
     /// </summary>
-    public static string ToJson(IEnumerable<ValidationReport> reports, RoundAgreement? agreement = null, string? verdict = null, bool? flopsBeatsTable = null)
+    public static string ToJson(IEnumerable<ValidationReport> reports, RoundAgreement? agreement = null, string? verdict = null, bool? flopsBeatsTable = null,
+        double? calibrationLevel = null)
     {
         var root = new JsonObject();
         if (verdict is not null) root["verdict"] = verdict;
         if (flopsBeatsTable is not null) root["flops_beats_lut"] = flopsBeatsTable;
+        if (calibrationLevel is not null) root["calibration_level"] = calibrationLevel;
         if (agreement is { } a)
             root["measurement"] = new JsonObject
             {

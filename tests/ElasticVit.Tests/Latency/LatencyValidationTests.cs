@@ -22,6 +22,25 @@ public class LatencyValidationTests
     }
 
     [Fact]
+    public void The_recalibrated_row_refits_the_table_on_its_calibration_subnets_timed_now_and_the_verdict_names_the_moved_level()
+    {
+        var space = LatencyTestData.Fmnist;
+        var lut = new LookupTablePredictor(LatencyTestData.RandomTable(space, seed: 4), space);
+        // The machine now runs everything 1.25 times slower than the stored table (scale 1, no overhead) says.
+        ModelMeasurement[] Timed(IEnumerable<ElasticVit.Spaces.Subnet> subnets) => subnets.Select(s => new ModelMeasurement(s, 1.25 * lut.PredictMs(s))).ToArray();
+        var (measured, calibration) = (Timed(LatencySubnets.Spread(space, 12, seed: 2)), Timed(LatencySubnets.Spread(space, 8, seed: 3)));
+        var rows = LatencyValidation.Compare(lut, space, measured, recalibration: calibration);
+        Assert.Equal(["lut", "lut-loo", "flops", "recalibrated"], rows.Select(r => r.Report.Predictor));
+        Assert.All(rows.Single(r => r.Report.Predictor == "recalibrated").PredictedMs.Zip(measured), p => Assert.Equal(p.Second.LatencyMs, p.First, 6));
+        Assert.Equal(-20, rows[0].Report.BiasPercent, 6);
+
+        var verdict = LatencyValidation.Verdict(rows.Select(r => r.Report).ToArray(), calibrationLevel: 1.25);
+        Assert.Contains("as stored it predicts 20.0 % too low on its calibration subnets: this machine runs slower now", verdict);
+        Assert.Contains("recalibrated on its own calibration subnets timed now (100 % within ±10 %)", verdict);
+        Assert.DoesNotContain("too low", LatencyValidation.Verdict(rows.Select(r => r.Report).ToArray(), calibrationLevel: 1.02));
+    }
+
+    [Fact]
     public void The_verdict_says_plainly_which_predictor_wins()
     {
         var space = LatencyTestData.Fmnist;
