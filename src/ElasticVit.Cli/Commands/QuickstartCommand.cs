@@ -131,12 +131,13 @@ public static class QuickstartCommand
             : new JsonObject { ["minutes"] = trainMinutes, ["space"] = space, ["created_at"] = DateTime.UtcNow.ToString("O"), ["stages"] = new JsonObject() };
 
         // Measured for the default space on this project's 2-core Zen 3 machines (sessions 11–12): the table 51 s at
-        // 100 ms per layer (1m35 at 200; in four rounds per layer, session 17: 1m03s beside a training run), its validation 22 s, the search of 24 × 3 generations per budget on 3,000
-        // held-out images 2m22–2m58 (162 evaluations; 2m24 in session 17), export and checks about 15 s per distinct winner, then their
-        // latency about 7 s. The four-transformer-stage fmnist space takes about twice as long for the search and the
-        // export (session 7).
+        // 100 ms per layer (1m35 at 200; in four rounds per layer, session 17: 1m03s beside a training run, 0m56 alone), its
+        // validation 22 s (43 s since it also re-times the table's 30 calibration subnets, session 18), the search of 24 × 3
+        // generations per budget on 3,000 held-out images 2m22–2m58 (162 evaluations; 2m24 and 2m13 in sessions 17–18),
+        // export and checks about 12 s per distinct winner, then their latency about 7 s. The four-transformer-stage fmnist
+        // space takes about twice as long for the search and the export (session 7).
         public static readonly (string Name, double Seconds)[] Fixed =
-            [("latency table", 60), ("latency validation", 25), ("search", 155), ("export and checks", 50), ("report", 5)];
+            [("latency table", 60), ("latency validation", 45), ("search", 140), ("export and checks", 45), ("report", 5)];
 
         public double PlannedSeconds(string stage) => stage == "training" ? TrainMinutes * 60 + 20 : Fixed.Single(f => f.Name == stage).Seconds;
 
