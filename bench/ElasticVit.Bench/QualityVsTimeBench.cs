@@ -36,8 +36,8 @@ public static class QualityVsTimeBench
         var threads = int.Parse(BenchArgs.Option(args, "--threads") ?? "2", CultureInfo.InvariantCulture);
         var wallClockArms = !args.Contains("--skip-wall-clock");
         var trainArms = !args.Contains("--report-only");   // only what --out already holds: the table and the plot
-        // Equal-passes arms of the named roles only (e.g. "min,winner 1"), so that two processes of one thread each can
-        // share the machine's cores; their result files are merged afterwards.
+        // Arms of the named roles only (e.g. "min,winner 1"; "cnn2" or "mbv2" for a hand-designed network's wall-clock
+        // arm), so that two processes of one thread each can share the machine's cores; their result files are merged afterwards.
         var only = BenchArgs.Option(args, "--only")?.Split(',', StringSplitOptions.TrimEntries);
         var dir = new RunDirectory(runPath);
         var options = dir.LoadOptions();
@@ -94,11 +94,12 @@ public static class QualityVsTimeBench
         // depend on the machine's speed).
         if (wallClockArms && trainArms)
         {
+            bool Wanted(string role) => only is null || only.Contains(role);
             var (role, winner) = subnets.First(s => s.Role == "winner 1");
-            if (!Has("alone, equal wall-clock", winner.Key))
+            if (!Has("alone, equal wall-clock", winner.Key) && Wanted(role))
                 Add(Alone("alone, equal wall-clock", role, winner.Key, Complexity.FlopsM(space, winner), LatencyOf(winner),
                     () => new StaticModel(space, winner), data, options, threads, null, seconds));
-            foreach (var name in new[] { "cnn2", "mbv2" }.Where(n => !Has("hand-designed, equal wall-clock", n)))
+            foreach (var name in new[] { "cnn2", "mbv2" }.Where(n => !Has("hand-designed, equal wall-clock", n) && Wanted(n)))
             {
                 using var probe = Baseline.Create(name);
                 Add(Alone("hand-designed, equal wall-clock", probe.Description, name, probe.MacsM, BaselineLatency(name),
