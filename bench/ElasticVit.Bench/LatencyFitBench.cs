@@ -17,9 +17,10 @@ public static class LatencyFitBench
         var table = LatencyTable.Load(args[0]);
         var space = SpaceLoader.Load(table.Device.Space);
         var lut = new LookupTablePredictor(table, space);
-        var rows = Measured(space, args.Skip(1)).Select(m => (m.Subnet, Ms: m.LatencyMs)).ToList();
+        var measured = Measured(space, args.Skip(1));
+        var rows = measured.Select(m => (m.Subnet, Ms: m.LatencyMs)).ToList();
         Console.WriteLine($"{rows.Count} measured subnets, {table.Device.Name}");
-        var stored = ValidationReport.Compute("lut", rows.Select(r => lut.PredictMs(r.Subnet)).ToArray(), rows.Select(r => r.Ms).ToArray());
+        var stored = ValidationReport.Of("lut", lut, measured);
         Console.WriteLine($"the table as stored: {stored.Within10 * 100:F0} % within ±10 %, MAPE {stored.MapePercent:F2} %, mean signed error {stored.BiasPercent:+0.00;-0.00} %");
         var kinds = Enum.GetValues<LayerKind>();
         double[] PerKind(Subnet s) => kinds.Select(k => LayerPlan.Of(space, s).Where(l => l.Kind == k)
@@ -147,7 +148,7 @@ public static class LatencyFitBench
                     var order = rows.OrderBy(_ => rng.Next()).ToArray();
                     var (calibration, rest) = (order.Take(size).ToArray(), order.Skip(size).ToArray());
                     var p = predictor(calibration);
-                    var report = ValidationReport.Compute(name, rest.Select(r => p.PredictMs(r.Subnet)).ToArray(), rest.Select(r => r.LatencyMs).ToArray());
+                    var report = ValidationReport.Of(name, p, rest);
                     within.Add(report.Within10 * 100);
                     mape.Add(report.MapePercent);
                 }
