@@ -91,7 +91,7 @@ public static class ExportLatencyBench
             ortTimes.Add(Time(RunOrt));
             torchTimes.Add(Time(RunTorch));
         }
-        return new Result(Median(torchTimes), Median(ortTimes), torchTimes.Count, maxDiff);
+        return new Result(Statistics.Median(torchTimes), Statistics.Median(ortTimes), torchTimes.Count, maxDiff);
     }
 
     private static double Time(Func<float[]> run)
@@ -99,11 +99,5 @@ public static class ExportLatencyBench
         var start = Stopwatch.GetTimestamp();
         run();
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

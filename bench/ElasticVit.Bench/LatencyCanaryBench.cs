@@ -63,8 +63,8 @@ public static class LatencyCanaryBench
             {
                 ("fastest raw round", raw.Select(r => r.Min()).ToArray()),
                 ("fastest normalised round", normalised.Select(r => r.Min()).ToArray()),
-                ("median normalised round", normalised.Select(Median).ToArray()),
-                ("median round normalised by the canary before and after", bracketed.Select(Median).ToArray()),
+                ("median normalised round", normalised.Select(Statistics.Median).ToArray()),
+                ("median round normalised by the canary before and after", bracketed.Select(Statistics.Median).ToArray()),
             })
             {
                 var measured = all.Select((s, i) => new ModelMeasurement(s, values[i])).ToArray();
@@ -88,7 +88,7 @@ public static class LatencyCanaryBench
                 var reference = sessions[a].Canary.SelectMany(c => c).Min();
                 double[] Values((Subnet[] Subnets, double[][] Raw, double[][] Canary) x, int how) => how == 0
                     ? x.Raw.Select(r => r.Min()).ToArray()
-                    : Normalise(x.Raw, x.Canary, reference, bracketed: how == 2).Select(Median).ToArray();
+                    : Normalise(x.Raw, x.Canary, reference, bracketed: how == 2).Select(Statistics.Median).ToArray();
                 var cells = Enumerable.Range(0, 3).Select(how =>
                 {
                     var (early, late) = (Values(sessions[a], how), Values(sessions[b], how));
@@ -113,11 +113,5 @@ public static class LatencyCanaryBench
         var (subnets, passes) = (raw.Length, raw[0].Length);
         double After(int i, int k) => i + 1 < subnets ? canary[i + 1][k] : k + 1 < passes ? canary[0][k + 1] : canary[i][k];
         return raw.Select((r, i) => r.Select((ms, k) => ms * reference / (bracketed ? Math.Sqrt(canary[i][k] * After(i, k)) : canary[i][k])).ToArray()).ToArray();
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

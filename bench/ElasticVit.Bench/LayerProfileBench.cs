@@ -66,7 +66,7 @@ public static class LayerProfileBench
                     if (r == repeats + 1) output = y.detach().MoveToOuterDisposeScope();
                 }
                 foreach (var p in net.parameters()) p.grad = null;
-                var (mf, mb) = (Median(f), Median(b));
+                var (mf, mb) = (Statistics.Median(f), Statistics.Median(b));
                 totalF += mf; totalB += mb;
                 Console.WriteLine($"  {blockName,-9} {mf,8:F2} {mb,8:F2}");
                 input = output;
@@ -140,7 +140,7 @@ public static class LayerProfileBench
                     for (var i = 0; i < 20; i++) { using var inner = NewDisposeScope(); op(); }
                     if (r >= 2) times.Add(clock.Elapsed.TotalMilliseconds * 1000 / 20);
                 }
-                Console.WriteLine($"  {name,-20} {Median(times),8:F1} µs");
+                Console.WriteLine($"  {name,-20} {Statistics.Median(times),8:F1} µs");
             }
         }
     }
@@ -171,6 +171,4 @@ public static class LayerProfileBench
         for (var i = 0; i < n; i++) a.matmul(b).Dispose();
         return n * 2.0 * 1024 * 1024 * 1024 / clock.Elapsed.TotalSeconds / 1e9;
     }
-
-    private static double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
 }

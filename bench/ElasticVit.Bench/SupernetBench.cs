@@ -46,7 +46,7 @@ public static class SupernetBench
                 var s = Time(model, x, backward);
                 if (i >= 3) { elastic.Add(e); fixedModel.Add(s); }
             }
-            var (me, ms) = (Median(elastic), Median(fixedModel));
+            var (me, ms) = (Statistics.Median(elastic), Statistics.Median(fixedModel));
             Console.WriteLine($"| {spaceName} | {arch} | {Complexity.FlopsM(space, subnet):F1} | {(backward ? "fwd+bwd" : "fwd")} | {batch} | {me:F1} | {ms:F1} | {me / ms:F3} |");
         }
         return 0;
@@ -67,11 +67,5 @@ public static class SupernetBench
             m.forward(x);
         }
         return clock.Elapsed.TotalMilliseconds;
-    }
-
-    private static double Median(List<double> v)
-    {
-        var s = v.Order().ToArray();
-        return s[s.Length / 2];
     }
 }

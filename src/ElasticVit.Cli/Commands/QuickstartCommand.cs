@@ -114,7 +114,7 @@ public static class QuickstartCommand
         Stage(plan, "export and checks", "4/5 export the winners to ONNX and check them in ONNX Runtime", File.Exists(results), () => ExportWinners(log, spaceName, dir, run, search, lut, results));
         Stage(plan, "report", "5/5 write the report", false, () => QuickstartReport.Write(dir));
 
-        PrintTable(JsonNode.Parse(File.ReadAllText(results))!.AsArray());
+        PrintTable(JsonNode.Parse(File.ReadAllText(results))!.AsArray(), JsonNode.Parse(File.ReadAllText(search))!);
         plan.PrintComparison();
         AnsiConsole.MarkupLine($"report: [bold]{Markup.Escape(Path.Combine(dir, "report.html"))}[/] (this session: {ProgressBar.Format(clock.Elapsed)})");
         return 0;
@@ -317,7 +317,7 @@ public static class QuickstartCommand
         return winners.Select((_, w) => perSession.Select(s => s[w]).ToArray()).ToArray();
     }
 
-    private static void PrintTable(JsonArray rows)
+    private static void PrintTable(JsonArray rows, JsonNode search)
     {
         // Keys are long: they go under the table, so the table stays readable in an 80-column terminal.
         var table = new Table().AddColumns("#", "latency budget", "FLOPs (M)", "params (M)", "predicted ms", "measured ms", "held-out top-1", "test top-1 (ORT)");
@@ -326,7 +326,7 @@ public static class QuickstartCommand
                 $"{(double)r["predicted_ms"]!:F3}", $"{(double)r["measured_ms"]!:F3}", $"{(double?)r["heldout_top1"] ?? double.NaN:P2}", $"{(double)r["test_top1_onnxruntime"]!:P2}");
         AnsiConsole.Write(table);
         foreach (var (r, i) in rows.Select((r, i) => (r!, i + 1))) Console.WriteLine($"winner {i}: {(string)r["key"]!}  ({(string)r["onnx"]!})");
-        foreach (var note in QuickstartReport.SharedWinnerNotes(rows)) Console.WriteLine($"note: {note}");
+        foreach (var note in QuickstartReport.SharedWinnerNotes(rows, search)) Console.WriteLine($"note: {note}");
     }
 
 }

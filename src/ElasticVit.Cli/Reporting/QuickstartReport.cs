@@ -48,7 +48,7 @@ public static class QuickstartReport
                     $"{(double)r["predicted_ms"]!:F3}", $"{(double)r["measured_ms"]!:F3}", $"{(double?)r["heldout_top1"] ?? double.NaN:P2}",
                     $"{(double)r["test_top1_onnxruntime"]!:P2}", $"{(double)r["test_top1_torchsharp"]!:P2}",
                 }).ToList()));
-            foreach (var note in SharedWinnerNotes(results)) blocks.Add(new Paragraph(note));
+            foreach (var note in SharedWinnerNotes(results, search)) blocks.Add(new Paragraph(note));
         }
 
         var metricsPath = Path.Combine(dir, "supernet", "metrics.jsonl");
@@ -101,10 +101,13 @@ public static class QuickstartReport
     /// <summary>
     /// One sentence for each run of consecutive budgets that returned the same subnet: the larger budgets found nothing that
     /// scored higher, so the table's repeated rows are the search's answer, not a fault (results rows in budget order).
+    /// With the search's output at hand, the sentence also gives the best subnet it evaluated that only the larger budgets
+    /// allow, against the winner, on the same fitness images, and those images' sampling noise: whether the slower subnets
+    /// are worse, or only not measurably better.
     /// </summary>
-    public static IEnumerable<string> SharedWinnerNotes(JsonArray results)
+    public static IEnumerable<string> SharedWinnerNotes(JsonArray results, JsonNode? search = null)
     {
-        var rows = results.Select(r => (Key: (string)r!["key"]!, Budget: BudgetMs((string)r["budget"]!), Predicted: (double)r["predicted_ms"]!)).ToList();
+        var rows = results.Select(r => (Key: (string)r!["key"]!, Budget: (string)r["budget"]!, Predicted: (double)r["predicted_ms"]!)).ToList();
         for (var first = 0; first < rows.Count;)
         {
             var last = first;
@@ -112,11 +115,37 @@ public static class QuickstartReport
             if (last > first)
             {
                 var larger = string.Join(" and ", Enumerable.Range(first + 2, last - first).Select(i => $"{i}"));
-                yield return FormattableString.Invariant(
-                    $"Budget{(last - first > 1 ? "s" : "")} {larger} (up to {rows[last].Budget:F3} ms) returned budget {first + 1}'s winner ({rows[first].Predicted:F3} ms predicted): the search found no slower subnet that scored higher on its fitness images.");
+                var note = FormattableString.Invariant(
+                    $"Budget{(last - first > 1 ? "s" : "")} {larger} (up to {BudgetMs(rows[last].Budget):F3} ms) returned budget {first + 1}'s winner ({rows[first].Predicted:F3} ms predicted): the search found no slower subnet that scored higher on its fitness images");
+                yield return note + (search is null ? "." : BestAboveBudget(search, rows[first].Key, rows[first].Budget, rows[last].Budget, last - first > 1));
             }
             first = last + 1;
         }
+    }
+
+    /// <summary>
+    /// "; the best of the subnets …" — the highest-fitness evaluated subnet predicted over the first budget and within the
+    /// last, its fitness against the winner's, and one standard error of an accuracy measured on the fitness images.
+    /// </summary>
+    private static string BestAboveBudget(JsonNode search, string winnerKey, string firstBudget, string lastBudget, bool plural)
+    {
+        var table = lastBudget["latency:".Length..lastBudget.LastIndexOf(':')];
+        var (floor, limit) = (BudgetMs(firstBudget), BudgetMs(lastBudget));
+        var evaluated = search["evaluated"]?.AsArray().Select(n => n!).ToList() ?? [];
+        var winner = evaluated.FirstOrDefault(e => (string)e["key"]! == winnerKey);
+        var images = (int?)search["settings"]?["fitness_images"];
+        var allowed = evaluated
+            .Select(e => (Fitness: (double)e["fitness"]!, Ms: (double?)e["latency_ms"]?[table]))
+            .Where(e => e.Ms > floor && e.Ms <= limit).ToList();
+        if (winner is null || images is not > 0 || allowed.Count == 0) return ".";
+        var best = allowed.MaxBy(e => e.Fitness);
+        var fitness = (double)winner["fitness"]!;
+        var noise = Math.Sqrt(fitness * (1 - fitness) / images.Value);
+        var reading = fitness - best.Fitness <= noise
+            ? "within one standard error, so the slower subnets are not measurably better here"
+            : "the slower subnets scored lower";
+        return FormattableString.Invariant(
+            $"; the best of the {allowed.Count} evaluated subnets that only the larger budget{(plural ? "s" : "")} allow{(plural ? "" : "s")} scored {best.Fitness:P2} ({best.Ms:F3} ms predicted) against the winner's {fitness:P2}, on the same {images:N0} held-out images (one standard error: ±{100 * noise:F2} points) — {reading}.");
     }
 
     /// <summary>The limit in ms of a "latency:TABLE:MS" budget.</summary>

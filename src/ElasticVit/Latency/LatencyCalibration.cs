@@ -65,7 +65,7 @@ public static class LatencyCalibration
         if (table.Scale == 0) table = table with { Scale = 1 };
         var residuals = calibration.Select(m => m.LatencyMs - table.Scale * predictor.LayerSumMs(m.Subnet)).ToArray();
         if (residuals.Length == 0) throw new LatencyException($"fitting the overhead of {table.Source} needs at least one whole-model measurement");
-        return table with { OverheadMs = estimate == OverheadEstimate.Median ? Median(residuals) : residuals.Average(), MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0, ScalePerMParam = 0 };
+        return table with { OverheadMs = estimate == OverheadEstimate.Median ? Statistics.Median(residuals) : residuals.Average(), MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0, ScalePerMParam = 0 };
     }
 
     /// <summary>Least-squares fit (of relative errors, <see cref="LeastSquares.FitRelative"/>) of <c>measured ≈ Scale · Σ entries + OverheadMs</c>.</summary>
@@ -176,12 +176,5 @@ public static class LatencyCalibration
             }
         }
         return (FitOverhead(table, space, measured), $"overhead = median residual of {n} random subnets", null);
-    }
-
-    internal static double Median(IReadOnlyList<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        var mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 }

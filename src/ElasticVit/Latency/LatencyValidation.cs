@@ -77,7 +77,7 @@ public static class LatencyValidation
         var remeasured = remeasure ? profiler.MeasureModels(subnets, passes, (phase, done, total) => progress?.Invoke($"again: {phase}", done, total)) : null;
         var comparisons = Compare(lut, space, measured, remeasured, recalibration);
         var rows = comparisons.Select(c => c.Report).ToArray();
-        var level = recalibration.Length == 0 ? (double?)null : LatencyCalibration.Median(recalibration.Select(m => m.LatencyMs / lut.PredictMs(m.Subnet)).ToArray());
+        var level = recalibration.Length == 0 ? (double?)null : Statistics.Median(recalibration.Select(m => m.LatencyMs / lut.PredictMs(m.Subnet)));
         return new ValidationRun(comparisons, measured, RoundAgreement.Of(measured), Verdict(rows, level), FlopsBeatsTable(rows), protocol,
             Profiling.LatencyBackends.DeviceName(backend), machine == d.Machine ? null : machine, load, Profiling.MachineInfo.LoadAverage(), level);
     }

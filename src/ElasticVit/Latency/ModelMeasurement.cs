@@ -25,8 +25,8 @@ public readonly record struct RoundAgreement(int Rounds, double MedianSpread, do
         var timed = measured.Where(m => m.Timing is not null).Select(m => m.Timing!.Value).ToArray();
         return timed.Length == 0
             ? new RoundAgreement(1, 1, 1, 1)
-            : new RoundAgreement(timed.Max(t => t.Rounds), LatencyCalibration.Median(timed.Select(t => t.RoundSpread).ToArray()),
-                timed.Max(t => t.RoundSpread), LatencyCalibration.Median(timed.Select(t => (double)t.QuietRounds).ToArray()));
+            : new RoundAgreement(timed.Max(t => t.Rounds), Statistics.Median(timed.Select(t => t.RoundSpread)),
+                timed.Max(t => t.RoundSpread), Statistics.Median(timed.Select(t => (double)t.QuietRounds)));
     }
 
     /// <summary>"median subnet: 9 of 16 rounds within 10 % of its fastest, slowest round +31.0 % (+120.0 % at worst)".</summary>

@@ -26,4 +26,37 @@ public class QuickstartReportTests
         var results = new JsonArray(Row("a", 0.4, 0.35), Row("b", 0.6, 0.5), Row("a", 0.8, 0.35));
         Assert.Empty(QuickstartReport.SharedWinnerNotes(results));
     }
+
+    private static JsonObject Evaluated(string key, double fitness, double ms) => new()
+    {
+        ["key"] = key, ["fitness"] = fitness, ["latency_ms"] = new JsonObject { ["/runs/q/lut.json"] = ms },
+    };
+
+    private static JsonObject Search(params JsonObject[] evaluated) => new()
+    {
+        ["settings"] = new JsonObject { ["fitness_images"] = 3000 }, ["evaluated"] = new JsonArray(evaluated),
+    };
+
+    [Fact]
+    public void A_shared_winner_note_names_the_best_subnet_only_the_larger_budgets_allow_and_the_fitness_images_noise()
+    {
+        var results = new JsonArray(Row("a", 0.4, 0.35), Row("a", 0.6, 0.35));
+        // Within the first budget, or over the last: not among the subnets only the larger budget allows.
+        var search = Search(Evaluated("a", 0.90, 0.35), Evaluated("fast", 0.95, 0.38), Evaluated("over", 0.96, 0.70),
+            Evaluated("close", 0.897, 0.45), Evaluated("worse", 0.85, 0.55));
+        var note = Assert.Single(QuickstartReport.SharedWinnerNotes(results, search));
+        Assert.Contains("the best of the 2 evaluated subnets that only the larger budget allows scored 89.70 % (0.450 ms predicted) against the winner's 90.00 %, on the same 3,000 held-out images (one standard error: ±0.55 points)", note);
+        Assert.EndsWith("not measurably better here.", note);
+
+        var clearlyWorse = Search(Evaluated("a", 0.90, 0.35), Evaluated("worse", 0.85, 0.55));
+        Assert.EndsWith("the slower subnets scored lower.", Assert.Single(QuickstartReport.SharedWinnerNotes(results, clearlyWorse)));
+    }
+
+    [Fact]
+    public void Without_an_evaluated_subnet_above_the_first_budget_the_note_keeps_to_the_search_answer()
+    {
+        var results = new JsonArray(Row("a", 0.4, 0.35), Row("a", 0.6, 0.35));
+        var note = Assert.Single(QuickstartReport.SharedWinnerNotes(results, Search(Evaluated("a", 0.90, 0.35), Evaluated("fast", 0.91, 0.39))));
+        Assert.EndsWith("scored higher on its fitness images.", note);
+    }
 }

@@ -174,16 +174,8 @@ public sealed record TimingProtocol
     {
         if (samplesMs.Count == 0) throw new LatencyException("no timed runs to summarise");
         var sorted = samplesMs.Order().ToArray();
-        double q1 = QuantileOf(sorted, 0.25), q3 = QuantileOf(sorted, 0.75), iqr = q3 - q1;
+        double q1 = Statistics.QuantileOfSorted(sorted, 0.25), q3 = Statistics.QuantileOfSorted(sorted, 0.75), iqr = q3 - q1;
         var kept = sorted.Where(x => x >= q1 - fenceIqrs * iqr && x <= q3 + fenceIqrs * iqr).ToArray();
-        return new TimingResult(QuantileOf(kept, quantile), iqr, sorted.Length, sorted.Length - kept.Length);
-    }
-
-    /// <summary>Linear interpolation between order statistics of a sorted array (type 7, as numpy's default).</summary>
-    internal static double QuantileOf(double[] sorted, double p)
-    {
-        var h = (sorted.Length - 1) * p;
-        var lo = (int)Math.Floor(h);
-        return lo + 1 < sorted.Length ? sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
+        return new TimingResult(Statistics.QuantileOfSorted(kept, quantile), iqr, sorted.Length, sorted.Length - kept.Length);
     }
 }
