@@ -129,6 +129,7 @@ public static class QuickstartReport
     /// </summary>
     private static string BestAboveBudget(JsonNode search, string winnerKey, string firstBudget, string lastBudget, bool plural)
     {
+        if (!lastBudget.StartsWith("latency:", StringComparison.Ordinal) || lastBudget.LastIndexOf(':') <= "latency".Length) return ".";
         var table = lastBudget["latency:".Length..lastBudget.LastIndexOf(':')];
         var (floor, limit) = (BudgetMs(firstBudget), BudgetMs(lastBudget));
         var evaluated = search["evaluated"]?.AsArray().Select(n => n!).ToList() ?? [];
