@@ -129,8 +129,7 @@ public static class QuickstartReport
     /// </summary>
     private static string BestAboveBudget(JsonNode search, string winnerKey, string firstBudget, string lastBudget, bool plural)
     {
-        if (!lastBudget.StartsWith("latency:", StringComparison.Ordinal) || lastBudget.LastIndexOf(':') <= "latency".Length) return ".";
-        var table = lastBudget["latency:".Length..lastBudget.LastIndexOf(':')];
+        if (LatencyTableOf(lastBudget) is not { } table) return ".";
         var (floor, limit) = (BudgetMs(firstBudget), BudgetMs(lastBudget));
         var evaluated = search["evaluated"]?.AsArray().Select(n => n!).ToList() ?? [];
         var winner = evaluated.FirstOrDefault(e => (string)e["key"]! == winnerKey);
@@ -151,6 +150,14 @@ public static class QuickstartReport
 
     /// <summary>The limit in ms of a "latency:TABLE:MS" budget.</summary>
     private static double BudgetMs(string budget) => double.Parse(budget[(budget.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+
+    /// <summary>The TABLE of a "latency:TABLE:MS" budget (it may contain ':' itself, as in <c>BudgetSpec</c>), or null for other budgets.</summary>
+    private static string? LatencyTableOf(string budget)
+    {
+        const string kind = "latency:";
+        var last = budget.LastIndexOf(':');
+        return budget.StartsWith(kind, StringComparison.Ordinal) && last >= kind.Length ? budget[kind.Length..last] : null;
+    }
 
     private static JsonNode? Read(string path) => File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null;
 
