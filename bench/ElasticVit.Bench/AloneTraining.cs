@@ -21,7 +21,8 @@ public static class AloneTraining
     /// <summary>
     /// Trains <paramref name="model"/> (and its EMA copy <paramref name="ema"/>) for <paramref name="steps"/> steps, or for
     /// <paramref name="seconds"/> of steps when no step count is given (the count then fixed from the pace of the first
-    /// 5 % of the time, so the schedule still ends where the time does). <paramref name="report"/> gets (step, total, mean loss of the last 100).
+    /// 5 % of the time, so the schedule still ends where the time does; sessions before 20 ran that first 5 % at a
+    /// learning rate near zero and then skipped the warm-up). <paramref name="report"/> gets (step, total, mean loss of the last 100).
     /// </summary>
     public static AloneRun Train(nn.Module<Tensor, Tensor> model, nn.Module<Tensor, Tensor> ema, RunData data, TrainOptions options,
         long? steps, double? seconds = null, Action<long, long, double>? report = null)
@@ -36,6 +37,7 @@ public static class AloneTraining
         var clock = Stopwatch.StartNew();
         var losses = new List<double>();
         long step = 0;
+        var paceFixed = false;
         model.train();
         for (var epoch = 0; step < total; epoch++)
             foreach (var batch in loader.HostBatches(epoch))
@@ -51,9 +53,13 @@ public static class AloneTraining
                 emaUpdater.Update();
                 losses.Add(loss.item<float>());
                 step++;
-                if (total == long.MaxValue && clock.Elapsed.TotalSeconds >= 0.05 * seconds!.Value)
+                // A time budget: a provisional step count from the pace of the first 10 steps, so the warm-up already runs
+                // on a schedule of about the right length (with no count at all its learning rate stayed near zero), then
+                // the final count from the pace of the first 5 % of the time.
+                if (steps is null && !paceFixed && (step == 10 || clock.Elapsed.TotalSeconds >= 0.05 * seconds!.Value))
                 {
-                    total = Math.Max(step + 1, (long)(seconds.Value / (clock.Elapsed.TotalSeconds / step)));
+                    paceFixed = step > 10;
+                    total = Math.Max(step + 1, (long)(seconds!.Value / (clock.Elapsed.TotalSeconds / step)));
                     schedule = new CosineSchedule(options.PeakLr, total, (long)Math.Round(options.WarmupFraction * total));
                     if (options.EmaDecay is null) emaUpdater.Decay = Ema.ForRun(total);
                 }

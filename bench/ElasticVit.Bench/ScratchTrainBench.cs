@@ -19,7 +19,9 @@ namespace ElasticVit.Bench;
 /// same augmentation, label-smoothed CE, AdamW with the trainer's decay groups, cosine schedule with 5% warm-up, adaptive
 /// gradient clipping, EMA (window 5% of the run), batch 64 — for <c>--steps</c> steps (default: the supernet run's
 /// steps × its subnets per step, i.e. as many forward/backward passes as the whole supernet run made), then evaluated the
-/// same way (EMA weights, BN recalibrated on the same calibration batches). Accuracy on the full held-out and test sets.
+/// same way (EMA weights, BN recalibrated on the same calibration batches); with <c>--seconds S</c> instead, for S seconds
+/// of steps (the count fixed from the pace of the first 5 %, as the equal-wall-clock arms of quality-vs-time). Accuracy
+/// on the full held-out and test sets.
 /// </summary>
 public static class ScratchTrainBench
 {
@@ -28,7 +30,7 @@ public static class ScratchTrainBench
         var runPath = BenchArgs.Option(args, "--run");
         if (runPath is null)
         {
-            Console.Error.WriteLine("usage: scratch-train --run RUN_DIR (--subnet KEY | --best-at-level FLOPS_M) [--steps N] [--threads 1] [--calibration-batches 16] [--out FILE.json]");
+            Console.Error.WriteLine("usage: scratch-train --run RUN_DIR (--subnet KEY | --best-at-level FLOPS_M) [--steps N | --seconds S] [--threads 1] [--calibration-batches 16] [--out FILE.json]");
             return 2;
         }
         var threads = int.Parse(BenchArgs.Option(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
@@ -39,10 +41,11 @@ public static class ScratchTrainBench
         var space = SpaceLoader.Load(options.Space);
         var (subnet, selection) = Choose(args, runPath, space);
         const int passesPerStep = 4;   // every sampler of the study trains 4 subnets per step
+        var seconds = BenchArgs.Option(args, "--seconds") is { } s ? double.Parse(s, CultureInfo.InvariantCulture) : (double?)null;
         var steps = long.Parse(BenchArgs.Option(args, "--steps") ?? ((options.Steps ?? 0) * passesPerStep).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
-        if (steps < 1) throw new ArgumentException("--steps: give the number of steps (the run's config has no step count)");
+        if (seconds is null && steps < 1) throw new ArgumentException("--steps: give the number of steps (the run's config has no step count)");
         var flops = Complexity.FlopsM(space, subnet);
-        Console.Error.WriteLine($"subnet {subnet.Key} ({flops:F2} MFLOPs; {selection}); scratch budget {steps} steps × batch {options.BatchSize}; load {BenchArgs.Load()}");
+        Console.Error.WriteLine($"subnet {subnet.Key} ({flops:F2} MFLOPs; {selection}); scratch budget {(seconds is { } budget ? $"{budget:F0} s of steps" : $"{steps} steps")} × batch {options.BatchSize}; load {BenchArgs.Load()}");
 
         // (1) Inherited weights.
         var clock = Stopwatch.StartNew();
@@ -62,7 +65,7 @@ public static class ScratchTrainBench
         using var model = new StaticModel(space, subnet);
         using var ema = new StaticModel(space, subnet);
         clock.Restart();
-        var alone = AloneTraining.Train(model, ema, data, options, steps, report: (step, total, loss) =>
+        var alone = AloneTraining.Train(model, ema, data, options, seconds is null ? steps : null, seconds, report: (step, total, loss) =>
             Console.Error.WriteLine($"  step {step}/{total} loss {loss:F3} ({clock.Elapsed.TotalSeconds / step:F2} s/step, load {BenchArgs.Load()})"));
         var trainSeconds = alone.Seconds;
 
@@ -80,7 +83,7 @@ public static class ScratchTrainBench
             ["inherited"] = new JsonObject { ["heldout"] = inherited["heldout"], ["test"] = inherited["test"] },
             ["scratch"] = new JsonObject
             {
-                ["steps"] = steps, ["batch_size"] = options.BatchSize, ["peak_lr"] = options.PeakLr, ["seed"] = options.Seed,
+                ["steps"] = alone.Steps, ["wall_clock_budget_s"] = seconds, ["batch_size"] = options.BatchSize, ["peak_lr"] = options.PeakLr, ["seed"] = options.Seed,
                 ["heldout"] = scratchHeldOut, ["test"] = scratchTest, ["test_2000_raw_weights_running_bn"] = rawTest,
                 ["final_train_loss"] = Math.Round(alone.FinalLoss, 5),
                 ["train_seconds"] = Math.Round(trainSeconds, 1),
