@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ElasticVit.Cli.Commands;
 using ScottPlot;
@@ -21,11 +22,31 @@ public static class QuickstartReport
     private sealed record TableBlock(string[] Header, List<string[]> Rows) : Block;
     private sealed record Code(string Text) : Block;
 
+    /// <summary>
+    /// Writes report.md and report.html (and the charts) for the quickstart output directory <paramref name="dir"/>, from
+    /// whatever stages it has finished. A directory that no quickstart wrote, or files not as the quickstart writes them,
+    /// are a one-line <see cref="QuickstartException"/>, and nothing is created in a directory that is not a quickstart's.
+    /// </summary>
     public static string Write(string dir)
+    {
+        if (!File.Exists(Path.Combine(dir, "quickstart.json")) && !File.Exists(Path.Combine(dir, "supernet", "config.json")))
+            throw new QuickstartException($"{dir} is not a quickstart output directory (it has no quickstart.json and no supernet/config.json); ./elasticvit quickstart --out {dir} writes one");
+        try { return WriteFrom(dir); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or KeyNotFoundException or NullReferenceException)
+        {
+            // Every value of the report comes from the directory's files: a field missing or of the wrong kind is theirs.
+            var what = e is NullReferenceException or KeyNotFoundException ? "a field is missing" : e.Message;
+            throw new QuickstartException($"{dir}: its files are not as the quickstart writes them ({what}); run the quickstart again with this --out to redo what is missing");
+        }
+    }
+
+    private static string WriteFrom(string dir)
     {
         var blocks = new List<Block> { new Heading("ElasticViT for .NET — quickstart report") };
         var plan = Read(Path.Combine(dir, "quickstart.json"));
-        var results = File.Exists(Path.Combine(dir, "results.json")) ? JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!.AsArray() : null;
+        var results = Read(Path.Combine(dir, "results.json")) is { } resultsNode
+            ? resultsNode as JsonArray ?? throw new QuickstartException($"{Path.Combine(dir, "results.json")}: expected a JSON array of winners")
+            : null;
         var search = Read(Path.Combine(dir, "search.json"));
         var validation = Read(Path.Combine(dir, "latency-validation.json"));
 
@@ -159,7 +180,12 @@ public static class QuickstartReport
         return budget.StartsWith(kind, StringComparison.Ordinal) && last >= kind.Length ? budget[kind.Length..last] : null;
     }
 
-    private static JsonNode? Read(string path) => File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null;
+    private static JsonNode? Read(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try { return JsonNode.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new QuickstartException($"{path}: not valid JSON ({e.Message})"); }
+    }
 
     private static List<(string, string)> AccuracyCharts(JsonNode search, JsonArray? results, string dir)
     {
