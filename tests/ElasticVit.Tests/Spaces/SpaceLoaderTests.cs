@@ -77,6 +77,12 @@ public class SpaceLoaderTests
     public void LevelMinSubnetOutsideSpace_IsRejected() =>
         Assert.Contains("'levels[0].min_subnet'", Error(j => j["levels"]![0]!["min_subnet"] = "r20-s8x1k3-C1:16x1e3k3-C2:24x1e3k3-T1:32x1m2v2-T2:48x1m2v2-T3:64x1m2v2-T4:96x1m2v2"));
 
+    [Theory]
+    [InlineData("[1, 2]")]
+    [InlineData("\"elasticvit-fmnist\"")]
+    public void A_document_that_is_not_an_object_is_rejected_by_name(string json) =>
+        Assert.Equal("my-space.json: expected a JSON object", Assert.Throws<SpaceException>(() => SpaceLoader.Parse(json, "my-space.json")).Message);
+
     [Fact]
     public void UnknownSpaceName_IsRejected() =>
         Assert.Contains("unknown search space 'nope'", Assert.Throws<SpaceException>(() => SpaceLoader.Load("nope")).Message);
