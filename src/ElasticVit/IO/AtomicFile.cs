@@ -26,6 +26,11 @@ public static class AtomicFile
             }
             File.Move(temp, full, overwrite: true);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The user named the target, not our temporary file: say which file could not be written.
+            throw new IOException($"cannot write {full}: {e.Message.Replace(temp, full)}", e);
+        }
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);

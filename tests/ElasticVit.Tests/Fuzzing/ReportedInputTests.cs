@@ -183,6 +183,17 @@ public sealed class ReportedInputTests : IDisposable
     }
 
     [Fact]
+    public void A_target_that_cannot_be_written_is_named_in_the_error_not_the_temporary_file()
+    {
+        var target = Path.Combine(_dir, "model.onnx");
+        Directory.CreateDirectory(target);   // a folder where the file should go: the final rename fails
+        var e = Assert.Throws<IOException>(() => AtomicFile.WriteAllText(target, "complete"));
+        Assert.StartsWith($"cannot write {target}: ", e.Message);
+        Assert.DoesNotContain(".tmp", e.Message);
+        Assert.Empty(Directory.EnumerateFiles(_dir, "*.tmp"));
+    }
+
+    [Fact]
     public void Dataset_problems_are_user_errors()
     {
         var all = SplitForTest();
