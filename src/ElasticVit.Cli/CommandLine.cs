@@ -40,6 +40,22 @@ public sealed class ParsedArgs
 
     public string? String(string name) => _values.TryGetValue(name, out var v) ? v[^1] : Option(name).Default;
     public string RequiredString(string name) => String(name) ?? throw new UsageException($"'{_spec.Path}' needs --{name}");
+    /// <summary>
+    /// The path an output option names, checked before the command does any work, so that a search or a validation does
+    /// not run for minutes and then fail to write: an existing folder cannot be an output file, an existing file cannot
+    /// be an output folder, and no folder on the way may be a file. Null when the option is absent and has no default.
+    /// </summary>
+    public string? OutputPath(string name, bool folder = false)
+    {
+        if (String(name) is not { } path) return null;
+        var full = Path.GetFullPath(path);
+        if (folder ? File.Exists(full) : Directory.Exists(full))
+            throw new UsageException($"--{name} {path}: {(folder ? "is a file, not a folder" : "is a folder, not a file")}");
+        for (var parent = Path.GetDirectoryName(full); parent is not null && !Directory.Exists(parent); parent = Path.GetDirectoryName(parent))
+            if (File.Exists(parent)) throw new UsageException($"--{name} {path}: {parent} is a file, not a folder");
+        return path;
+    }
+
     public IReadOnlyList<string> All(string name) => _values.TryGetValue(name, out var v) ? v : Option(name).Default is { } d ? [d] : [];
 
     public int? Int(string name)

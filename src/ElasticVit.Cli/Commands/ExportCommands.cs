@@ -28,23 +28,25 @@ public static class ExportCommands
 
     private static int Extract(ParsedArgs a)
     {
+        var outPath = a.OutputPath("out")!;
         using var run = TrainedRun.Open(a.RequiredString("run"));
         var subnet = run.Space.Resolve(a.RequiredString("arch"));
         var (model, info) = run.Extract(subnet, a.Int("calibration-batches", 1));
-        using (model) SubnetCheckpoint.Save(a.RequiredString("out"), model, info);
-        AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(a.RequiredString("out"))}[/]: {Markup.Escape(subnet.Key)}");
+        using (model) SubnetCheckpoint.Save(outPath, model, info);
+        AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(outPath)}[/]: {Markup.Escape(subnet.Key)}");
         return 0;
     }
 
     private static int Export(ParsedArgs a)
     {
+        var (onnxPath, checkpointPath) = (a.OutputPath("out")!, a.OutputPath("checkpoint-out"));
         using var run = TrainedRun.Open(a.RequiredString("run"));
         var subnet = run.Space.Resolve(a.RequiredString("arch"));
         var (model, info) = run.Extract(subnet, a.Int("calibration-batches", 1));
         using (model)
         {
             var options = a.Flag("portable") ? OnnxExportOptions.PortableGraph : OnnxExportOptions.Default;
-            var report = DeploymentPipeline.Export(model, info, a.RequiredString("out"), a.String("checkpoint-out"), options);
+            var report = DeploymentPipeline.Export(model, info, onnxPath, checkpointPath, options);
             var result = new JsonObject
             {
                 ["key"] = subnet.Key, ["onnx"] = report.OnnxPath, ["onnx_bytes"] = report.OnnxBytes, ["checkpoint"] = report.CheckpointPath,

@@ -91,7 +91,7 @@ public static class LatencyCommands
 
     private static int RunProfile(ParsedArgs a)
     {
-        var request = new TableProfileRequest(a.RequiredString("out"), ParseResolutions(a), a.Int("calibration", 0),
+        var request = new TableProfileRequest(a.OutputPath("out")!, ParseResolutions(a), a.Int("calibration", 0),
             Enum.Parse<CalibrationFit>(a.Choice("fit", "overhead", "scale", "weights", "flops", "layers", "footprint"), ignoreCase: true), a.Int("seed", 0),
             a.Has("limit") ? a.Int("limit", 0) : null, a.Int("layer-rounds", 1, 100));
         var threads = a.Int("threads", 1, 256);
@@ -209,6 +209,7 @@ public static class LatencyCommands
 
     private static int RunValidate(ParsedArgs a)
     {
+        var (csvPath, plotPath) = (a.OutputPath("save"), a.OutputPath("plot"));
         var (table, space) = LoadTable(a);
         var threads = table.Device.Threads ?? 1;
         var run = LatencyValidation.Run(table, space, a.Int("samples", 2), a.Int("seed", 0), ParseProtocol(a, threads, table.Device.Quantile ?? 0.5),
@@ -218,8 +219,8 @@ public static class LatencyCommands
         if (!run.Agreement.Steady)
             Console.Error.WriteLine($"warning: the machine was busy while measuring ({run.Agreement.Describe()}): "
                 + "other work on this machine or its host slowed most rounds, so these measurements may not repeat: validate again when it is quieter");
-        if (a.String("save") is { } csv) LatencyValidation.SaveMeasurements(csv, table.Device.Name, space, run.Measured);
-        var plot = a.String("plot") ?? Path.ChangeExtension(table.Source, null) + "-validation.png";
+        if (csvPath is not null) LatencyValidation.SaveMeasurements(csvPath, table.Device.Name, space, run.Measured);
+        var plot = plotPath ?? Path.ChangeExtension(table.Source, null) + "-validation.png";
         ValidationPlot.Write(plot, run, table, space);
         Console.Error.WriteLine($"plot: {plot}");
         if (a.Flag("json"))
@@ -244,7 +245,7 @@ public static class LatencyCommands
     {
         var space = a.String("space") is { } name ? SpaceLoader.Load(name) : null;
         var csv = LatencyCsvImport.Read(a.RequiredString("csv"), a.String("device"), space);
-        var outPath = a.RequiredString("out");
+        var outPath = a.OutputPath("out")!;
         csv.Table.Save(outPath);
         var required = LatencyTable.RequiredKeys(space ?? SpaceLoader.Load(csv.Table.Device.Space)).Count;
         Console.WriteLine($"{outPath}: {csv.Table.Entries.Count} of {required} layer shapes of {csv.Table.Device.Space} for {csv.Table.Device.Name}, "

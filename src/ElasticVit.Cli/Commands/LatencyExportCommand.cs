@@ -22,7 +22,7 @@ public static class LatencyExportCommand
         var resolutions = LatencyCommands.ParseResolutions(a);
         var layers = LatencyTable.RequiredLayers(space, resolutions);
         var models = a.Int("models", 0);
-        var dir = a.RequiredString("out");
+        var dir = a.OutputPath("out", folder: true)!;
         Directory.CreateDirectory(dir);
 
         var csv = new StringBuilder();

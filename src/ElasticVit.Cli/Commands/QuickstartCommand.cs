@@ -44,7 +44,7 @@ public static class QuickstartCommand
 
     private static int Run(ParsedArgs a)
     {
-        var dir = Path.GetFullPath(a.RequiredString("out"));
+        var dir = Path.GetFullPath(a.OutputPath("out", folder: true)!);
         Directory.CreateDirectory(dir);
         var log = new CommandLog(Path.Combine(dir, CommandsFile));
         var threads = a.Int("threads", 1, 256);

@@ -47,7 +47,7 @@ public static class SearchCommands
             ImagesPerClass = a.Int("fitness-images", 0), CalibrationBatches = a.Int("calibration-batches", 1, 10_000), Workers = TrainCommands.Threads(a),
             Engine = a.Choice("fitness-engine", "auto", "ort", "torch") switch { "ort" => FitnessEngine.OnnxRuntime, "torch" => FitnessEngine.Torch, _ => FitnessEngine.Auto },
         };
-        return Search(new Settings(a.RequiredString("run"), a.All("budget"), a.RequiredString("out"), evolution, fitness));
+        return Search(new Settings(a.RequiredString("run"), a.All("budget"), a.OutputPath("out")!, evolution, fitness));
     }
 
     /// <summary>

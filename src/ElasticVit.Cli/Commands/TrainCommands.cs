@@ -73,7 +73,7 @@ public static class TrainCommands
 
     private static int RunTrain(ParsedArgs a)
     {
-        var run = new RunDirectory(a.RequiredString("out"));
+        var run = new RunDirectory(a.OutputPath("out", folder: true)!);
         var resume = a.Flag("resume");
         // Under mpirun rank 0 resolves the options (the run directory need exist on its machine only) and sends them to all.
         var sent = Communicator.World.FromRoot(() => System.Text.Encoding.UTF8.GetBytes(ResolveOptions(a, run, resume).ToJson()));

@@ -25,6 +25,43 @@ public sealed class CliHostTests
     ];
 
     [Fact]
+    public void An_output_path_that_cannot_be_written_is_a_usage_error_before_the_command_does_any_work()
+    {
+        using var dir = new ElasticVit.Tests.Data.TempDir();
+        var file = dir.File("a-file");
+        File.WriteAllText(file, "x");
+        var ran = false;
+        IReadOnlyList<CommandSpec> commands =
+        [
+            new("write", "write something", [new("out", "output file", "FILE"), new("folder", "output folder", "DIR")], a =>
+            {
+                a.OutputPath("out");
+                a.OutputPath("folder", folder: true);
+                ran = true;
+                return 0;
+            }),
+        ];
+        foreach (var (args, message) in new[]
+        {
+            (new[] { "--out", dir.Path }, $"error: --out {dir.Path}: is a folder, not a file"),
+            (["--out", Path.Combine(file, "deeper", "x.json")], $"error: --out {Path.Combine(file, "deeper", "x.json")}: {file} is a file, not a folder"),
+            (["--folder", file], $"error: --folder {file}: is a file, not a folder"),
+        })
+        {
+            var (code, _, error) = CliRunner.Run(commands, ["write", .. args]);
+            Assert.Equal((CliHost.UsageError, message), (code, error.TrimEnd()));
+            Assert.False(ran);
+        }
+        Assert.Equal(0, CliRunner.Run(commands, "write", "--out", dir.File("new", "x.json"), "--folder", dir.File("new-folder")).ExitCode);
+        Assert.True(ran);
+
+        // A real command refuses it before opening its run (which does not exist here either).
+        var search = CliRunner.Run(ElasticVit.Cli.Commands.SearchCommands.All.ToList(), "search", "--run", dir.File("no-run"), "--budget", "flops:10", "--out", Path.Combine(file, "s.json"));
+        Assert.Equal(CliHost.UsageError, search.ExitCode);
+        Assert.Contains("is a file, not a folder", search.Error);
+    }
+
+    [Fact]
     public void Values_defaults_repeated_options_flags_and_positionals_reach_the_command()
     {
         var (code, _, error) = CliRunner.Run(Commands(), "tool", "run", "in.txt", "--name", "n1", "--budget", "a", "--budget=b", "--size", "-4");
