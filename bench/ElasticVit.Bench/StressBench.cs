@@ -97,11 +97,12 @@ public static class StressBench
 
     /// <summary>
     /// A forbidden pattern on two threads, expected to crash: <c>scalars</c> — TorchSharp's implicit Scalars, every tensor in a
-    /// dispose scope; <c>temporaries</c> — owned Scalars, intermediate tensors outside any scope.
+    /// dispose scope; <c>temporaries</c> — owned Scalars, intermediate tensors outside any scope; <c>conv-init</c> — TorchSharp's
+    /// convolution constructor with a bias, as modules are built (outside scopes), against <c>conv-init-fixed</c>, the project's.
     /// </summary>
     private static void Hazard(GcHammer hammer, string kind, double seconds)
     {
-        if (kind is not ("scalars" or "temporaries")) throw new ArgumentException("--hazard scalars|temporaries");
+        if (kind is not ("scalars" or "temporaries" or "conv-init" or "conv-init-fixed")) throw new ArgumentException("--hazard scalars|temporaries|conv-init|conv-init-fixed");
         Console.WriteLine($"hazard ({kind}) on 2 threads: a crash here shows the stress can catch the bug");
         var clock = Stopwatch.StartNew();
         long done = 0;
@@ -110,7 +111,9 @@ public static class StressBench
             using var x = randn(2048, 2048);   // ops of milliseconds: longer than a collection
             while (clock.Elapsed.TotalSeconds < seconds)
             {
-                if (kind == "scalars")
+                if (kind == "conv-init") nn.Conv2d(32, 64, 3, bias: true).Dispose();   // TorchSharp's bias bound reads an unowned weight[0, 0]
+                else if (kind == "conv-init-fixed") StaticLayers.Conv(32, 64, 3, bias: true).Dispose();   // the project's way: nothing unowned
+                else if (kind == "scalars")
                 {
                     using var scope = NewDisposeScope();
                     _ = (x * 0.5 + x).square().clamp_min(1e-6).sum();   // four Scalars only the finalizer frees

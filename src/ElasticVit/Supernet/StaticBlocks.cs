@@ -9,8 +9,23 @@ namespace ElasticVit.Supernet;
 /// <summary>Plain (non-elastic) layers of a standalone subnet, one per <see cref="LayerSpec"/>, built from standard TorchSharp modules.</summary>
 public static class StaticLayers
 {
-    public static Conv2d Conv(long cin, long cout, int kernel, int stride = 1, bool depthwise = false, bool bias = false) =>
-        nn.Conv2d(cin, cout, kernel, stride: stride, padding: kernel / 2, groups: depthwise ? cout : 1, bias: bias);
+    /// <summary>
+    /// A convolution with TorchSharp's initialisation. A bias is added here rather than by TorchSharp's constructor, which
+    /// derives the bias bound from the weight's fan-in through a temporary tensor (<c>weight[0, 0]</c>) that nothing keeps
+    /// alive: modules are built outside dispose scopes, so a collection triggered on another thread could free it while
+    /// libtorch read it (a segfault in <c>THSTensor_numel</c> under <c>bench stress</c>; docs/native-ownership.md).
+    /// </summary>
+    public static Conv2d Conv(long cin, long cout, int kernel, int stride = 1, bool depthwise = false, bool bias = false)
+    {
+        var groups = depthwise ? cout : 1;
+        var conv = nn.Conv2d(cin, cout, kernel, stride: stride, padding: kernel / 2, groups: groups, bias: false);
+        if (bias)
+        {
+            var bound = 1 / Math.Sqrt(cin / groups * kernel * kernel);   // the bound TorchSharp (and PyTorch) would use
+            conv.bias = new Parameter(empty(cout).uniform_(-bound, bound));
+        }
+        return conv;
+    }
 
     public static BatchNorm2d Bn(long c) => nn.BatchNorm2d(c, eps: Nn.ElasticBatchNorm2d.Eps);
 
@@ -92,8 +107,8 @@ public sealed class SeModule : nn.Module<Tensor, Tensor>
 
     public SeModule(string name, long channels) : base(name)
     {
-        reduce = nn.Conv2d(channels, channels / 4, 1);
-        expand = nn.Conv2d(channels / 4, channels, 1);
+        reduce = StaticLayers.Conv(channels, channels / 4, 1, bias: true);
+        expand = StaticLayers.Conv(channels / 4, channels, 1, bias: true);
         RegisterComponents();
     }
 
