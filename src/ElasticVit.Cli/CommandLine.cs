@@ -40,6 +40,7 @@ public sealed class ParsedArgs
 
     public string? String(string name) => _values.TryGetValue(name, out var v) ? v[^1] : Option(name).Default;
     public string RequiredString(string name) => String(name) ?? throw new UsageException($"'{_spec.Path}' needs --{name}");
+
     /// <summary>
     /// The path an output option names, checked before the command does any work, so that a search or a validation does
     /// not run for minutes and then fail to write: an existing folder cannot be an output file, an existing file cannot
