@@ -61,15 +61,22 @@ public static class InputFile
         if (length > maxBytes) throw error($"{path}: {length:N0} bytes, more than the {maxBytes:N0} such a file may have");
     }
 
-    /// <summary>Parses <paramref name="json"/> into a document; invalid JSON, duplicate keys and deep nesting are <paramref name="error"/>s.</summary>
-    public static JsonDocument Document(string json, string source, Func<string, Exception> error)
+    /// <summary>
+    /// Parses <paramref name="json"/> into a document whose root is an object; invalid JSON, duplicate keys, deep nesting
+    /// and any other root are <paramref name="error"/>s.
+    /// </summary>
+    public static JsonDocument ObjectDocument(string json, string source, Func<string, Exception> error)
     {
-        try { return JsonDocument.Parse(json, Options); }
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(json, Options); }
         catch (JsonException e) { throw error($"{source}: not valid JSON ({FirstLine(e.Message)})"); }
         catch (ArgumentException e) { throw error($"{source}: not valid text ({FirstLine(e.Message)})"); }   // e.g. a lone surrogate
+        if (doc.RootElement.ValueKind == JsonValueKind.Object) return doc;
+        doc.Dispose();
+        throw error($"{source}: expected a JSON object");
     }
 
-    /// <summary>Parses <paramref name="json"/> into a node tree, with the checks of <see cref="Document"/>.</summary>
+    /// <summary>Parses <paramref name="json"/> into a node tree, with the checks of <see cref="ObjectDocument"/> but any root.</summary>
     public static JsonNode? Node(ReadOnlySpan<byte> utf8Json, string source, Func<string, Exception> error)
     {
         try { return JsonNode.Parse(utf8Json, documentOptions: Options); }

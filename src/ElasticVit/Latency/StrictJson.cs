@@ -13,11 +13,8 @@ internal sealed class StrictJson(JsonElement element, string source, string path
     public static T Parse<T>(string file, Func<StrictJson, T> read)
     {
         var text = InputFile.ReadText(file, MaxFileBytes, m => new LatencyException(m));
-        using (var doc = InputFile.Document(text, file, m => new LatencyException(m)))
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new LatencyException($"{file}: expected a JSON object");
+        using (var doc = InputFile.ObjectDocument(text, file, m => new LatencyException(m)))
             return read(new StrictJson(doc.RootElement, file));
-        }
     }
 
     public LatencyException Fail(string field, string problem) => new($"{source}: field '{Join(field)}': {problem}");

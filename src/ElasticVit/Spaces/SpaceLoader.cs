@@ -60,9 +60,8 @@ public static class SpaceLoader
 
     public static SearchSpace Parse(string json, string source)
     {
-        using (var doc = InputFile.Document(json, source, m => new SpaceException(m)))
+        using (var doc = InputFile.ObjectDocument(json, source, m => new SpaceException(m)))
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new SpaceException($"{source}: expected a JSON object");
             var f = new Fields(doc.RootElement, source, "");
             f.AllowOnly("name", "description", "input", "classes", "head_dim", "classifier_mul", "classifier_hidden",
                 "resolutions", "stem", "stages", "flops_bound_m", "levels", "models");
