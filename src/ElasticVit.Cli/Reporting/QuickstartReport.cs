@@ -44,8 +44,9 @@ public static class QuickstartReport
     {
         var blocks = new List<Block> { new Heading("ElasticViT for .NET — quickstart report") };
         var plan = Read(Path.Combine(dir, "quickstart.json"));
-        var results = Read(Path.Combine(dir, "results.json")) is { } resultsNode
-            ? resultsNode as JsonArray ?? throw new QuickstartException($"{Path.Combine(dir, "results.json")}: expected a JSON array of winners")
+        var resultsPath = Path.Combine(dir, "results.json");
+        var results = Read(resultsPath) is { } resultsNode
+            ? resultsNode as JsonArray ?? throw new QuickstartException($"{resultsPath}: expected a JSON array of winners")
             : null;
         var search = Read(Path.Combine(dir, "search.json"));
         var validation = Read(Path.Combine(dir, "latency-validation.json"));
