@@ -36,7 +36,8 @@ public static class QuickstartCommand
         new("quickstart", "end-to-end search on Fashion-MNIST: train, profile latency, search 3 budgets, export to ONNX, report", [
             new("out", "output directory (run again with the same --out to resume)", "DIR", "runs/quickstart"),
             new("space", "search space: a built-in name or a space JSON file for 1×28×28 inputs and 10 classes", "S", DefaultSpace),
-            new("minutes", $"training budget in minutes (the rest of the pipeline adds about {TimePlan.Fixed.Sum(f => f.Seconds) / 60:F0} minutes)", "M", "9.75"),
+            new("total-minutes", "time budget of the whole quickstart in minutes: training gets what the other stages, planned from this machine's measured pace, leave", "M", "15"),
+            new("minutes", "training budget in minutes instead (the other stages then add their planned time)", "M"),
             new("threads", "CPU threads for training and search", "T", "2"),
             new("seed", "random seed", "S", "0"),
         ], Run),
@@ -45,20 +46,23 @@ public static class QuickstartCommand
     private static int Run(ParsedArgs a)
     {
         var dir = Path.GetFullPath(a.OutputPath("out", folder: true)!);
+        if (a.Has("minutes") && a.Has("total-minutes")) throw new UsageException("give --minutes (training) or --total-minutes (the whole quickstart), not both");
+        double? trainMinutes = a.Has("minutes") ? PositiveMinutes(a, "minutes") : null;
+        double? totalMinutes = trainMinutes is null ? PositiveMinutes(a, "total-minutes") : null;
         Directory.CreateDirectory(dir);
         var log = new CommandLog(Path.Combine(dir, CommandsFile));
         var threads = a.Int("threads", 1, 256);
         var seed = a.Int("seed", 0);
         var clock = Stopwatch.StartNew();
         var requestedSpace = SpaceArgument(a.RequiredString("space"));
-        var plan = new TimePlan(Path.Combine(dir, "quickstart.json"), a.Double("minutes") is double m && m > 0 && double.IsFinite(m) ? m : throw new UsageException("--minutes must be > 0"),
-            requestedSpace);
-        var spaceName = plan.Space;
+        var earlier = QuickstartTimePlan.Load(dir);
+        var spaceName = earlier?.Space ?? requestedSpace;
         if (spaceName != requestedSpace) Console.Error.WriteLine($"note: resuming {dir} with the space it started with, {spaceName}; --space {requestedSpace} applies to a new --out");
         var space = SpaceLoader.Load(spaceName);   // a bad --space fails here, before any stage
         if (space.DataMismatch(FashionMnist.Channels, FashionMnist.ClassNames.Count) is string mismatch)
             throw new UsageException($"--space: the quickstart trains on Fashion-MNIST; {mismatch}; use 'train --data' for other datasets");
-        plan.PrintPlan();
+        var plan = earlier ?? NewPlan(dir, spaceName, space, trainMinutes, totalMinutes, threads, seed);
+        AnsiConsole.MarkupLine(Markup.Escape(plan.Describe()));
         var run = Path.Combine(dir, "supernet");
         var lut = Path.Combine(dir, "lut-ort-cpu-1t.json");
         var search = Path.Combine(dir, "search.json");
@@ -98,17 +102,12 @@ public static class QuickstartCommand
         Stage(plan, "search", $"3/5 search under latency budgets {string.Join(", ", budgets.Select(b => $"{b:F3} ms"))}", File.Exists(search), () =>
         {
             var budgetTexts = budgets.Select(b => FormattableString.Invariant($"latency:{lut}:{b:F4}")).ToList();
-            // Three budgets share one fitness cache; a smaller evolution each keeps the stage to a few minutes, and its
-            // fourth generation went to training instead (steps bought more than the search's last generation). Fitness on
-            // 3,000 held-out images instead of 1,000: on a front as flat as minutes of training leave it, 1,000 images let
-            // the luckiest subnet win (a winner scored 90.3 % on them and 87.9 % on all 5,000; bench/results/quality.md).
-            var (population, generations, imagesPerClass) = (24, 3, 300);
+            var fitness = SearchFitness(threads);
             log.Append(["search", "--run", run, .. budgetTexts.SelectMany(b => new[] { "--budget", b }), "--out", search, "--seed", OptionSpec.Text(seed), "--threads", OptionSpec.Text(threads),
-                "--population", $"{population}", "--generations", $"{generations}", "--fitness-images", $"{imagesPerClass}"]);
+                "--population", $"{SearchPopulation}", "--generations", $"{SearchGenerations}", "--fitness-images", $"{fitness.ImagesPerClass}"]);
             // The search command takes its defaults from the same records, so these settings are the logged command line's.
-            var evolution = SearchCommands.Defaults with { Seed = seed, Population = population, Generations = generations };
-            log.Check("search", SearchCommands.Search(new SearchCommands.Settings(run, budgetTexts, search, evolution,
-                new FitnessOptions { Workers = threads, ImagesPerClass = imagesPerClass })));
+            var evolution = SearchCommands.Defaults with { Seed = seed, Population = SearchPopulation, Generations = SearchGenerations };
+            log.Check("search", SearchCommands.Search(new SearchCommands.Settings(run, budgetTexts, search, evolution, fitness)));
         });
         var results = Path.Combine(dir, "results.json");
         Stage(plan, "export and checks", "4/5 export the winners to ONNX and check them in ONNX Runtime", File.Exists(results), () => ExportWinners(log, spaceName, dir, run, search, lut, results));
@@ -120,65 +119,31 @@ public static class QuickstartCommand
         return 0;
     }
 
-    /// <summary>
-    /// The time plan: each stage's expected seconds (training: its budget, which the run keeps by fixing its steps from
-    /// its own pace; the others: what they took on this project's 2-core machines) and, once run, what it took here.
-    /// Kept in quickstart.json, so a resumed quickstart still reports the stages of earlier sessions.
-    /// </summary>
-    private sealed class TimePlan(string path, double trainMinutes, string space)
+    // Three budgets share one fitness cache; a smaller evolution each keeps the stage to a few minutes, and its fourth
+    // generation went to training instead (steps bought more than the search's last generation). Fitness on 3,000
+    // held-out images instead of 1,000: on a front as flat as minutes of training leave it, 1,000 images let the luckiest
+    // subnet win (a winner scored 90.3 % on them and 87.9 % on all 5,000; bench/results/quality.md).
+    private const int SearchPopulation = 24, SearchGenerations = 3;
+    private static FitnessOptions SearchFitness(int threads) => new() { Workers = threads, ImagesPerClass = 300 };
+
+    private static double PositiveMinutes(ParsedArgs a, string name) =>
+        a.Double(name) is double m && m > 0 && double.IsFinite(m) ? m : throw new UsageException($"--{name} must be > 0");
+
+    /// <summary>A first session's plan: the search's pace timed here and now, then the training's share of the budget.</summary>
+    private static QuickstartTimePlan NewPlan(string dir, string spaceName, SearchSpace space, double? trainMinutes, double? totalMinutes, int threads, int seed)
     {
-        private readonly JsonObject _state = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))!.AsObject()
-            : new JsonObject { ["minutes"] = trainMinutes, ["space"] = space, ["created_at"] = DateTime.UtcNow.ToString("O"), ["stages"] = new JsonObject() };
-
-        // Measured for the default space on this project's 2-core Zen 3 machines (sessions 11–12): the table 51 s at
-        // 100 ms per layer (1m35 at 200; in four rounds per layer, session 17: 1m03s beside a training run, 0m56 alone), its
-        // validation 22 s (43 s since it also re-times the table's 30 calibration subnets, session 18), the search of 24 × 3
-        // generations per budget on 3,000 held-out images 2m22–2m58 (162 evaluations; 2m24 and 2m13 in sessions 17–18),
-        // export and checks about 12 s per distinct winner, then their latency about 7 s. The four-transformer-stage fmnist
-        // space takes about twice as long for the search and the export (session 7).
-        public static readonly (string Name, double Seconds)[] Fixed =
-            [("latency table", 60), ("latency validation", 45), ("search", 140), ("export and checks", 45), ("report", 5)];
-
-        public double PlannedSeconds(string stage) => stage == "training" ? TrainMinutes * 60 + 20 : Fixed.Single(f => f.Name == stage).Seconds;
-
-        /// <summary>The training minutes of the first session (a resume keeps the run's own plan).</summary>
-        public double TrainMinutes => (double)_state["minutes"]!;
-
-        /// <summary>The space of the first session (quickstart.json files older than the option: the four-transformer-stage space they used).</summary>
-        public string Space => (string?)_state["space"] ?? "elasticvit-fmnist";
-
-        private JsonObject Stages => _state["stages"] as JsonObject ?? (JsonObject)(_state["stages"] = new JsonObject());   // older quickstart.json files have none
-
-        public void Record(string stage, double seconds)
-        {
-            Stages[stage] = new JsonObject { ["planned_seconds"] = PlannedSeconds(stage), ["actual_seconds"] = Math.Round(seconds, 1) };
-            AtomicFile.WriteAllText(path, _state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        }
-
-        public void PrintPlan() => AnsiConsole.MarkupLine(Markup.Escape(
-            $"plan: training {TrainMinutes:G4} min, then about {Fixed.Sum(f => f.Seconds) / 60:F1} min for "
-            + string.Join(", ", Fixed.Select(f => $"{f.Name} {f.Seconds / 60:0.#} min")) + $": about {(PlannedSeconds("training") + Fixed.Sum(f => f.Seconds)) / 60:F0} min in all"));
-
-        public void PrintComparison()
-        {
-            var table = new Table().AddColumns("stage", "planned", "actual", "actual / planned");
-            double planned = 0, actual = 0;
-            foreach (var (name, node) in Stages)
-            {
-                var (p, a) = ((double)node!["planned_seconds"]!, (double)node["actual_seconds"]!);
-                (planned, actual) = (planned + p, actual + a);
-                table.AddRow(name, ProgressBar.Format(TimeSpan.FromSeconds(p)), ProgressBar.Format(TimeSpan.FromSeconds(a)), $"{a / p:P0}");
-            }
-            table.AddRow("all", ProgressBar.Format(TimeSpan.FromSeconds(planned)), ProgressBar.Format(TimeSpan.FromSeconds(actual)), $"{actual / planned:P0}");
-            AnsiConsole.Write(table);
-        }
+        AnsiConsole.MarkupLine(Markup.Escape($"timing the search's work on this machine ({SearchPace.TimedPerWorker * threads} fitness evaluations of random subnets)"));
+        var clock = Stopwatch.StartNew();
+        var data = RunData.Load(DatasetKind.FashionMnist, null, new TrainOptions().HeldOutPerClass, seed);
+        var pace = SearchPace.Measure(space, data, SearchFitness(threads));
+        return QuickstartTimePlan.Create(dir, spaceName, trainMinutes, totalMinutes, pace, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>A space file by its full path, so that a resume from another directory finds it; built-in names as they are.</summary>
     private static string SpaceArgument(string nameOrPath) =>
         SpaceLoader.BuiltInNames.Contains(nameOrPath) || !File.Exists(nameOrPath) ? nameOrPath : Path.GetFullPath(nameOrPath);
 
-    private static void Stage(TimePlan plan, string stage, string title, bool done, Action action)
+    private static void Stage(QuickstartTimePlan plan, string stage, string title, bool done, Action action)
     {
         if (done)
         {

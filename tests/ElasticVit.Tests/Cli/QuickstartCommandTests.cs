@@ -18,4 +18,19 @@ public class QuickstartCommandTests
         Assert.Single(error.Trim().Split('\n'));
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path));
     }
+
+    [Theory]
+    [InlineData("give --minutes (training) or --total-minutes (the whole quickstart), not both", "--minutes", "5", "--total-minutes", "15")]
+    [InlineData("--total-minutes must be > 0", "--total-minutes", "0")]
+    [InlineData("--minutes must be > 0", "--minutes", "0")]
+    public void Minutes_that_cannot_make_a_plan_are_one_error_line_and_no_files(string message, params string[] minutes)
+    {
+        using var dir = new TempDir();
+        var output = Path.Combine(dir.Path, "quickstart");
+        var (code, _, error) = CliRunner.Run(QuickstartCommand.All.ToList(), ["quickstart", "--out", output, .. minutes]);
+        Assert.NotEqual(0, code);
+        Assert.Contains(message, error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.False(Directory.Exists(output));
+    }
 }

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ElasticVit.IO;
+using ElasticVit.Sampling;
+using ElasticVit.Spaces;
+using ElasticVit.Supernet;
+using ElasticVit.Training;
+using Spectre.Console;
+using TorchSharp;
+
+namespace ElasticVit.Cli.Commands;
+
+/// <summary>
+/// The quickstart's time plan: each stage's expected seconds and, once run, what it took. The stages after training are
+/// planned before it starts: the latency table and its validation take fixed time (they time for a set number of
+/// milliseconds), the search in proportion to this machine's measured pace of the search's own work
+/// (<see cref="SearchPace"/>), so on a slow or busy host the training gets less of a total budget instead of the whole
+/// run ending late. Kept in quickstart.json, so a resumed quickstart keeps its plan and reports earlier sessions' stages.
+/// </summary>
+public sealed class QuickstartTimePlan
+{
+    public const string File = "quickstart.json";
+
+    /// <summary>Training's start-up, checkpoints and closing evaluation beyond its budget of steps.</summary>
+    public const double TrainingOverheadSeconds = 20;
+
+    /// <summary>The shortest training a total budget may leave; a plan that needs more than the total says so.</summary>
+    public const double MinTrainingMinutes = 1;
+
+    // What the fixed-time stages took on this project's 2-core machines (sessions 11–20): the table 51–61 s at 100 ms
+    // per layer, its validation 43–45 s (it also re-times the table's 30 calibration subnets), export and checks
+    // about 12 s per distinct winner plus 7 s for their latency.
+    private static readonly (string Name, double Seconds)[] FixedStages =
+        [("latency table", 60), ("latency validation", 45), ("export and checks", 45), ("report", 5)];
+
+    /// <summary>
+    /// The search's cost in <see cref="SearchPace"/>'s evaluations: the quickstart's three budgets of 24 × 3 generations
+    /// evaluate 162 distinct subnets (sessions 11–21), smaller on average than SearchPace's random ones, then score the
+    /// winners on the whole held-out split and the test set. Session 21: 2m37s for the stage at 1.07 s per SearchPace
+    /// evaluation (148.5 s of it fitness, 0.92 s per evaluation), so 140 of them and 10 s.
+    /// </summary>
+    public const int SearchEvaluations = 140;
+    public const double SearchFixedSeconds = 10;
+
+    /// <summary>Timing the search's pace, before the plan exists.</summary>
+    public const string PacingStage = "search pace";
+
+    /// <summary>Stages after the pacing, in the order they run.</summary>
+    public static readonly string[] Stages = ["training", "latency table", "latency validation", "search", "export and checks", "report"];
+
+    private readonly string _path;
+    private readonly JsonObject _state;
+
+    private QuickstartTimePlan(string path, JsonObject state) => (_path, _state) = (path, state);
+
+    /// <summary>The plan of an earlier session in <paramref name="dir"/>, or null.</summary>
+    public static QuickstartTimePlan? Load(string dir)
+    {
+        var path = Path.Combine(dir, File);
+        return System.IO.File.Exists(path) ? new QuickstartTimePlan(path, JsonNode.Parse(System.IO.File.ReadAllText(path))!.AsObject()) : null;
+    }
+
+    /// <summary>
+    /// A new plan: the later stages' seconds from <paramref name="secondsPerEvaluation"/>, the training's minutes either
+    /// given (<paramref name="trainMinutes"/>) or what <paramref name="totalMinutes"/> leaves after everything else,
+    /// including the <paramref name="pacingSeconds"/> that measuring the pace took.
+    /// </summary>
+    public static QuickstartTimePlan Create(string dir, string space, double? trainMinutes, double? totalMinutes, double secondsPerEvaluation, double pacingSeconds)
+    {
+        if (trainMinutes is null == totalMinutes is null) throw new ArgumentException("give the training minutes or the total minutes, not both");
+        var later = LaterStageSeconds(secondsPerEvaluation);
+        var minutes = trainMinutes ?? TrainMinutesWithin(totalMinutes!.Value, later.Values.Sum() + pacingSeconds);
+        var planned = new JsonObject { ["training"] = Math.Round(minutes * 60 + TrainingOverheadSeconds, 1) };
+        foreach (var (stage, seconds) in later) planned[stage] = Math.Round(seconds, 1);
+        var state = new JsonObject
+        {
+            ["minutes"] = Math.Round(minutes, 3), ["total_minutes"] = totalMinutes, ["space"] = space, ["created_at"] = DateTime.UtcNow.ToString("O"),
+            ["search_seconds_per_evaluation"] = Math.Round(secondsPerEvaluation, 4), ["planned_seconds"] = planned, ["stages"] = new JsonObject(),
+        };
+        planned[PacingStage] = Math.Round(pacingSeconds, 1);
+        var plan = new QuickstartTimePlan(Path.Combine(dir, File), state);
+        plan.Record(PacingStage, pacingSeconds);   // spent already: planned as it was
+        return plan;
+    }
+
+    /// <summary>Planned seconds of every stage after training, the search's from the measured pace of its evaluations.</summary>
+    public static Dictionary<string, double> LaterStageSeconds(double secondsPerEvaluation)
+    {
+        if (!(secondsPerEvaluation > 0) || !double.IsFinite(secondsPerEvaluation)) throw new ArgumentOutOfRangeException(nameof(secondsPerEvaluation));
+        var seconds = FixedStages.ToDictionary(f => f.Name, f => f.Seconds);
+        seconds["search"] = SearchEvaluations * secondsPerEvaluation + SearchFixedSeconds;
+        return Stages.Skip(1).ToDictionary(s => s, s => seconds[s]);
+    }
+
+    /// <summary>The training minutes a total budget leaves after the other stages, at least <see cref="MinTrainingMinutes"/>.</summary>
+    public static double TrainMinutesWithin(double totalMinutes, double laterSeconds) =>
+        Math.Max(MinTrainingMinutes, (totalMinutes * 60 - laterSeconds - TrainingOverheadSeconds) / 60);
+
+    /// <summary>The training minutes of the first session (a resume keeps the run's own plan).</summary>
+    public double TrainMinutes => (double)_state["minutes"]!;
+
+    /// <summary>The whole quickstart's budget, when the training's minutes were derived from it.</summary>
+    public double? TotalMinutes => (double?)_state["total_minutes"];
+
+    /// <summary>The space of the first session (quickstart.json files older than the option: the four-transformer-stage space they used).</summary>
+    public string Space => (string?)_state["space"] ?? "elasticvit-fmnist";
+
+    // quickstart.json files from before the search was planned from its pace kept one fixed plan.
+    private static readonly Dictionary<string, double> LegacyPlan = new()
+        { ["latency table"] = 60, ["latency validation"] = 45, ["search"] = 140, ["export and checks"] = 45, ["report"] = 5 };
+
+    public double PlannedSeconds(string stage) =>
+        _state["planned_seconds"] is JsonObject planned ? (double)planned[stage]!
+        : stage == "training" ? TrainMinutes * 60 + TrainingOverheadSeconds : LegacyPlan[stage];
+
+    private JsonObject Recorded => _state["stages"] as JsonObject ?? (JsonObject)(_state["stages"] = new JsonObject());   // older quickstart.json files have none
+
+    public void Record(string stage, double seconds)
+    {
+        Recorded[stage] = new JsonObject { ["planned_seconds"] = PlannedSeconds(stage), ["actual_seconds"] = Math.Round(seconds, 1) };
+        Save();
+    }
+
+    private void Save() => AtomicFile.WriteAllText(_path, _state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>The plan in one paragraph: each stage's minutes and the total, and whether the total budget is kept.</summary>
+    public string Describe()
+    {
+        var later = Stages.Skip(1).Select(s => (Stage: s, Seconds: PlannedSeconds(s))).ToList();
+        var pacing = Recorded[PacingStage] is JsonObject spent ? (double)spent["actual_seconds"]! : 0;
+        var total = pacing + PlannedSeconds("training") + later.Sum(s => s.Seconds);
+        var pace = (double?)_state["search_seconds_per_evaluation"] is double p ? $" (search: {p:F2} s per fitness evaluation measured here)" : "";
+        var text = $"plan: training {TrainMinutes:0.##} min, then {string.Join(", ", later.Select(s => $"{s.Stage} {s.Seconds / 60:0.#}"))} min{pace}: {total / 60:F1} min in all";
+        if (TotalMinutes is double budget && total > budget * 60 + 1)
+            text += $" — more than --total-minutes {budget:0.##}, since training needs at least {MinTrainingMinutes:0.#} min";
+        return text;
+    }
+
+    public void PrintComparison()
+    {
+        var table = new Table().AddColumns("stage", "planned", "actual", "actual / planned");
+        double planned = 0, actual = 0;
+        foreach (var (name, node) in Recorded)
+        {
+            var (p, a) = ((double)node!["planned_seconds"]!, (double)node["actual_seconds"]!);
+            (planned, actual) = (planned + p, actual + a);
+            table.AddRow(name, ProgressBar.Format(TimeSpan.FromSeconds(p)), ProgressBar.Format(TimeSpan.FromSeconds(a)), $"{a / p:P0}");
+        }
+        table.AddRow("all", ProgressBar.Format(TimeSpan.FromSeconds(planned)), ProgressBar.Format(TimeSpan.FromSeconds(actual)), $"{actual / planned:P0}");
+        AnsiConsole.Write(table);
+    }
+}
+
+/// <summary>
+/// The pace of the search's own work on this machine, now: the seconds per fitness evaluation (BN recalibration, the
+/// subnet exported in memory and scored in ONNX Runtime on the held-out images) of random subnets of a freshly
+/// initialised supernet, with the search's workers. Weights do not change the work, so an untrained supernet times the
+/// same as the trained one the search will load. The subnets are the same on every machine and for every seed, so the
+/// search's cost in these evaluations (<see cref="QuickstartTimePlan.SearchEvaluations"/>) is a property of the work,
+/// not of the CPU.
+/// </summary>
+public static class SearchPace
+{
+    /// <summary>Evaluations per worker: one untimed (first sessions and kernels are slower), then these timed.</summary>
+    public const int TimedPerWorker = 3;
+
+    public static double Measure(SearchSpace space, RunData data, FitnessOptions options)
+    {
+        const int seed = 0;
+        torch.set_num_threads(1);   // as the search runs: one thread per fitness worker
+        torch.random.manual_seed(seed);
+        using var net = new ElasticSupernet(space);
+        net.eval();
+        using var fitness = new SupernetFitness(net, data, options, seed);
+        var rng = new SeededRandom(seed);
+        Subnet[] Draw(int n) => Enumerable.Range(0, n).Select(_ => RandomSubnets.Draw(space, rng)).ToArray();
+        fitness.Evaluate(Draw(options.Workers));
+        var timed = Draw(TimedPerWorker * options.Workers);
+        var clock = Stopwatch.StartNew();
+        fitness.Evaluate(timed);
+        return clock.Elapsed.TotalSeconds / timed.Length;
+    }
+}
