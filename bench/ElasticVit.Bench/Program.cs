@@ -12,7 +12,7 @@ public static class Program
         ("export-latency", "ONNX Runtime vs TorchSharp inference latency of exported subnets (args: [--budget-ms 2000] [--models fmnist:min,...] [--batches 1,32] [--threads 1,2])", ExportLatencyBench.Run),
         ("train-memory", "live tensors and RSS over a long cas-pas run (args: [steps 1000] [batch 4])", TrainMemoryBench.Run),
         ("sampler-study", "evaluate the supernets of a sampler study on one fixed subnet set; tables, results.json, plot (args: OUT_DIR [--per-level 3] [--calibration-batches 16] [--threads 1] [--only RUN,RUN] [--no-eval])", SamplerStudyBench.Run),
-        ("scratch-train", "inherited (BN-recalibrated) vs from-scratch test top-1 of one subnet of a supernet run (args: --run DIR (--subnet KEY | --best-at-level FLOPS_M) [--steps N] [--threads 1] [--out FILE])", ScratchTrainBench.Run),
+        ("scratch-train", "inherited (BN-recalibrated) vs from-scratch test top-1 of one subnet of a supernet run (args: --run DIR (--subnet KEY | --best-at-level FLOPS_M | --baseline cnn2|mbv2) [--steps N | --seconds S] [--threads 1] [--out FILE])", ScratchTrainBench.Run),
         ("predict-speed", "latency predictions per second of the lookup-table predictor (args: [subnet count, default 10000])", LatencyPredictBench.Run),
         ("latency-sessions", "does a subnet's latency depend on its ONNX Runtime session? sessions vs rounds (args: [sessions 4] [rounds 3])", LatencySessionsBench.Run),
         ("latency-canary", "a reference subnet timed next to every subnet: do its slowdowns take the host's busy spells out of whole-model latencies? (args: TABLE [--calibration 30] [--samples 100] [--passes 16] [--repeats 2])", LatencyCanaryBench.Run),

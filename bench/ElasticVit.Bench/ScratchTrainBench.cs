@@ -21,7 +21,8 @@ namespace ElasticVit.Bench;
 /// steps × its subnets per step, i.e. as many forward/backward passes as the whole supernet run made), then evaluated the
 /// same way (EMA weights, BN recalibrated on the same calibration batches); with <c>--seconds S</c> instead, for S seconds
 /// of steps (the count fixed from the pace of the first 5 %, as the equal-wall-clock arms of quality-vs-time). Accuracy
-/// on the full held-out and test sets.
+/// on the full held-out and test sets. With <c>--baseline cnn2|mbv2</c> instead of a subnet, a hand-designed network
+/// (<see cref="Baseline"/>) is trained the same way on the run's data and recipe, and there is no inherited figure.
 /// </summary>
 public static class ScratchTrainBench
 {
@@ -30,7 +31,7 @@ public static class ScratchTrainBench
         var runPath = BenchArgs.Option(args, "--run");
         if (runPath is null)
         {
-            Console.Error.WriteLine("usage: scratch-train --run RUN_DIR (--subnet KEY | --best-at-level FLOPS_M) [--steps N | --seconds S] [--threads 1] [--calibration-batches 16] [--out FILE.json]");
+            Console.Error.WriteLine("usage: scratch-train --run RUN_DIR (--subnet KEY | --best-at-level FLOPS_M | --baseline cnn2|mbv2) [--steps N | --seconds S] [--threads 1] [--calibration-batches 16] [--out FILE.json]");
             return 2;
         }
         var threads = int.Parse(BenchArgs.Option(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
@@ -39,31 +40,38 @@ public static class ScratchTrainBench
         var dir = new RunDirectory(runPath);
         var options = dir.LoadOptions();
         var space = SpaceLoader.Load(options.Space);
-        var (subnet, selection) = Choose(args, runPath, space);
+        var baseline = BenchArgs.Option(args, "--baseline");
+        var (subnet, selection) = baseline is null ? Choose(args, runPath, space) : (null, "hand-designed");
         const int passesPerStep = 4;   // every sampler of the study trains 4 subnets per step
         var seconds = BenchArgs.Option(args, "--seconds") is { } s ? double.Parse(s, CultureInfo.InvariantCulture) : (double?)null;
         var steps = long.Parse(BenchArgs.Option(args, "--steps") ?? ((options.Steps ?? 0) * passesPerStep).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         if (seconds is null && steps < 1) throw new ArgumentException("--steps: give the number of steps (the run's config has no step count)");
-        var flops = Complexity.FlopsM(space, subnet);
-        Console.Error.WriteLine($"subnet {subnet.Key} ({flops:F2} MFLOPs; {selection}); scratch budget {(seconds is { } budget ? $"{budget:F0} s of steps" : $"{steps} steps")} × batch {options.BatchSize}; load {BenchArgs.Load()}");
+        Func<nn.Module<Tensor, Tensor>> create = baseline is null ? () => new StaticModel(space, subnet!) : () => Baseline.Create(baseline);
+        string name;
+        double flops;
+        using (var probe = create()) (name, flops) = probe is Baseline b ? (b.Description, b.MacsM) : (subnet!.Key, Complexity.FlopsM(space, subnet!));
+        Console.Error.WriteLine($"{name} ({flops:F2} M{(baseline is null ? "FLOPs" : "MACs")}; {selection}); scratch budget {(seconds is { } budget ? $"{budget:F0} s of steps" : $"{steps} steps")} × batch {options.BatchSize}; load {BenchArgs.Load()}");
 
-        // (1) Inherited weights.
+        // (1) Inherited weights (a subnet's only).
         var clock = Stopwatch.StartNew();
-        Dictionary<string, double> inherited;
+        Dictionary<string, double>? inherited = null;
         RunData data;
         using (var run = TrainedRun.Open(runPath, ema: true, threads: threads))
-        using (var evaluator = run.Evaluator(calibration))
         {
-            inherited = evaluator.Evaluate(subnet, "heldout", "test");
             data = run.Data;
+            if (subnet is not null)
+            {
+                using var evaluator = run.Evaluator(calibration);
+                inherited = evaluator.Evaluate(subnet, "heldout", "test");
+                Console.Error.WriteLine($"inherited: held-out {inherited["heldout"]:P2} test {inherited["test"]:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
+            }
         }
-        Console.Error.WriteLine($"inherited: held-out {inherited["heldout"]:P2} test {inherited["test"]:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
 
         // (2) From scratch.
         torch.set_num_threads(threads);
         random.manual_seed(options.Seed);
-        using var model = new StaticModel(space, subnet);
-        using var ema = new StaticModel(space, subnet);
+        using var model = create();
+        using var ema = create();
         clock.Restart();
         var alone = AloneTraining.Train(model, ema, data, options, seconds is null ? steps : null, seconds, report: (step, total, loss) =>
             Console.Error.WriteLine($"  step {step}/{total} loss {loss:F3} ({clock.Elapsed.TotalSeconds / step:F2} s/step, load {BenchArgs.Load()})"));
@@ -78,9 +86,9 @@ public static class ScratchTrainBench
         var result = new JsonObject
         {
             ["run"] = Path.GetFullPath(runPath), ["sampler"] = options.Sampler, ["run_seed"] = options.Seed, ["run_steps"] = options.Steps,
-            ["subnet"] = subnet.Key, ["flops_m"] = Math.Round(flops, 3), ["selection"] = selection,
+            ["subnet"] = subnet?.Key, ["baseline"] = baseline, ["model"] = name, [baseline is null ? "flops_m" : "macs_m"] = Math.Round(flops, 3), ["selection"] = selection,
             ["calibration_batches"] = calibration, ["heldout_images"] = data.HeldOut.Count, ["test_images"] = data.Test.Count,
-            ["inherited"] = new JsonObject { ["heldout"] = inherited["heldout"], ["test"] = inherited["test"] },
+            ["inherited"] = inherited is null ? null : new JsonObject { ["heldout"] = inherited["heldout"], ["test"] = inherited["test"] },
             ["scratch"] = new JsonObject
             {
                 ["steps"] = alone.Steps, ["wall_clock_budget_s"] = seconds, ["batch_size"] = options.BatchSize, ["peak_lr"] = options.PeakLr, ["seed"] = options.Seed,
