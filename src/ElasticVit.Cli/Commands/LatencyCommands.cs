@@ -55,6 +55,7 @@ public static class LatencyCommands
             new("plot", "predicted-vs-measured scatter plot (PNG) to write (default: next to the table, TABLE-validation.png)", "FILE"),
             new("save", "write the measured subnets as CSV (model_key,latency_ms)", "FILE"),
             new("remeasure", "measure every subnet a second time (fresh sessions) and report that as a predictor: the noise floor", null),
+            new("recalibrate", "save the table refitted on every timing of its calibration subnets, the profile's and this run's (the 'pooled' row)", null),
             .. Protocol, ArchCommands.Json,
         ], RunValidate),
         new("latency export-layers", "write every layer shape as its own ONNX file plus a CSV template, to measure on another device", [
@@ -207,10 +208,22 @@ public static class LatencyCommands
         return 0;
     }
 
+    /// <summary><c>validate --recalibrate</c> and the quickstart: the validated table refitted on all its calibration timings, saved in its place.</summary>
+    public static void SaveRecalibrated(ValidationRun run, LatencyTable table)
+    {
+        var recalibrated = run.Recalibrated ?? throw new LatencyException($"{table.Source}: no calibration subnets were timed");
+        recalibrated.Save(table.Source);
+        var timings = recalibrated.CalibrationMs.Count == 0 ? 0 : recalibrated.CalibrationMs[0].Count;
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"recalibrated {table.Source} on {timings} timing(s) of each of its {recalibrated.CalibrationSubnets.Count} calibration subnets (this run's level: {run.CalibrationLevel:F3} of the table's prediction)"));
+    }
+
     private static int RunValidate(ParsedArgs a)
     {
         var (csvPath, plotPath) = (a.OutputPath("save"), a.OutputPath("plot"));
         var (table, space) = LoadTable(a);
+        if (a.Flag("recalibrate") && table.CalibrationSubnets.Count == 0)
+            throw new UsageException($"--recalibrate: {table.Source} names no calibration subnets to time again; profile it with --calibration N");
         var threads = table.Device.Threads ?? 1;
         var run = LatencyValidation.Run(table, space, a.Int("samples", 2), a.Int("seed", 0), ParseProtocol(a, threads, table.Device.Quantile ?? 0.5),
             a.Int("passes", 1), a.Flag("remeasure"), ParseResolutions(a), ProgressBar.ForPhases("subnets"));
@@ -220,6 +233,7 @@ public static class LatencyCommands
             Console.Error.WriteLine($"warning: the machine was busy while measuring ({run.Agreement.Describe()}): "
                 + "other work on this machine or its host slowed most rounds, so these measurements may not repeat: validate again when it is quieter");
         if (csvPath is not null) LatencyValidation.SaveMeasurements(csvPath, table.Device.Name, space, run.Measured);
+        if (a.Flag("recalibrate")) SaveRecalibrated(run, table);
         var plot = plotPath ?? Path.ChangeExtension(table.Source, null) + "-validation.png";
         ValidationPlot.Write(plot, run, table, space);
         Console.Error.WriteLine($"plot: {plot}");

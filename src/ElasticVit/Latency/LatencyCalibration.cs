@@ -177,4 +177,24 @@ public static class LatencyCalibration
         }
         return (FitOverhead(table, space, measured), $"overhead = median residual of {n} random subnets", null);
     }
+
+    /// <summary>
+    /// The table's constants refitted on every timing of its calibration subnets: the ones it keeps
+    /// (<see cref="LatencyTable.CalibrationMs"/>, from the profile and earlier recalibrations) and <paramref name="now"/>, the same
+    /// subnets timed again; the new timings are kept too. A shared host's speed drifts by tens of percent within minutes
+    /// (bench/results/latency.md), so constants fitted on timings from several moments predict a later measurement better
+    /// than any one moment's. With <paramref name="pool"/> false (timings taken on another machine) or a table that keeps no
+    /// timings, the fit uses <paramref name="now"/> alone and the kept timings are replaced.
+    /// </summary>
+    public static (LatencyTable Table, string Description) Pool(LatencyTable table, SearchSpace space, IReadOnlyList<ModelMeasurement> now, bool pool = true)
+    {
+        var timed = now.ToDictionary(m => m.Subnet.Key, m => m.LatencyMs, StringComparer.Ordinal);
+        if (table.CalibrationSubnets.Count == 0 || table.CalibrationSubnets.Any(k => !timed.ContainsKey(k)))
+            throw new LatencyException($"{table.Source}: recalibration needs a timing of each of the table's {table.CalibrationSubnets.Count} calibration subnets");
+        var keep = pool && table.CalibrationMs.Count == table.CalibrationSubnets.Count;
+        var rows = table.CalibrationSubnets.Select((key, i) => (IReadOnlyList<double>)[.. keep ? table.CalibrationMs[i] : [], timed[key]]).ToArray();
+        var measurements = table.CalibrationSubnets.SelectMany((key, i) => rows[i].Select(ms => new ModelMeasurement(Subnet.Parse(key, space), ms))).ToArray();
+        var (fitted, description, _) = Fit(table, space, measurements, DefaultFit);
+        return (fitted with { CalibrationMs = rows }, $"{description} ({rows[0].Count} timing(s) of each)");
+    }
 }

@@ -80,6 +80,12 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
     /// </summary>
     public IReadOnlyList<string> CalibrationSubnets { get; init; } = [];
 
+    /// <summary>
+    /// Every timing of each calibration subnet (same order as <see cref="CalibrationSubnets"/>): the profile's, then each
+    /// recalibration's (<see cref="LatencyCalibration.Pool"/>). Empty in tables written before they were kept.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<double>> CalibrationMs { get; init; } = [];
+
     /// <summary>The file this table was loaded from or imported from, for error messages.</summary>
     public string Source { get; init; } = "(in-memory latency table)";
 
@@ -97,7 +103,7 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
 
     public static LatencyTable Load(string path) => StrictJson.Parse(path, root =>
     {
-        root.AllowOnly("format", "device", "overhead_ms", "scale", "ms_per_mparam", "ms_per_mflop", "ms_per_layer", "scale_per_mparam", "calibration_subnets", "entries");
+        root.AllowOnly("format", "device", "overhead_ms", "scale", "ms_per_mparam", "ms_per_mflop", "ms_per_layer", "scale_per_mparam", "calibration_subnets", "calibration_ms", "entries");
         var format = root.String("format");
         if (format != Format) throw root.Fail("format", $"'{format}' is not supported (expected '{Format}')");
         var d = root.Object("device");
@@ -121,8 +127,13 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
         var scale = root.OptionalDouble("scale", 0) ?? 1;
         var msPerLayer = root.OptionalDouble("ms_per_layer", 0) ?? 0;
         if (scale == 0 && msPerLayer == 0) throw root.Fail("scale", "must be positive (or zero with a positive ms_per_layer)");
+        var calibrationSubnets = root.OptionalStrings("calibration_subnets");
+        var calibrationMs = root.OptionalPositiveRows("calibration_ms");
+        if (calibrationMs.Count > 0 && calibrationMs.Count != calibrationSubnets.Count)
+            throw root.Fail("calibration_ms", $"has {calibrationMs.Count} rows for {calibrationSubnets.Count} calibration subnets");
         return new LatencyTable(device, entries, root.OptionalDouble("overhead_ms") ?? 0, scale, root.OptionalDouble("ms_per_mparam", 0) ?? 0,
-            root.OptionalDouble("ms_per_mflop", 0) ?? 0, msPerLayer, root.OptionalDouble("scale_per_mparam", 0) ?? 0) { Source = path, CalibrationSubnets = root.OptionalStrings("calibration_subnets") };
+            root.OptionalDouble("ms_per_mflop", 0) ?? 0, msPerLayer, root.OptionalDouble("scale_per_mparam", 0) ?? 0)
+            { Source = path, CalibrationSubnets = calibrationSubnets, CalibrationMs = calibrationMs };
     });
 
     /// <summary>
@@ -166,6 +177,17 @@ public sealed record LatencyTable(DeviceInfo Device, IReadOnlyDictionary<string,
             {
                 w.WriteStartArray("calibration_subnets");
                 foreach (var key in CalibrationSubnets) w.WriteStringValue(key);
+                w.WriteEndArray();
+            }
+            if (CalibrationMs.Count > 0)
+            {
+                w.WriteStartArray("calibration_ms");
+                foreach (var row in CalibrationMs)
+                {
+                    w.WriteStartArray();
+                    foreach (var ms in row) w.WriteNumberValue(Math.Round(ms, 5));
+                    w.WriteEndArray();
+                }
                 w.WriteEndArray();
             }
             w.WriteStartObject("entries");

@@ -12,6 +12,9 @@ public sealed record PredictorComparison(ValidationReport Report, IReadOnlyList<
 /// <param name="OtherMachine">This machine's description when it is not the one the table was profiled on, else null.</param>
 /// <param name="CalibrationLevel">The table's calibration subnets as timed now over the table's prediction for them (the
 /// median subnet's ratio; above 1: the machine runs slower now than when the table was calibrated), null when the table names none.</param>
+/// <param name="Recalibrated">The table refitted on its calibration subnets' timings, those it keeps and this validation's
+/// (<see cref="LatencyCalibration.Pool"/>; this validation's alone on another machine), for <c>validate --recalibrate</c>;
+/// null when the table names no calibration subnets.</param>
 public sealed record ValidationRun(
     IReadOnlyList<PredictorComparison> Comparisons,
     IReadOnlyList<ModelMeasurement> Measured,
@@ -23,7 +26,8 @@ public sealed record ValidationRun(
     string? OtherMachine,
     string? LoadBefore,
     string? LoadAfter,
-    double? CalibrationLevel = null)
+    double? CalibrationLevel = null,
+    LatencyTable? Recalibrated = null)
 {
     public IReadOnlyList<ValidationReport> Reports => Comparisons.Select(c => c.Report).ToArray();
 
@@ -41,6 +45,9 @@ public sealed record ValidationRun(
 /// <item><c>recalibrated</c> (when the table names its calibration subnets): the table's per-model constants refitted on
 /// its own calibration subnets timed again in the same rounds as the measured ones — a table whose level follows the
 /// machine's speed of the moment, still judged only on subnets its constants never saw;</item>
+/// <item><c>pooled</c> (when the table keeps its calibration timings and this is the machine it was profiled on): the
+/// constants refitted on the kept timings and those of the <c>recalibrated</c> row together (<see cref="LatencyCalibration.Pool"/>),
+/// the table <c>validate --recalibrate</c> and the quickstart save;</item>
 /// <item><c>remeasured</c> (optional): a second, independent measurement of the same subnets — the measurement's own
 /// repeatability, which bounds what any predictor can reach.</item>
 /// </list>
@@ -75,11 +82,14 @@ public static class LatencyValidation
         var timed = profiler.MeasureModels([.. subnets, .. calibration], passes, progress);
         var (measured, recalibration) = (timed.Take(subnets.Count).ToArray(), timed.Skip(subnets.Count).ToArray());
         var remeasured = remeasure ? profiler.MeasureModels(subnets, passes, (phase, done, total) => progress?.Invoke($"again: {phase}", done, total)) : null;
-        var comparisons = Compare(lut, space, measured, remeasured, recalibration);
+        var sameMachine = machine == d.Machine;
+        var recalibrated = recalibration.Length == 0 ? null : LatencyCalibration.Pool(table, space, recalibration, pool: sameMachine).Table;
+        var pooled = sameMachine && table.CalibrationMs.Count > 0 ? recalibrated : null;
+        var comparisons = Compare(lut, space, measured, remeasured, recalibration, pooled);
         var rows = comparisons.Select(c => c.Report).ToArray();
         var level = recalibration.Length == 0 ? (double?)null : Statistics.Median(recalibration.Select(m => m.LatencyMs / lut.PredictMs(m.Subnet)));
         return new ValidationRun(comparisons, measured, RoundAgreement.Of(measured), Verdict(rows, level), FlopsBeatsTable(rows), protocol,
-            Profiling.LatencyBackends.DeviceName(backend), machine == d.Machine ? null : machine, load, Profiling.MachineInfo.LoadAverage(), level);
+            Profiling.LatencyBackends.DeviceName(backend), sameMachine ? null : machine, load, Profiling.MachineInfo.LoadAverage(), level, recalibrated);
     }
 
     /// <summary>
@@ -102,10 +112,11 @@ public static class LatencyValidation
     /// <summary>
     /// The predictors' rows on <paramref name="measured"/>; <paramref name="remeasured"/> (the same subnets timed again) adds the
     /// <c>remeasured</c> row, <paramref name="recalibration"/> (the table's calibration subnets timed in the same rounds) the
-    /// <c>recalibrated</c> row.
+    /// <c>recalibrated</c> row, <paramref name="pooled"/> (the table refitted on all its calibration timings) the <c>pooled</c> row.
     /// </summary>
     public static IReadOnlyList<PredictorComparison> Compare(LookupTablePredictor lut, SearchSpace space,
-        IReadOnlyList<ModelMeasurement> measured, IReadOnlyList<ModelMeasurement>? remeasured = null, IReadOnlyList<ModelMeasurement>? recalibration = null)
+        IReadOnlyList<ModelMeasurement> measured, IReadOnlyList<ModelMeasurement>? remeasured = null, IReadOnlyList<ModelMeasurement>? recalibration = null,
+        LatencyTable? pooled = null)
     {
         if (measured.Count < 3) throw new LatencyException($"validation needs at least 3 measured subnets, got {measured.Count}");
         var actual = measured.Select(m => m.LatencyMs).ToArray();
@@ -120,6 +131,11 @@ public static class LatencyValidation
         {
             var now = new LookupTablePredictor(LatencyCalibration.Fit(lut.Table, space, recalibration, LatencyCalibration.DefaultFit).Table, space);
             rows.Add(Row("recalibrated", measured.Select(m => now.PredictMs(m.Subnet)).ToArray()));
+        }
+        if (pooled is not null)
+        {
+            var all = new LookupTablePredictor(pooled, space);
+            rows.Add(Row("pooled", measured.Select(m => all.PredictMs(m.Subnet)).ToArray()));
         }
         if (remeasured is not null)
         {
@@ -156,10 +172,10 @@ public static class LatencyValidation
             ? string.Create(CultureInfo.InvariantCulture, $"as stored it predicts {Math.Abs(off):F1} % too {(off > 0 ? "high" : "low")} {measuredOn}: this machine runs {(off > 0 ? "faster" : "slower")} now than when the table was calibrated")
             : null;
         if (!FlopsBeatsTable(reports))
-            return $"the lookup table beats the FLOPs proxy on this machine ({figures})" + (drift is null ? "" : $"; {drift}: profile again to recalibrate (only the calibration is redone)");
+            return $"the lookup table beats the FLOPs proxy on this machine ({figures})" + (drift is null ? "" : $"; {drift}: validate with --recalibrate to refit it on these timings too, or profile again (only the calibration is redone)");
         return $"the FLOPs proxy beats the lookup table on this machine ({figures}): "
             + (loo.MapePercent < flops.MapePercent
-                ? (drift ?? "its per-model constants no longer fit") + "; profile again (only the calibration is redone)"
+                ? (drift ?? "its per-model constants no longer fit") + "; validate with --recalibrate to refit it on these timings too, or profile again (only the calibration is redone)"
                 : "its layer entries do not add up to whole models here; search with this table's device only after profiling it again");
     }
 

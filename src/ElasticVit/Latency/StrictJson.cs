@@ -66,6 +66,16 @@ internal sealed class StrictJson(JsonElement element, string source, string path
             : throw Fail(field, "expected an array of strings");
     }
 
+    /// <summary>An optional array of arrays of positive numbers (empty when absent).</summary>
+    public IReadOnlyList<IReadOnlyList<double>> OptionalPositiveRows(string field)
+    {
+        if (!Has(field)) return [];
+        return Get(field, JsonValueKind.Array).EnumerateArray().Select(row => row.ValueKind == JsonValueKind.Array
+                && row.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number && v.GetDouble() > 0 && double.IsFinite(v.GetDouble()))
+            ? (IReadOnlyList<double>)row.EnumerateArray().Select(v => v.GetDouble()).ToArray()
+            : throw Fail(field, "expected an array of arrays of positive numbers")).ToArray();
+    }
+
     public StrictJson Object(string field) => new(Get(field, JsonValueKind.Object), source, Join(field));
 
     public IEnumerable<(string Name, StrictJson Value)> Properties()

@@ -125,6 +125,42 @@ public class LatencyCliTests
         Assert.Contains($"plot: {plot}", error);
     }
 
+    [Fact]
+    public void Validate_recalibrate_saves_the_table_refitted_on_the_profiles_and_its_own_timings_of_the_calibration_subnets()
+    {
+        using var temp = new TempDir();
+        var (space, lut) = (ProfilingTestData.WriteTiny(temp.Path), temp.File("lut.json"));
+        var profiled = ProfilingTestData.Cli(["latency", "profile", "--space", space, "--device", "ort-cpu", "--out", lut, "--calibration", "3", .. ProfilingTestData.QuickArgs]);
+        Assert.True(profiled.ExitCode == 0, profiled.Error);
+        var before = LatencyTable.Load(lut);
+        Assert.Equal(3, before.CalibrationSubnets.Count);
+        Assert.All(before.CalibrationMs, row => Assert.Single(row));   // the profile keeps its timing of each
+
+        var (code, stdout, error) = ProfilingTestData.Cli(["latency", "validate", "--lut", lut, "--space", space, "--samples", "4", "--passes", "2", "--recalibrate", "--json", .. ProfilingTestData.QuickArgs]);
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(4, json.RootElement.GetProperty("pooled").GetProperty("count").GetInt32());
+        Assert.Contains("recalibrated", error);
+        var after = LatencyTable.Load(lut);
+        Assert.Equal(before.CalibrationSubnets, after.CalibrationSubnets);
+        Assert.Equal(before.Entries.Keys.Order(), after.Entries.Keys.Order());
+        Assert.All(after.CalibrationMs.Zip(before.CalibrationMs), p => Assert.Equal(p.Second[0], p.First[0], 4));   // kept, then this run's
+        Assert.All(after.CalibrationMs, row => Assert.Equal(2, row.Count));
+    }
+
+    [Fact]
+    public void Validate_recalibrate_on_a_table_without_calibration_subnets_is_one_error_line_before_measuring()
+    {
+        using var temp = new TempDir();
+        var (space, lut) = (ProfilingTestData.WriteTiny(temp.Path), temp.File("lut.json"));
+        var profiled = ProfilingTestData.Cli(["latency", "profile", "--space", space, "--device", "ort-cpu", "--out", lut, "--calibration", "0", .. ProfilingTestData.QuickArgs]);
+        Assert.True(profiled.ExitCode == 0, profiled.Error);
+        var (code, _, error) = ProfilingTestData.Cli(["latency", "validate", "--lut", lut, "--space", space, "--samples", "4", "--recalibrate", .. ProfilingTestData.QuickArgs]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("names no calibration subnets", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
     [Theory]
     [InlineData("latency", "measure", "--device", "gpu", "--space", "elasticvit-fmnist", "--arch", "min")]
     [InlineData("latency", "profile", "--device", "ort-cpu", "--space", "elasticvit-fmnist", "--out", "x.json", "--resolutions", "99")]

@@ -47,6 +47,28 @@ public sealed class LatencyTableTests : IDisposable
     }
 
     [Fact]
+    public void The_calibration_subnets_timings_round_trip_and_must_match_them_row_for_row()
+    {
+        var table = Sample() with { CalibrationSubnets = ["min", "max"], CalibrationMs = [[0.25, 0.3], [1.5, 1.25]] };
+        var path = Path.Combine(_dir, "calibrated.json");
+        table.Save(path);
+        var loaded = LatencyTable.Load(path);
+        Assert.Equal(["min", "max"], loaded.CalibrationSubnets);
+        Assert.Equal([[0.25, 0.3], [1.5, 1.25]], loaded.CalibrationMs.Select(r => r.ToArray()));
+
+        var calibrated = JsonNode.Parse(table.ToJson())!.AsObject();
+        string Error(JsonNode rows)
+        {
+            var json = calibrated.DeepClone().AsObject();
+            json["calibration_ms"] = rows;
+            return Assert.Throws<LatencyException>(() => LatencyTable.Load(Write(json.ToJsonString()))).Message;
+        }
+        Assert.Contains("field 'calibration_ms': has 1 rows for 2 calibration subnets", Error(new JsonArray(new JsonArray(0.5))));
+        Assert.Contains("field 'calibration_ms': expected an array of arrays of positive numbers", Error(new JsonArray(new JsonArray(0.5), new JsonArray(0))));
+        Assert.Contains("field 'calibration_ms': expected an array of arrays of positive numbers", Error(new JsonArray(new JsonArray(0.5), JsonValue.Create(1))));
+    }
+
+    [Fact]
     public void Load_OptionalFieldsDefault()
     {
         var table = LatencyTable.Load(Write("""
@@ -56,6 +78,7 @@ public sealed class LatencyTableTests : IDisposable
         Assert.Equal(new DeviceInfo("phone", "elasticvit-fmnist"), table.Device);
         Assert.Equal((0.0, 1.0), (table.OverheadMs, table.Scale));
         Assert.Equal(new LatencyEntry(0.5), table.Entries["stem:c1-8:s1:i24"]);
+        Assert.Empty(table.CalibrationMs);
     }
 
     [Fact]

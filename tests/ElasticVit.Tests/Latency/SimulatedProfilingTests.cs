@@ -162,8 +162,39 @@ public class SimulatedProfilingTests
             Assert.Contains("scale", result.Calibration);
             // The table names the subnets its constants were fitted on (LatencyValidation.Subnets leaves them out).
             Assert.Equal(LatencySubnets.Spread(Space, 6, seed: 2).Select(s => s.Key), saved.CalibrationSubnets);
+            Assert.Equal(saved.CalibrationSubnets.Count, saved.CalibrationMs.Count);
+            Assert.All(saved.CalibrationMs.Zip(saved.CalibrationSubnets), p => Assert.Equal(backend.ModelMs(Space, Subnet.Parse(p.Second, Space)) + backend.CallMs, Assert.Single(p.First), 4));
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void Recalibration_pools_every_timing_of_the_calibration_subnets_so_one_slow_moment_moves_the_table_halfway()
+    {
+        var (profiler, backend) = Profiler(new SimulatedBackend { MsPerMParam = 0 });
+        var layers = ProfileLayers(profiler);
+        var subnets = LatencySubnets.Spread(Space, 6, seed: 1);
+        var atProfile = profiler.MeasureModels(subnets, passes: 2);
+        var (table, _, _) = LatencyCalibration.Fit(layers, Space, atProfile, CalibrationFit.Scale);
+        table = table with { CalibrationSubnets = subnets.Select(s => s.Key).ToArray(), CalibrationMs = atProfile.Select(m => (IReadOnlyList<double>)[m.LatencyMs]).ToArray() };
+        // The same subnets timed again while the machine runs 20 % slower.
+        var later = atProfile.Select(m => m with { LatencyMs = 1.2 * m.LatencyMs }).Reverse().ToArray();
+
+        var (pooled, description) = LatencyCalibration.Pool(table, Space, later);
+        Assert.All(pooled.CalibrationMs.Zip(atProfile), p => Assert.Equal([p.Second.LatencyMs, 1.2 * p.Second.LatencyMs], p.First));
+        Assert.Contains("2 timing(s) of each", description);
+        var (before, after) = (new LookupTablePredictor(table, Space), new LookupTablePredictor(pooled, Space));
+        // Least squares of relative errors between a and 1.2a: the x minimising (x − 1)² + (x / 1.2 − 1)², a little below the middle.
+        var between = (1 + 1 / 1.2) / (1 + 1 / 1.44);
+        Assert.All(subnets, s => Assert.Equal(between, after.PredictMs(s) / before.PredictMs(s), 3));
+
+        var (alone, _) = LatencyCalibration.Pool(table, Space, later, pool: false);   // another machine's timings replace the kept ones
+        Assert.All(alone.CalibrationMs, row => Assert.Single(row));
+        Assert.All(subnets, s => Assert.Equal(1.2, new LookupTablePredictor(alone, Space).PredictMs(s) / before.PredictMs(s), 3));
+
+        Assert.Throws<LatencyException>(() => LatencyCalibration.Pool(table, Space, later.Skip(1).ToArray()));
+        var rows = LatencyValidation.Compare(before, Space, later, recalibration: later, pooled: pooled).Select(r => r.Report.Predictor);
+        Assert.Equal(["lut", "lut-loo", "flops", "recalibrated", "pooled"], rows);
     }
 
     [Fact]

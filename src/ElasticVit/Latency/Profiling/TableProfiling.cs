@@ -69,13 +69,13 @@ public static class TableProfiling
         if (unfinished > 0) return new TableProfileResult(table, layers.Count, unfinished, "not yet calibrated", clock.Elapsed);
 
         var fitted = "no calibration";
-        if (request.Calibration == 0) table = table with { OverheadMs = 0, Scale = 1, MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0, ScalePerMParam = 0, CalibrationSubnets = [] };
+        if (request.Calibration == 0) table = table with { OverheadMs = 0, Scale = 1, MsPerMParam = 0, MsPerMflop = 0, MsPerLayer = 0, ScalePerMParam = 0, CalibrationSubnets = [], CalibrationMs = [] };
         else
         {
             var subnets = LatencySubnets.Spread(space, request.Calibration, request.Seed + 1, request.Resolutions?.ToArray());
             var measured = profiler.MeasureModels(subnets, LatencyProfiler.ModelRounds, progress.Calibration);
             (table, fitted, var fallback) = LatencyCalibration.Fit(table, space, measured, request.Fit);
-            table = table with { CalibrationSubnets = subnets.Select(s => s.Key).ToArray() };
+            table = table with { CalibrationSubnets = subnets.Select(s => s.Key).ToArray(), CalibrationMs = measured.Select(m => (IReadOnlyList<double>)[m.LatencyMs]).ToArray() };
             if (fallback is not null) progress.Warning?.Invoke($"{fallback}; fitting the overhead only");
             var agreement = RoundAgreement.Of(measured);
             fitted += $" ({agreement.Describe()})";
