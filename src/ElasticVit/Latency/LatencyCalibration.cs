@@ -188,7 +188,7 @@ public static class LatencyCalibration
     /// </summary>
     public static (LatencyTable Table, string Description) Pool(LatencyTable table, SearchSpace space, IReadOnlyList<ModelMeasurement> now, bool pool = true)
     {
-        var timed = now.ToDictionary(m => m.Subnet.Key, m => m.LatencyMs, StringComparer.Ordinal);
+        var timed = now.GroupBy(m => m.Subnet.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().LatencyMs, StringComparer.Ordinal);
         if (table.CalibrationSubnets.Count == 0 || table.CalibrationSubnets.Any(k => !timed.ContainsKey(k)))
             throw new LatencyException($"{table.Source}: recalibration needs a timing of each of the table's {table.CalibrationSubnets.Count} calibration subnets");
         var keep = pool && table.CalibrationMs.Count == table.CalibrationSubnets.Count;
