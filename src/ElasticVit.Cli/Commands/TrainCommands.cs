@@ -102,7 +102,7 @@ public static class TrainCommands
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
-            // First Ctrl-C: stop after the current step and keep the last checkpoint; the run can be resumed.
+            // First Ctrl-C: stop after the current step and checkpoint it; the run can be resumed.
             e.Cancel = true;
             cancel.Cancel();
         };
@@ -112,7 +112,7 @@ public static class TrainCommands
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine($"\ninterrupted at step {trainer.Step}; resume with: elasticvit train --out {run.Path} --resume");
+            Console.Error.WriteLine($"\ninterrupted after step {trainer.Step}, checkpointed; resume with: elasticvit train --out {run.Path} --resume");
             return 130;
         }
         AnsiConsole.MarkupLine($"done: {trainer.TotalSteps} steps; run directory [bold]{Markup.Escape(run.Path)}[/]");

@@ -147,7 +147,16 @@ public sealed class Trainer : IDisposable
             foreach (var batch in _loader.HostBatches(epoch, (int)(_step % BatchesPerEpoch)))
             {
                 if (_step >= TotalSteps || (stopAfterStep is not null && _step >= stopAfterStep)) break;
-                if (stop || (_comm.Size == 1 && cancel.IsCancellationRequested)) throw new OperationCanceledException(cancel);
+                if (stop || (_comm.Size == 1 && cancel.IsCancellationRequested))
+                {
+                    // Interrupted (Ctrl-C): keep every finished step, not only those up to the last periodic checkpoint.
+                    if (_comm.IsRoot && _step > startStep && _step % _o.CheckpointEvery != 0)
+                    {
+                        metrics!.Flush();
+                        SaveCheckpoint();
+                    }
+                    throw new OperationCanceledException(cancel);
+                }
                 var stepClock = Stopwatch.StartNew();
                 var totalEpochs = (int)((TotalSteps + BatchesPerEpoch - 1) / BatchesPerEpoch);
                 var record = TrainStep(batch, new TrainingProgress(epoch, batch.Index, BatchesPerEpoch, totalEpochs));

@@ -107,6 +107,22 @@ public class ShardedSupernetTests
             var a = Train("a", interrupt: false);
             Assert.Equal(a, Train("b", interrupt: false));
             Assert.Equal(a, Train("c", interrupt: true));
+
+            // Cancelled (Ctrl-C) after step 4, between the periodic checkpoints of steps 3 and 6: the run checkpoints step
+            // 4 on its way out, and resumes from there to the same weights.
+            var cancelled = Path.Combine(root, "d");
+            using (var stop = new CancellationTokenSource())
+            using (var first = new Trainer(options, new RunDirectory(cancelled), resume: false))
+            {
+                Assert.Throws<OperationCanceledException>(() => first.Run(p => { if (p.Step == 4) stop.Cancel(); }, cancel: stop.Token));
+                Assert.Equal(4, (int)CheckpointFile.Read(Path.Combine(cancelled, "checkpoint.ckpt")).Header["step"]!);
+            }
+            using (var second = new Trainer(options, new RunDirectory(cancelled), resume: true))
+            {
+                Assert.Equal(4, second.Step);
+                second.Run();
+            }
+            Assert.Equal(a, CheckpointFile.Read(Path.Combine(cancelled, "checkpoint.ckpt")).Payload);
         }
         finally { Directory.Delete(root, recursive: true); }
     }
