@@ -162,12 +162,14 @@ public static class QuickstartCommand
     /// <summary>The stages as the command lines that do the same (the quickstart itself calls the library).</summary>
     private sealed class CommandLog(string path)
     {
+
         public void Append(params string[] args) =>
             File.AppendAllText(path, "./elasticvit " + string.Join(' ', args.Select(a => a.Contains(' ') ? $"'{a}'" : a)) + "\n");
 
         /// <summary>A stage's exit code: anything but 0 stops the quickstart, which resumes when run again.</summary>
         public void Check(string command, int code)
         {
+            if (code == TrainCommands.InterruptedExitCode) throw new QuickstartException($"'{command}' was interrupted; run quickstart again with the same --out to resume");
             if (code != 0) throw new QuickstartException($"'{command}' failed (exit code {code}); fix the cause and run quickstart again with the same --out to resume");
         }
     }

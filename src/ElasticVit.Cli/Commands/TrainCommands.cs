@@ -10,6 +10,9 @@ namespace ElasticVit.Cli.Commands;
 /// <summary><c>train</c> and <c>eval</c>.</summary>
 public static class TrainCommands
 {
+    /// <summary>The exit code of a training stopped by Ctrl-C (128 + SIGINT), checkpointed and resumable.</summary>
+    public const int InterruptedExitCode = 130;
+
     public static readonly OptionSpec Run = new("run", "run directory written by 'train'", "DIR", Required: true);
 
     /// <summary>The record's defaults are the command's: one definition of each (the quickstart builds options from the record).</summary>
@@ -100,12 +103,14 @@ public static class TrainCommands
                     $"resume from the last checkpoint with: mpirun -np {world.Size} elasticvit train --out {run.Path} --resume"))
             : null;
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        // First Ctrl-C: stop after the current step and checkpoint it; the run can be resumed. Unregistered when training
+        // ends: in a quickstart the process goes on, and a Ctrl-C later must not reach a disposed token.
+        ConsoleCancelEventHandler onCancel = (_, e) =>
         {
-            // First Ctrl-C: stop after the current step and checkpoint it; the run can be resumed.
             e.Cancel = true;
             cancel.Cancel();
         };
+        Console.CancelKeyPress += onCancel;
         try
         {
             trainer.Run(p => { bar.Total = p.TotalSteps; bar.Report(p.Step, $"loss {p.Loss:F3}{(double.IsNaN(p.LevelFlopsM) ? "" : $" level {p.LevelFlopsM:G3}M")} {p.ImagesPerSecond:F0} img/s"); }, cancel: cancel.Token);
@@ -113,8 +118,9 @@ public static class TrainCommands
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine($"\ninterrupted after step {trainer.Step}, checkpointed; resume with: elasticvit train --out {run.Path} --resume");
-            return 130;
+            return InterruptedExitCode;
         }
+        finally { Console.CancelKeyPress -= onCancel; }
         AnsiConsole.MarkupLine($"done: {trainer.TotalSteps} steps; run directory [bold]{Markup.Escape(run.Path)}[/]");
         return 0;
     }
