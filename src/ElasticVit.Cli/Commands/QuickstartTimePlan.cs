@@ -72,14 +72,13 @@ public sealed class QuickstartTimePlan
         if (trainMinutes is null == totalMinutes is null) throw new ArgumentException("give the training minutes or the total minutes, not both");
         var later = LaterStageSeconds(secondsPerEvaluation);
         var minutes = trainMinutes ?? TrainMinutesWithin(totalMinutes!.Value, later.Values.Sum() + pacingSeconds);
-        var planned = new JsonObject { ["training"] = Math.Round(minutes * 60 + TrainingOverheadSeconds, 1) };
+        var planned = new JsonObject { [PacingStage] = Math.Round(pacingSeconds, 1), ["training"] = Math.Round(minutes * 60 + TrainingOverheadSeconds, 1) };
         foreach (var (stage, seconds) in later) planned[stage] = Math.Round(seconds, 1);
         var state = new JsonObject
         {
             ["minutes"] = Math.Round(minutes, 3), ["total_minutes"] = totalMinutes, ["space"] = space, ["created_at"] = DateTime.UtcNow.ToString("O"),
             ["search_seconds_per_evaluation"] = Math.Round(secondsPerEvaluation, 4), ["planned_seconds"] = planned, ["stages"] = new JsonObject(),
         };
-        planned[PacingStage] = Math.Round(pacingSeconds, 1);
         var plan = new QuickstartTimePlan(Path.Combine(dir, File), state);
         plan.Record(PacingStage, pacingSeconds);   // spent already: planned as it was
         return plan;

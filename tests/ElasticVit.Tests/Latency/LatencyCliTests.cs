@@ -91,14 +91,21 @@ public class LatencyCliTests
         Assert.All(subnets, s => Assert.True(s.GetProperty("latency_ms").GetDouble() > 0));
     }
 
+    /// <summary>The tiny space written to <paramref name="dir"/> and its ort-cpu table profiled there (lut.json), with that many calibration subnets.</summary>
+    private static (string Space, string Lut) ProfiledTinyTable(string dir, int calibration)
+    {
+        var (space, lut) = (ProfilingTestData.WriteTiny(dir), Path.Combine(dir, "lut.json"));
+        var profiled = ProfilingTestData.Cli(["latency", "profile", "--space", space, "--device", "ort-cpu", "--out", lut, "--calibration", $"{calibration}", .. ProfilingTestData.QuickArgs]);
+        Assert.True(profiled.ExitCode == 0, profiled.Error);
+        return (space, lut);
+    }
+
     [Fact]
     public void Validate_json_reports_every_predictor_and_the_machines_steadiness_and_writes_a_plot_next_to_the_table()
     {
         using var temp = new TempDir();
         var dir = temp.Path;
-        var (space, lut) = (ProfilingTestData.WriteTiny(dir), Path.Combine(dir, "lut.json"));
-        var profiled = ProfilingTestData.Cli(["latency", "profile", "--space", space, "--device", "ort-cpu", "--out", lut, "--calibration", "3", .. ProfilingTestData.QuickArgs]);
-        Assert.True(profiled.ExitCode == 0, profiled.Error);
+        var (space, lut) = ProfiledTinyTable(dir, calibration: 3);
 
         var (code, stdout, error) = ProfilingTestData.Cli(["latency", "validate", "--lut", lut, "--space", space, "--samples", "4", "--passes", "2", "--json", .. ProfilingTestData.QuickArgs]);
         Assert.True(code == 0, error);
@@ -129,9 +136,7 @@ public class LatencyCliTests
     public void Validate_recalibrate_saves_the_table_refitted_on_the_profiles_and_its_own_timings_of_the_calibration_subnets()
     {
         using var temp = new TempDir();
-        var (space, lut) = (ProfilingTestData.WriteTiny(temp.Path), temp.File("lut.json"));
-        var profiled = ProfilingTestData.Cli(["latency", "profile", "--space", space, "--device", "ort-cpu", "--out", lut, "--calibration", "3", .. ProfilingTestData.QuickArgs]);
-        Assert.True(profiled.ExitCode == 0, profiled.Error);
+        var (space, lut) = ProfiledTinyTable(temp.Path, calibration: 3);
         var before = LatencyTable.Load(lut);
         Assert.Equal(3, before.CalibrationSubnets.Count);
         Assert.All(before.CalibrationMs, row => Assert.Single(row));   // the profile keeps its timing of each
@@ -152,9 +157,7 @@ public class LatencyCliTests
     public void Validate_recalibrate_on_a_table_without_calibration_subnets_is_one_error_line_before_measuring()
     {
         using var temp = new TempDir();
-        var (space, lut) = (ProfilingTestData.WriteTiny(temp.Path), temp.File("lut.json"));
-        var profiled = ProfilingTestData.Cli(["latency", "profile", "--space", space, "--device", "ort-cpu", "--out", lut, "--calibration", "0", .. ProfilingTestData.QuickArgs]);
-        Assert.True(profiled.ExitCode == 0, profiled.Error);
+        var (space, lut) = ProfiledTinyTable(temp.Path, calibration: 0);
         var (code, _, error) = ProfilingTestData.Cli(["latency", "validate", "--lut", lut, "--space", space, "--samples", "4", "--recalibrate", .. ProfilingTestData.QuickArgs]);
         Assert.NotEqual(0, code);
         Assert.Contains("names no calibration subnets", error);
