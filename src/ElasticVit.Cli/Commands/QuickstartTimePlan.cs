@@ -59,7 +59,24 @@ public sealed class QuickstartTimePlan
     public static QuickstartTimePlan? Load(string dir)
     {
         var path = Path.Combine(dir, File);
-        return System.IO.File.Exists(path) ? new QuickstartTimePlan(path, JsonNode.Parse(System.IO.File.ReadAllText(path))!.AsObject()) : null;
+        if (!System.IO.File.Exists(path)) return null;
+        // A damaged plan is checked here, whole, so a resume fails in one line before any stage rather than in a later one.
+        try
+        {
+            var state = JsonNode.Parse(System.IO.File.ReadAllText(path)) as JsonObject ?? throw new FormatException("not a JSON object");
+            var plan = new QuickstartTimePlan(path, state);
+            if (!(plan.TrainMinutes > 0)) throw new FormatException("'minutes' is not positive");
+            if (plan.TotalMinutes is <= 0) throw new FormatException("'total_minutes' is not positive");
+            _ = plan.Space;
+            foreach (var stage in Stages) if (!(plan.PlannedSeconds(stage) >= 0)) throw new FormatException($"the planned seconds of '{stage}' are negative");
+            _ = plan.Recorded;
+            return plan;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or KeyNotFoundException or NullReferenceException or InvalidCastException)
+        {
+            var what = e is NullReferenceException or KeyNotFoundException ? "a field is missing" : e.Message;
+            throw new QuickstartException($"{path} is not as the quickstart writes it ({what}); delete it to plan this --out again, or use a new --out");
+        }
     }
 
     /// <summary>
@@ -114,7 +131,7 @@ public sealed class QuickstartTimePlan
         _state["planned_seconds"] is JsonObject planned ? (double)planned[stage]!
         : stage == "training" ? TrainMinutes * 60 + TrainingOverheadSeconds : LegacyPlan[stage];
 
-    private JsonObject Recorded => _state["stages"] as JsonObject ?? (JsonObject)(_state["stages"] = new JsonObject());   // older quickstart.json files have none
+    private JsonObject Recorded => _state["stages"] is null ? (JsonObject)(_state["stages"] = new JsonObject()) : _state["stages"]!.AsObject();   // older quickstart.json files have none
 
     public void Record(string stage, double seconds)
     {

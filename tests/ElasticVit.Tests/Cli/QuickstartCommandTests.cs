@@ -33,4 +33,25 @@ public class QuickstartCommandTests
         Assert.Single(error.Trim().Split('\n'));
         Assert.False(Directory.Exists(output));
     }
+
+    [Theory]
+    [InlineData("{\"minutes\": 9.5, ", "not as the quickstart writes it")]
+    [InlineData("[1, 2]", "not a JSON object")]
+    [InlineData("{\"space\": \"elasticvit-fmnist-lite\"}", "a field is missing")]
+    [InlineData("{\"minutes\": -3}", "'minutes' is not positive")]
+    [InlineData("{\"minutes\": \"nine\"}", "not as the quickstart writes it")]
+    [InlineData("{\"minutes\": 9, \"planned_seconds\": {\"training\": 600}}", "a field is missing")]
+    [InlineData("{\"minutes\": 9, \"stages\": [1]}", "not as the quickstart writes it")]
+    public void A_damaged_plan_in_the_output_is_one_error_line_before_any_stage_and_is_left_as_it_was(string plan, string message)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File(QuickstartTimePlan.File), plan);
+        var (code, _, error) = CliRunner.Run(QuickstartCommand.All.ToList(), "quickstart", "--out", dir.Path);
+        Assert.NotEqual(0, code);
+        Assert.Contains(message, error);
+        Assert.Contains(QuickstartTimePlan.File, error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Equal(plan, File.ReadAllText(dir.File(QuickstartTimePlan.File)));
+        Assert.Single(Directory.EnumerateFileSystemEntries(dir.Path));
+    }
 }
