@@ -14,7 +14,7 @@ namespace ElasticVit.Cli.Commands;
 /// <summary>
 /// The quickstart's time plan: each stage's expected seconds and, once run, what it took. The stages after training are
 /// planned before it starts: the latency table and its validation take fixed time (they time for a set number of
-/// milliseconds), the search in proportion to this machine's measured pace of the search's own work
+/// milliseconds), the search and the export in proportion to this machine's measured pace of the search's own work
 /// (<see cref="SearchPace"/>), so on a slow or busy host the training gets less of a total budget instead of the whole
 /// run ending late. Kept in quickstart.json, so a resumed quickstart keeps its plan and reports earlier sessions' stages.
 /// </summary>
@@ -28,11 +28,21 @@ public sealed class QuickstartTimePlan
     /// <summary>The shortest training a total budget may leave; a plan that needs more than the total says so.</summary>
     public const double MinTrainingMinutes = 1;
 
-    // What the fixed-time stages took on this project's 2-core machines (sessions 11–20): the table 51–61 s at 100 ms
-    // per layer, its validation 43–45 s (it also re-times the table's 30 calibration subnets), export and checks
-    // about 12 s per distinct winner plus 7 s for their latency.
+    // What the fixed-time stages took on this project's 2-core machines (sessions 11–21): the table 51–61 s at 100 ms
+    // per layer, its validation 43–45 s (it also re-times the table's 30 calibration subnets).
     private static readonly (string Name, double Seconds)[] FixedStages =
-        [("latency table", 60), ("latency validation", 45), ("export and checks", 45), ("report", 5)];
+        [("latency table", 60), ("latency validation", 45), ("report", 5)];
+
+    /// <summary>
+    /// Export and checks per distinct winner, planned for three: <see cref="ExportEvaluationsPerWinner"/> of
+    /// <see cref="SearchPace"/>'s evaluations (a winner's BN recalibration, export and test top-1 in ONNX Runtime and
+    /// TorchSharp is work of the same kind as a fitness evaluation, on more images, so it follows the machine and the
+    /// space) and the winner's latency measurement, a set time. Session 21's one-winner exports took 18–20 s at
+    /// 1.07–1.28 s per evaluation: 12–14 evaluations and about 3.5 s of measurement. A fixed ¾ minute was half of
+    /// what the four-stage space's larger winners took.
+    /// </summary>
+    public const int ExportEvaluationsPerWinner = 13, ExportWinners = 3;
+    public const double ExportMeasurementSecondsPerWinner = 3.5;
 
     /// <summary>
     /// The search's cost in <see cref="SearchPace"/>'s evaluations: the quickstart's three budgets of 24 × 3 generations
@@ -101,12 +111,13 @@ public sealed class QuickstartTimePlan
         return plan;
     }
 
-    /// <summary>Planned seconds of every stage after training, the search's from the measured pace of its evaluations.</summary>
+    /// <summary>Planned seconds of every stage after training, the search's and the export's from the measured pace of the search's evaluations.</summary>
     public static Dictionary<string, double> LaterStageSeconds(double secondsPerEvaluation)
     {
         if (!(secondsPerEvaluation > 0) || !double.IsFinite(secondsPerEvaluation)) throw new ArgumentOutOfRangeException(nameof(secondsPerEvaluation));
         var seconds = FixedStages.ToDictionary(f => f.Name, f => f.Seconds);
         seconds["search"] = SearchEvaluations * secondsPerEvaluation + SearchFixedSeconds;
+        seconds["export and checks"] = ExportWinners * (ExportEvaluationsPerWinner * secondsPerEvaluation + ExportMeasurementSecondsPerWinner);
         return Stages.Skip(1).ToDictionary(s => s, s => seconds[s]);
     }
 

@@ -12,12 +12,15 @@ public class QuickstartTimePlanTests(TinyRun tiny) : IClassFixture<TinyRun>
     private static double Later(double pace) => QuickstartTimePlan.LaterStageSeconds(pace).Values.Sum();
 
     [Fact]
-    public void Only_the_search_follows_the_measured_pace()
+    public void Only_the_search_and_the_export_follow_the_measured_pace()
     {
         var (quick, slow) = (QuickstartTimePlan.LaterStageSeconds(0.5), QuickstartTimePlan.LaterStageSeconds(1.5));
         Assert.Equal(QuickstartTimePlan.Stages.Skip(1), quick.Keys);
-        foreach (var stage in quick.Keys.Where(s => s != "search")) Assert.Equal(quick[stage], slow[stage]);
+        string[] paced = ["search", "export and checks"];
+        foreach (var stage in quick.Keys.Except(paced)) Assert.Equal(quick[stage], slow[stage]);
         Assert.Equal(QuickstartTimePlan.SearchEvaluations * 1.0, slow["search"] - quick["search"], 9);
+        Assert.Equal(QuickstartTimePlan.ExportWinners * QuickstartTimePlan.ExportEvaluationsPerWinner * 1.0, slow["export and checks"] - quick["export and checks"], 9);
+        Assert.Equal(QuickstartTimePlan.ExportWinners * (QuickstartTimePlan.ExportEvaluationsPerWinner * 0.5 + QuickstartTimePlan.ExportMeasurementSecondsPerWinner), quick["export and checks"], 9);
         Assert.Throws<ArgumentOutOfRangeException>(() => QuickstartTimePlan.LaterStageSeconds(0));
     }
 
