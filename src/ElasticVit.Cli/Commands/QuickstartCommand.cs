@@ -36,7 +36,7 @@ public static class QuickstartCommand
         new("quickstart", "end-to-end search on Fashion-MNIST: train, profile latency, search 3 budgets, export to ONNX, report", [
             new("out", "output directory (run again with the same --out to resume)", "DIR", "runs/quickstart"),
             new("space", "search space: a built-in name or a space JSON file for 1×28×28 inputs and 10 classes", "S", DefaultSpace),
-            new("total-minutes", "time budget of the whole quickstart in minutes: training gets what the other stages, planned from this machine's measured pace, leave", "M", "15"),
+            new("total-minutes", "time budget of the whole quickstart in minutes: training gets what the other stages, planned from this machine's measured pace, leave (a thirtieth is kept in reserve)", "M", "15"),
             new("minutes", "training budget in minutes instead (the other stages then add their planned time)", "M"),
             new("threads", "CPU threads for training and search", "T", "2"),
             new("seed", "random seed", "S", "0"),
@@ -306,4 +306,12 @@ public static class QuickstartCommand
 }
 
 /// <summary>A quickstart stage failed; the message says how to resume.</summary>
-public sealed class QuickstartException(string message) : UserError(message);
+public sealed class QuickstartException(string message) : UserError(message)
+{
+    /// <summary>What reading a quickstart file that was cut short or edited by hand throws: a field missing or of the wrong kind.</summary>
+    public static bool IsDamagedFile(Exception e) =>
+        e is JsonException or InvalidOperationException or FormatException or KeyNotFoundException or NullReferenceException or InvalidCastException;
+
+    /// <summary>Such an exception in a few words for a one-line error.</summary>
+    public static string Describe(Exception e) => e is NullReferenceException or KeyNotFoundException ? "a field is missing" : e.Message;
+}

@@ -32,11 +32,10 @@ public static class QuickstartReport
         if (!File.Exists(Path.Combine(dir, "quickstart.json")) && !File.Exists(Path.Combine(dir, "supernet", "config.json")))
             throw new QuickstartException($"{dir} is not a quickstart output directory (it has no quickstart.json and no supernet/config.json); ./elasticvit quickstart --out {dir} writes one");
         try { return WriteFrom(dir); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or KeyNotFoundException or NullReferenceException)
+        catch (Exception e) when (QuickstartException.IsDamagedFile(e))
         {
             // Every value of the report comes from the directory's files: a field missing or of the wrong kind is theirs.
-            var what = e is NullReferenceException or KeyNotFoundException ? "a field is missing" : e.Message;
-            throw new QuickstartException($"{dir}: its files are not as the quickstart writes them ({what}); run the quickstart again with this --out to redo what is missing");
+            throw new QuickstartException($"{dir}: its files are not as the quickstart writes them ({QuickstartException.Describe(e)}); run the quickstart again with this --out to redo what is missing");
         }
     }
 

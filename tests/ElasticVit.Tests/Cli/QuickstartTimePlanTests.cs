@@ -28,10 +28,11 @@ public class QuickstartTimePlanTests(TinyRun tiny) : IClassFixture<TinyRun>
     [InlineData(0.5)]
     [InlineData(1.0)]
     [InlineData(2.0)]
-    public void A_total_budget_gives_training_what_the_other_stages_leave_so_the_plan_adds_up_to_it(double pace)
+    public void A_total_budget_gives_training_what_the_other_stages_and_the_reserve_leave_so_the_plan_adds_up_to_it(double pace)
     {
         var minutes = QuickstartTimePlan.TrainMinutesWithin(15, Later(pace) + 12);
-        Assert.Equal(15 * 60, minutes * 60 + QuickstartTimePlan.TrainingOverheadSeconds + Later(pace) + 12, 6);
+        Assert.Equal(15 * 60 * (1 - QuickstartTimePlan.ReserveFraction), minutes * 60 + QuickstartTimePlan.TrainingOverheadSeconds + Later(pace) + 12, 6);
+        Assert.InRange(QuickstartTimePlan.ReserveFraction, 0.01, 0.1);
     }
 
     [Fact]
@@ -50,7 +51,7 @@ public class QuickstartTimePlanTests(TinyRun tiny) : IClassFixture<TinyRun>
         var plan = QuickstartTimePlan.Create(dir.Path, "elasticvit-fmnist-lite", trainMinutes: null, totalMinutes: 15, secondsPerEvaluation: 1.0, pacingSeconds: 12);
         Assert.Equal(QuickstartTimePlan.TrainMinutesWithin(15, Later(1.0) + 12), plan.TrainMinutes, 3);
         Assert.Equal(Later(1.0), QuickstartTimePlan.Stages.Skip(1).Sum(plan.PlannedSeconds), 6);
-        Assert.Contains("15.0 min in all", plan.Describe());
+        Assert.Contains("14.5 min in all, 0.5 min of --total-minutes 15 kept in reserve", plan.Describe());
         plan.Record("training", 530);
 
         var resumed = QuickstartTimePlan.Load(dir.Path)!;
@@ -82,7 +83,7 @@ public class QuickstartTimePlanTests(TinyRun tiny) : IClassFixture<TinyRun>
         using var dir = new TempDir();
         var plan = QuickstartTimePlan.Create(dir.Path, "elasticvit-fmnist-lite", trainMinutes: null, totalMinutes: 3, secondsPerEvaluation: 1.0, pacingSeconds: 10);
         Assert.Equal(QuickstartTimePlan.MinTrainingMinutes, plan.TrainMinutes);
-        Assert.Contains("more than --total-minutes 3", plan.Describe());
+        Assert.Contains("more than --total-minutes 3 allows", plan.Describe());
     }
 
     [Fact]
