@@ -63,5 +63,11 @@ public class LatencyValidationTests
         var flopsExact = Rows(s => 0.01 * ElasticVit.Spaces.Complexity.FlopsM(space, s) + 0.1);
         Assert.True(LatencyValidation.FlopsBeatsTable(flopsExact));
         Assert.StartsWith("the FLOPs proxy beats the lookup table", LatencyValidation.Verdict(flopsExact));
+        Assert.Contains("its layer entries do not add up to whole models here", LatencyValidation.Verdict(flopsExact));
+        // The same loss on a busy machine (1 of 16 rounds quiet) blames the timings first, not the table.
+        var busy = LatencyValidation.Verdict(flopsExact, agreement: new RoundAgreement(16, 1.8, 2.4, 1));
+        Assert.Contains("but the machine was busy while measuring (median subnet: 1 of 16 rounds", busy);
+        Assert.DoesNotContain("do not add up", busy);
+        Assert.Contains("do not add up", LatencyValidation.Verdict(flopsExact, agreement: new RoundAgreement(16, 1.1, 1.3, 12)));
     }
 }
