@@ -45,11 +45,12 @@ public sealed class QuickstartTimePlan
     /// Export and checks per distinct winner, planned for three: <see cref="ExportEvaluationsPerWinner"/> of
     /// <see cref="SearchPace"/>'s evaluations (a winner's BN recalibration, export and test top-1 in ONNX Runtime and
     /// TorchSharp is work of the same kind as a fitness evaluation, on more images, so it follows the machine and the
-    /// space) and the winner's latency measurement, a set time. Session 21's one-winner exports took 18–20 s at
-    /// 1.07–1.28 s per evaluation: 12–14 evaluations and about 3.5 s of measurement. A fixed ¾ minute was half of
-    /// what the four-stage space's larger winners took.
+    /// space) and the winner's latency measurement, a set time. Session 21's exports of one small winner (4–5 MFLOPs)
+    /// took 18–20 s at 1.07–1.28 s per evaluation: 12–14 evaluations and about 3.5 s of measurement; session 22's of two
+    /// and three distinct winners (4–13 MFLOPs, the larger budgets' larger) 18–20 evaluations per winner. A fixed ¾
+    /// minute was half of what the four-stage space's larger winners took.
     /// </summary>
-    public const int ExportEvaluationsPerWinner = 13, ExportWinners = 3;
+    public const int ExportEvaluationsPerWinner = 18, ExportWinners = 3;
     public const double ExportMeasurementSecondsPerWinner = 3.5;
 
     /// <summary>

@@ -181,7 +181,7 @@ public static class LatencyValidation
             + (loo.MapePercent < flops.MapePercent
                 ? (drift ?? "its per-model constants no longer fit") + "; validate with --recalibrate to refit it on these timings too, or profile again (only the calibration is redone)"
                 : agreement is { Steady: false } busy
-                    ? $"but the machine was busy while measuring ({busy.Describe()}), so these timings may not repeat: validate again when it is quieter, and profile again only if the proxy still wins"
+                    ? $"the machine was busy while measuring ({busy.Describe()}), so these timings may not repeat: validate again when it is quieter, and profile again only if the proxy still wins"
                     : "its layer entries do not add up to whole models here; search with this table's device only after profiling it again");
     }
 

@@ -66,7 +66,7 @@ public class LatencyValidationTests
         Assert.Contains("its layer entries do not add up to whole models here", LatencyValidation.Verdict(flopsExact));
         // The same loss on a busy machine (1 of 16 rounds quiet) blames the timings first, not the table.
         var busy = LatencyValidation.Verdict(flopsExact, agreement: new RoundAgreement(16, 1.8, 2.4, 1));
-        Assert.Contains("but the machine was busy while measuring (median subnet: 1 of 16 rounds", busy);
+        Assert.Contains("): the machine was busy while measuring (median subnet: 1 of 16 rounds", busy);
         Assert.DoesNotContain("do not add up", busy);
         Assert.Contains("do not add up", LatencyValidation.Verdict(flopsExact, agreement: new RoundAgreement(16, 1.1, 1.3, 12)));
     }
