@@ -162,7 +162,6 @@ public static class QuickstartCommand
     /// <summary>The stages as the command lines that do the same (the quickstart itself calls the library).</summary>
     private sealed class CommandLog(string path)
     {
-
         public void Append(params string[] args) =>
             File.AppendAllText(path, "./elasticvit " + string.Join(' ', args.Select(a => a.Contains(' ') ? $"'{a}'" : a)) + "\n");
 

@@ -132,7 +132,10 @@ public sealed class QuickstartTimePlan
 
     /// <summary>The training minutes a total budget leaves after the other stages and the reserve, at least <see cref="MinTrainingMinutes"/>.</summary>
     public static double TrainMinutesWithin(double totalMinutes, double laterSeconds) =>
-        Math.Max(MinTrainingMinutes, (totalMinutes * 60 * (1 - ReserveFraction) - laterSeconds - TrainingOverheadSeconds) / 60);
+        Math.Max(MinTrainingMinutes, (PlannableSeconds(totalMinutes) - laterSeconds - TrainingOverheadSeconds) / 60);
+
+    /// <summary>The seconds of a total budget the stages may be planned into: all but the reserve.</summary>
+    private static double PlannableSeconds(double totalMinutes) => totalMinutes * 60 * (1 - ReserveFraction);
 
     /// <summary>The training minutes of the first session (a resume keeps the run's own plan).</summary>
     public double TrainMinutes => (double)_state["minutes"]!;
@@ -169,10 +172,10 @@ public sealed class QuickstartTimePlan
         var total = pacing + PlannedSeconds("training") + later.Sum(s => s.Seconds);
         var pace = (double?)_state["search_seconds_per_evaluation"] is double p ? $" (search: {p:F2} s per fitness evaluation measured here)" : "";
         var text = $"plan: training {TrainMinutes:0.##} min, then {string.Join(", ", later.Select(s => $"{s.Stage} {s.Seconds / 60:0.#}"))} min{pace}: {total / 60:F1} min in all";
-        if (TotalMinutes is double budget && total > budget * 60 * (1 - ReserveFraction) + 1)
-            text += $" — more than --total-minutes {budget:0.##} allows, since training needs at least {MinTrainingMinutes:0.#} min";
-        else if (TotalMinutes is double kept)
-            text += $", {(kept * 60 - total) / 60:0.0} min of --total-minutes {kept:0.##} kept in reserve for a host whose speed drifts";
+        if (TotalMinutes is double budget)
+            text += total > PlannableSeconds(budget) + 1
+                ? $" — more than --total-minutes {budget:0.##} allows, since training needs at least {MinTrainingMinutes:0.#} min"
+                : $", {(budget * 60 - total) / 60:0.0} min of --total-minutes {budget:0.##} kept in reserve for a host whose speed drifts";
         return text;
     }
 

@@ -140,6 +140,11 @@ public sealed class Trainer : IDisposable
         var clock = Stopwatch.StartNew();
         var startStep = _step;
         using var metrics = _comm.IsRoot ? _run.OpenMetrics(_step) : null;
+        void Checkpoint()
+        {
+            metrics!.Flush();   // the metrics file never runs behind the checkpoint a resume starts from
+            SaveCheckpoint();
+        }
         var stop = false;
         while (_step < TotalSteps && (stopAfterStep is null || _step < stopAfterStep))
         {
@@ -150,11 +155,7 @@ public sealed class Trainer : IDisposable
                 if (stop || (_comm.Size == 1 && cancel.IsCancellationRequested))
                 {
                     // Interrupted (Ctrl-C): keep every finished step, not only those up to the last periodic checkpoint.
-                    if (_comm.IsRoot && _step > startStep && _step % _o.CheckpointEvery != 0)
-                    {
-                        metrics!.Flush();
-                        SaveCheckpoint();
-                    }
+                    if (_comm.IsRoot && _step > startStep && _step % _o.CheckpointEvery != 0) Checkpoint();
                     throw new OperationCanceledException(cancel);
                 }
                 var stepClock = Stopwatch.StartNew();
@@ -175,11 +176,7 @@ public sealed class Trainer : IDisposable
                 metrics?.Write(record);
                 progress?.Invoke(new TrainProgress(_step, TotalSteps, epoch, (double)record["loss_total"]!, (double?)record["level_flops_m"] ?? double.NaN,
                     (_step - startStep) * (double)_o.BatchSize / clock.Elapsed.TotalSeconds, clock.Elapsed));
-                if (_comm.IsRoot && (_step % _o.CheckpointEvery == 0 || _step == TotalSteps))
-                {
-                    metrics!.Flush();
-                    SaveCheckpoint();
-                }
+                if (_comm.IsRoot && (_step % _o.CheckpointEvery == 0 || _step == TotalSteps)) Checkpoint();
             }
         }
         if (_step == TotalSteps && _comm.IsRoot) _run.WriteSummary(_step, clock.Elapsed, _budget);
