@@ -118,21 +118,25 @@ public sealed record CosineSchedule(double PeakLr, long TotalSteps, long WarmupS
 /// <summary>Adaptive gradient clipping (NFNets): each output unit's gradient norm is capped at factor · its weight norm.</summary>
 public static class AdaptiveGradientClipping
 {
-    public static void Apply(IEnumerable<Parameter> parameters, double factor = 0.1, double eps = 1e-3)
+    /// <summary>Clips every gradient in place; returns false if any gradient holds a non-finite value (left as it is).</summary>
+    public static bool Apply(IEnumerable<Parameter> parameters, double factor = 0.1, double eps = 1e-3)
     {
         using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor? normSum = null;   // a non-finite entry makes its unit's norm, and so this sum, non-finite
         foreach (var p in parameters)
         {
             var g = p.grad;
             if (g is null) continue;
-            using var scope = NewDisposeScope();
             var dims = p.dim() <= 1 ? null : Enumerable.Range(1, (int)p.dim() - 1).Select(i => (long)i).ToArray();
             var wNorm = (dims is null ? p.norm() : p.Squared().sum(dims, keepdim: true).sqrt()).ClampMin(eps);
             var gNorm = dims is null ? g.norm() : g.Squared().sum(dims, keepdim: true).sqrt();
             var maxNorm = wNorm.Times(factor);
             var scale = where(gNorm > maxNorm, maxNorm / gNorm.ClampMin(1e-6), ones_like(gNorm));
             g.mul_(scale);
+            normSum = normSum is null ? gNorm.sum() : normSum.add_(gNorm.sum());
         }
+        return normSum is null || double.IsFinite(normSum.item<float>());
     }
 }
 

@@ -48,6 +48,9 @@ public sealed class Trainer : IDisposable
     private readonly Dictionary<string, Tensor>[] _scoringForwards;
     private readonly ICommunicator _comm;
     private long _step;
+    private readonly List<JsonObject> _nonFiniteScores = [];   // this step's, for its metrics record
+    private int _skippedInARow;   // steps skipped for a non-finite loss or gradient, since the last applied one
+    private const int MaxSkippedInARow = 5;
 
     /// <summary>The run's steps; with a time budget re-planned from the run's pace until the plan freezes (<see cref="TimeBudget"/>).</summary>
     public long TotalSteps { get; private set; }
@@ -174,7 +177,7 @@ public sealed class Trainer : IDisposable
                 record["images_per_s"] = Math.Round(batch.Size / seconds, 1);
                 record["step_seconds"] = Math.Round(seconds, 4);
                 metrics?.Write(record);
-                progress?.Invoke(new TrainProgress(_step, TotalSteps, epoch, (double)record["loss_total"]!, (double?)record["level_flops_m"] ?? double.NaN,
+                progress?.Invoke(new TrainProgress(_step, TotalSteps, epoch, (double?)record["loss_total"] ?? double.NaN, (double?)record["level_flops_m"] ?? double.NaN,
                     (_step - startStep) * (double)_o.BatchSize / clock.Elapsed.TotalSeconds, clock.Elapsed));
                 if (_comm.IsRoot && (_step % _o.CheckpointEvery == 0 || _step == TotalSteps)) Checkpoint();
             }
@@ -268,20 +271,31 @@ public sealed class Trainer : IDisposable
             phases.Lap("allreduce");
         }
         // Clipping, the optimizer and the EMA act on each parameter alone: every shard's thread takes its share of them.
-        var updatePhases = new StepPhases[_shards.Count];
+        // A step whose loss or gradient is not finite is skipped: one bad batch must not spoil the weights for good.
+        var gradientsFinite = new bool[_shards.Count];
         _shards.Run(s =>
         {
             using var shardScope = NewDisposeScope();
-            var timing = updatePhases[s] = new StepPhases();
-            AdaptiveGradientClipping.Apply(_shards.Parameters.Where((_, i) => i % _shards.Count == s), _o.ClipFactor);
-            timing.Lap("clip");
-            _optimizer.Step(lr, s, _shards.Count);
-            timing.Lap("optimizer");
-            _emaUpdater.Update(s, _shards.Count);
-            timing.Lap("ema");
+            gradientsFinite[s] = AdaptiveGradientClipping.Apply(_shards.Parameters.Where((_, i) => i % _shards.Count == s), _o.ClipFactor);
         });
-        phases.Lap("update");
-        phases.Absorb("update", updatePhases[0]);
+        phases.Lap("clip");
+        if (losses.All(double.IsFinite) && gradientsFinite.All(f => f))
+        {
+            _skippedInARow = 0;
+            _shards.Run(s => _optimizer.Step(lr, s, _shards.Count));
+            phases.Lap("optimizer");
+            // Only once every part is updated: the EMA's parts do not split the parameters as the optimizer's do.
+            _shards.Run(s => _emaUpdater.Update(s, _shards.Count));
+            phases.Lap("ema");
+        }
+        else
+        {
+            _optimizer.ZeroGrad();
+            record["skipped"] = losses.All(double.IsFinite) ? "non-finite gradient" : "non-finite loss";
+            if (++_skippedInARow >= MaxSkippedInARow)
+                throw new TrainingException($"training diverged: {MaxSkippedInARow} steps in a row up to step {_step} had a non-finite loss or gradient; "
+                    + $"the last checkpoint in {_run.Path} is intact: resume from it, or start again with a lower --lr");
+        }
 
         var lossValues = new JsonArray();
         var byRole = new Dictionary<string, List<double>>();
@@ -290,20 +304,22 @@ public sealed class Trainer : IDisposable
         {
             var value = losses[i];
             total += value;
-            lossValues.Add(Math.Round(value, 5));
+            lossValues.Add(Rounded(value));
             var role = RoleName(plan.Subnets[i].Role);
             if (!byRole.TryGetValue(role, out var list)) byRole[role] = list = [];
             list.Add(value);
         }
         record["lr"] = lr;
-        record["loss"] = new JsonObject(byRole.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value.Average(), 5))));
-        record["loss_total"] = Math.Round(total, 5);
+        record["loss"] = new JsonObject(byRole.Select(kv => KeyValuePair.Create(kv.Key, Rounded(kv.Value.Average()))));
+        record["loss_total"] = Rounded(total);
         record["subnet_losses"] = lossValues;
         record["subnet_roles"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)RoleName(s.Role)).ToArray());
         record["subnet_keys"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)s.Subnet.Key).ToArray());
         record["subnet_flops_m"] = new JsonArray(plan.Subnets.Select(s => (JsonNode?)Math.Round(Complexity.FlopsM(_space, s.Subnet), 3)).ToArray());
         record["from_bank"] = plan.Subnets.Count(s => s.FromBank);
         record["phase_ms"] = phases.ToJson();
+        if (_nonFiniteScores.Count > 0) record["non_finite_scores"] = new JsonArray([.. _nonFiniteScores]);
+        _nonFiniteScores.Clear();
         return record;
     }
 
@@ -403,7 +419,37 @@ public sealed class Trainer : IDisposable
         }
         // Every rank's banks must stay identical: the scores are those of the whole batch.
         _comm.AllReduceSum(total);
-        return total.Select(sum => -sum / x.shape[0]).ToArray();
+        var scores = total.Select(sum => -sum / x.shape[0]).ToArray();
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (double.IsFinite(scores[i])) continue;
+            // Such a subnet ranks last instead of stopping the run; if it trains, its step is skipped (non-finite loss).
+            _nonFiniteScores.Add(new JsonObject { ["subnet"] = subnets[i].Key, ["scored_again"] = ScoresFiniteAgain(subnets[i], x, y) ? "finite" : "non-finite" });
+            scores[i] = NonFiniteScore;
+        }
+        return scores;
+    }
+
+    /// <summary>A loss for the metrics file: JSON has no NaN or infinity, so a non-finite one is null.</summary>
+    private static JsonNode? Rounded(double loss) => double.IsFinite(loss) ? Math.Round(loss, 5) : null;
+
+    /// <summary>The score of a subnet whose loss is not finite: twice the cross-entropy of a uniform guess.</summary>
+    private double NonFiniteScore => -2 * Math.Log(_space.Classes);
+
+    /// <summary>
+    /// Whether <paramref name="subnet"/>'s loss on the batch is finite when computed again on the supernet itself, on
+    /// this thread: tells a transient fault (finite now) from weights or inputs that give it (non-finite again).
+    /// </summary>
+    private bool ScoresFiniteAgain(Subnet subnet, Tensor x, Tensor y)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var norms = _net.BatchNorms().ToArray();
+        foreach (var bn in norms) bn.Momentum = 0;
+        _net.SetActive(subnet);
+        var loss = nn.functional.cross_entropy(_net.forward(x), y).item<float>();
+        foreach (var bn in norms) bn.Momentum = 0.1;
+        return float.IsFinite(loss);
     }
 
     /// <summary>This rank's contiguous part of a batch of <paramref name="batch"/> images.</summary>
