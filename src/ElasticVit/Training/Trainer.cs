@@ -282,10 +282,18 @@ public sealed class Trainer : IDisposable
         if (losses.All(double.IsFinite) && gradientsFinite.All(f => f))
         {
             _skippedInARow = 0;
-            _shards.Run(s => _optimizer.Step(lr, s, _shards.Count));
+            _shards.Run(s =>
+            {
+                using var shardScope = NewDisposeScope();
+                _optimizer.Step(lr, s, _shards.Count);
+            });
             phases.Lap("optimizer");
             // Only once every part is updated: the EMA's parts do not split the parameters as the optimizer's do.
-            _shards.Run(s => _emaUpdater.Update(s, _shards.Count));
+            _shards.Run(s =>
+            {
+                using var shardScope = NewDisposeScope();
+                _emaUpdater.Update(s, _shards.Count);
+            });
             phases.Lap("ema");
         }
         else
