@@ -132,7 +132,8 @@ public static class AdaptiveGradientClipping
             var wNorm = (dims is null ? p.norm() : p.Squared().sum(dims, keepdim: true).sqrt()).ClampMin(eps);
             var gNorm = dims is null ? g.norm() : g.Squared().sum(dims, keepdim: true).sqrt();
             var maxNorm = wNorm.Times(factor);
-            var scale = where(gNorm > maxNorm, maxNorm / gNorm.ClampMin(1e-6), ones_like(gNorm));
+            // A unit whose norm is infinite keeps its gradient as it is (scaling by 0 would turn inf into NaN).
+            var scale = where((gNorm > maxNorm).logical_and(gNorm.isfinite()), maxNorm / gNorm.ClampMin(1e-6), ones_like(gNorm));
             g.mul_(scale);
             normSum = normSum is null ? gNorm.sum() : normSum.add_(gNorm.sum());
         }

@@ -298,8 +298,9 @@ public sealed class Trainer : IDisposable
         }
         else
         {
-            _optimizer.ZeroGrad();
             record["skipped"] = losses.All(double.IsFinite) ? "non-finite gradient" : "non-finite loss";
+            record["non_finite_gradients"] = NonFiniteGradients();
+            _optimizer.ZeroGrad();
             if (++_skippedInARow >= MaxSkippedInARow)
                 throw new TrainingException($"training diverged: {MaxSkippedInARow} steps in a row up to step {_step} had a non-finite loss or gradient; "
                     + $"the last checkpoint in {_run.Path} is intact: resume from it, or start again with a lower --lr");
@@ -436,6 +437,21 @@ public sealed class Trainer : IDisposable
             scores[i] = NonFiniteScore;
         }
         return scores;
+    }
+
+    /// <summary>The parameters whose gradient holds a non-finite value, with how many of each (NaN, infinite).</summary>
+    private JsonArray NonFiniteGradients()
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var found = new JsonArray();
+        foreach (var (name, p, _) in _optimizer.Parameters)
+        {
+            if (p.grad is not { } g) continue;
+            var (nan, inf) = (g.isnan().sum().item<long>(), g.isinf().sum().item<long>());
+            if (nan + inf > 0) found.Add(new JsonObject { ["parameter"] = name, ["nan"] = nan, ["inf"] = inf, ["of"] = g.numel() });
+        }
+        return found;
     }
 
     /// <summary>A loss for the metrics file: JSON has no NaN or infinity, so a non-finite one is null.</summary>

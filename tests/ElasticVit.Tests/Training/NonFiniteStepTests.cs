@@ -21,6 +21,10 @@ public class NonFiniteStepTests
         Assert.Equal(0.1 * Math.Sqrt(2), a.grad!.norm(1).max().item<float>(), 4);   // clipped to 0.1 × the row's weight norm
         b.grad = tensor(new[] { 0f, float.NaN, 1f, 0f });
         Assert.False(AdaptiveGradientClipping.Apply([a, b], factor: 0.1));
+        a.grad = tensor(new[,] { { float.PositiveInfinity, 1f }, { 1f, 1f }, { 1f, 1f } });
+        b.grad = zeros(4);
+        Assert.False(AdaptiveGradientClipping.Apply([a, b], factor: 0.1));
+        Assert.True(float.IsPositiveInfinity(a.grad![0, 0].item<float>()), "an infinite gradient is reported as such, not turned into NaN");
     }
 
     [Fact]
@@ -50,6 +54,7 @@ public class NonFiniteStepTests
             Assert.Equal(4, steps.Length);   // the fifth skipped step stops the run before its record
             Assert.All(steps, s => Assert.Equal("non-finite loss", (string?)s["skipped"]));
             Assert.All(steps, s => Assert.Null(s["loss_total"]));
+            Assert.All(steps, s => Assert.Contains(s["non_finite_gradients"]!.AsArray(), g => ((string)g!["parameter"]!).StartsWith("head.", StringComparison.Ordinal)));
             var unscorable = steps.SelectMany(s => s["non_finite_scores"]?.AsArray() ?? []).ToArray();
             Assert.NotEmpty(unscorable);
             Assert.All(unscorable, u => Assert.Equal("non-finite", (string?)u!["scored_again"]));
