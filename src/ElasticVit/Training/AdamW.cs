@@ -123,7 +123,7 @@ public static class AdaptiveGradientClipping
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        Tensor? normSum = null;   // a non-finite entry makes its unit's norm, and so this sum, non-finite
+        var normSums = new List<Tensor>();   // a non-finite entry makes its unit's norm, and so the total, non-finite
         foreach (var p in parameters)
         {
             var g = p.grad;
@@ -135,9 +135,9 @@ public static class AdaptiveGradientClipping
             // A unit whose norm is infinite keeps its gradient as it is (scaling by 0 would turn inf into NaN).
             var scale = where((gNorm > maxNorm).logical_and(gNorm.isfinite()), maxNorm / gNorm.ClampMin(1e-6), ones_like(gNorm));
             g.mul_(scale);
-            normSum = normSum is null ? gNorm.sum() : normSum.add_(gNorm.sum());
+            normSums.Add(gNorm.sum());
         }
-        return normSum is null || double.IsFinite(normSum.item<float>());
+        return normSums.Count == 0 || float.IsFinite(stack(normSums).sum().item<float>());
     }
 }
 

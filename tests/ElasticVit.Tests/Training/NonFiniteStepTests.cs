@@ -15,7 +15,7 @@ public class NonFiniteStepTests
         using var scope = NewDisposeScope();
         var a = new TorchSharp.Modules.Parameter(ones(3, 2));
         var b = new TorchSharp.Modules.Parameter(ones(4));
-        a.grad = full(3, 2, 10f);
+        a.grad = tensor(Enumerable.Repeat(10f, 6).ToArray(), [3, 2]);
         b.grad = zeros(4);
         Assert.True(AdaptiveGradientClipping.Apply([a, b], factor: 0.1));
         Assert.Equal(0.1 * Math.Sqrt(2), a.grad!.norm(1).max().item<float>(), 4);   // clipped to 0.1 × the row's weight norm
@@ -44,7 +44,11 @@ public class NonFiniteStepTests
             var untouched = parameters.First(p => p.name.StartsWith("stem.", StringComparison.Ordinal)).parameter;
             using var before = untouched.detach().clone();
             using var emaBefore = trainer.EmaNet.parameters().First().detach().clone();
-            using (no_grad()) poisoned.fill_(float.NaN);   // every subnet's logits, so every loss and score, become NaN
+            using (no_grad())
+            {
+                using var nan = float.NaN.ToScalar();
+                poisoned.fill_(nan);
+            }   // every subnet's logits, so every loss and score, become NaN
 
             var error = Assert.Throws<TrainingException>(() => trainer.Run());
             Assert.Contains("diverged", error.Message);
