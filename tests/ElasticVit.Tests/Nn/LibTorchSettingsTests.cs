@@ -6,17 +6,23 @@ using static TorchSharp.torch;
 namespace ElasticVit.Tests.Nn;
 
 /// <summary>
-/// fp32 convolutions as libtorch runs them in this process agree with fp64 (which oneDNN does not run). With oneDNN's
+/// The process-wide libtorch settings: NNPACK off; fp32 convolutions agree with fp64 (which oneDNN does not run). With oneDNN's
 /// AVX-512 kernels, AMD Zen 5 got 1×1 convolutions of channels-last maps into 72 or 80 channels wrong by 50–80 % of
 /// their scale (session 23); capped at AVX2 they agree to 10⁻⁷.
 /// </summary>
-public class OneDnnIsaTests
+public class LibTorchSettingsTests
 {
     [Fact]
     public void OneDnn_is_capped_at_avx2_unless_the_user_chose_otherwise()
     {
         var chosen = Environment.GetEnvironmentVariable("ELASTICVIT_TEST_USER_DNNL_ISA");   // set by a run that overrides the cap on purpose
-        Assert.Equal(chosen ?? OneDnnIsa.Cap, OneDnnIsa.Effective);
+        Assert.Equal(chosen ?? LibTorchSettings.OneDnnCap, LibTorchSettings.OneDnnIsa);
+    }
+
+    [Fact]
+    public void NNPACK_is_off_so_libtorch_never_asks_for_it()
+    {
+        Assert.True(LibTorchSettings.NnpackOff, "libtorch's NNPACK switch was not found or not turned off");
     }
 
     [Theory]
@@ -28,7 +34,7 @@ public class OneDnnIsaTests
     [InlineData(80, 80, 5, 2, 8)]
     public void A_channels_last_convolution_in_fp32_matches_fp64(int inChannels, int outChannels, int kernel, int batch, int size)
     {
-        Assert.NotNull(typeof(OneDnnIsa).Assembly);   // loads the library, whose cap must be set before the first convolution
+        Assert.NotNull(typeof(LibTorchSettings).Assembly);   // loads the library, whose cap must be set before the first convolution
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var generator = new Generator(23);
