@@ -41,8 +41,10 @@ public static class LibTorchSettings
                 try { setenv(OneDnnVariable, OneDnnCap, 0); }
                 catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
         }
+        // Best effort: an exception escaping a module initializer would make the whole library unusable, and without
+        // libtorch (not yet installed) the first real tensor operation reports that itself.
         try { NnpackOff = TurnNnpackOff(); }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or NotSupportedException) { }
+        catch (Exception) { }
     }
 #pragma warning restore CA2255
 
