@@ -279,7 +279,8 @@ public sealed class Trainer : IDisposable
             gradientsFinite[s] = AdaptiveGradientClipping.Apply(_shards.Parameters.Where((_, i) => i % _shards.Count == s), _o.ClipFactor);
         });
         phases.Lap("clip");
-        if (losses.All(double.IsFinite) && gradientsFinite.All(f => f))
+        var lossesFinite = losses.All(double.IsFinite);
+        if (lossesFinite && gradientsFinite.All(f => f))
         {
             _skippedInARow = 0;
             _shards.Run(s =>
@@ -298,7 +299,7 @@ public sealed class Trainer : IDisposable
         }
         else
         {
-            record["skipped"] = losses.All(double.IsFinite) ? "non-finite gradient" : "non-finite loss";
+            record["skipped"] = lossesFinite ? "non-finite gradient" : "non-finite loss";
             record["non_finite_gradients"] = NonFiniteGradients();
             _optimizer.ZeroGrad();
             if (++_skippedInARow >= MaxSkippedInARow)
