@@ -30,8 +30,14 @@ exec 9>&-
 results="$root/.build/test-results"
 rm -rf "$results"
 status=0
+mkdir -p "$results"
 dotnet test ElasticVit.slnx -c Release --no-build --nologo \
-  --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" "$@" || status=$?
+  --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" "$@" 2>&1 \
+  | tee "$results/console.log" || status=$?
+
+# A CI log is often read from its end: repeat each failed test's name and message (or a crash) there.
+awk '/^  Failed [A-Za-z]/ { show = 1; print "" } /^  Stack Trace:/ { show = 0 } show || /host process crashed/' "$results/console.log" \
+  | head -n 200 | sed '1s/^$/failed tests (their messages; stack traces above):/'
 
 # One closing line summed over all test projects (from the TRX files' counters).
 if compgen -G "$results/*.trx" >/dev/null; then
