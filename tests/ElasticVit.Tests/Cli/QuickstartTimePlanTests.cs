@@ -7,6 +7,7 @@ using ElasticVit.Training;
 namespace ElasticVit.Tests.Cli;
 
 /// <summary>The quickstart's time plan, from known (fake) paces: nothing here times this machine.</summary>
+[Collection(ElasticVit.Tests.Training.TorchRandomState.Name)]
 public class QuickstartTimePlanTests(TinyRun tiny) : IClassFixture<TinyRun>
 {
     private static double Later(double pace) => QuickstartTimePlan.LaterStageSeconds(pace).Values.Sum();

@@ -3,6 +3,7 @@ using ElasticVit.Spaces;
 
 namespace ElasticVit.Tests.Export;
 
+[Collection(ElasticVit.Tests.Training.TorchRandomState.Name)]
 public sealed class DeploymentPipelineTests
 {
     [Fact]

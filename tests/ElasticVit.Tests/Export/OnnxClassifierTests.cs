@@ -3,6 +3,7 @@ using ElasticVit.Spaces;
 
 namespace ElasticVit.Tests.Export;
 
+[Collection(ElasticVit.Tests.Training.TorchRandomState.Name)]
 public sealed class OnnxClassifierTests
 {
     private static readonly SearchSpace Fmnist = SpaceLoader.Load("elasticvit-fmnist");

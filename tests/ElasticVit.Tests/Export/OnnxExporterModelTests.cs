@@ -6,6 +6,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace ElasticVit.Tests.Export;
 
 /// <summary>What an exported file declares: names, dynamic batch, producer, metadata; and the reference checker accepts it.</summary>
+[Collection(ElasticVit.Tests.Training.TorchRandomState.Name)]
 public sealed class OnnxExporterModelTests
 {
     private static readonly SearchSpace Fmnist = SpaceLoader.Load("elasticvit-fmnist");

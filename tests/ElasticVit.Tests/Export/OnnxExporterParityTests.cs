@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace ElasticVit.Tests.Export;
 
 /// <summary>ONNX Runtime on raw images reproduces the TorchSharp static model on normalised images (eval mode, float32).</summary>
+[Collection(ElasticVit.Tests.Training.TorchRandomState.Name)]
 public sealed class OnnxExporterParityTests
 {
     private const double Tolerance = 1e-4;

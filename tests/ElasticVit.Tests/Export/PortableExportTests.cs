@@ -10,6 +10,7 @@ namespace ElasticVit.Tests.Export;
 /// only operators of opset 13 and static shapes, and — where Debian's python3-opencv is installed — the same logits and
 /// top-1 in OpenCV's DNN module (4.6 on Debian 12), whose ONNX importer refuses the default graph.
 /// </summary>
+[Collection(ElasticVit.Tests.Training.TorchRandomState.Name)]
 public sealed class PortableExportTests
 {
     private static readonly SearchSpace Space = SpaceLoader.Load("elasticvit-fmnist");

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace ElasticVit.Tests.Export;
 
+[Collection(ElasticVit.Tests.Training.TorchRandomState.Name)]
 public sealed class SubnetCheckpointTests : IDisposable
 {
     private static readonly SearchSpace Fmnist = SpaceLoader.Load("elasticvit-fmnist");

@@ -6,6 +6,7 @@ using ElasticVit.Training;
 
 namespace ElasticVit.Tests.Search;
 
+[Collection(ElasticVit.Tests.Training.TorchRandomState.Name)]
 public class SupernetFitnessTests(TinyRun tiny) : IClassFixture<TinyRun>
 {
     [Fact]

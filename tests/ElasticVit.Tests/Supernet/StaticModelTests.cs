@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace ElasticVit.Tests.Supernet;
 
+[Collection(ElasticVit.Tests.Training.TorchRandomState.Name)]
 public class StaticModelTests
 {
     [Fact]

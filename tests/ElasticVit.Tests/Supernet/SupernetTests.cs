@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace ElasticVit.Tests.Supernet;
 
+[Collection(ElasticVit.Tests.Training.TorchRandomState.Name)]
 public class SupernetTests
 {
     private static readonly SearchSpace Fmnist = SpaceLoader.Load("elasticvit-fmnist");

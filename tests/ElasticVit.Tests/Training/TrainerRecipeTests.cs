@@ -75,7 +75,7 @@ public class TrainerRecipeTests
             File.WriteAllText(space, ElasticVit.Tests.Search.TestSpaces.TinyJson);
             var options = new TrainOptions
             {
-                Space = space, Steps = 120, BatchSize = 32, TrainLimit = 4000, HeldOutPerClass = 100, ProbeEvery = 0,
+                Space = space, Steps = 240, BatchSize = 32, TrainLimit = 4000, HeldOutPerClass = 100, ProbeEvery = 0,
                 CheckpointEvery = 1000, Threads = 2, Seed = 1,
             };
             var run = Path.Combine(dir, "run");
@@ -86,8 +86,9 @@ public class TrainerRecipeTests
             {
                 evaluator.Recalibrate(subnet);
                 var accuracy = evaluator.Accuracy("heldout");
-                // Seen: 45 % for the min subnet (chance: 10 %); a broken loss, schedule or gradient path stays near chance.
-                Assert.True(accuracy > 0.35, $"{subnet.Key}: held-out top-1 {accuracy:P1} after 120 steps (chance: 10 %)");
+                // Seen over seeds 1–5: 52–60 % (chance: 10 %); a broken loss, schedule or gradient path stays near chance.
+                // Another CPU's rounding is in effect another seed: at 120 steps one seed of five fell to 32 %.
+                Assert.True(accuracy > 0.35, $"{subnet.Key}: held-out top-1 {accuracy:P1} after 240 steps (chance: 10 %)");
             }
         }
         finally { Directory.Delete(dir, recursive: true); }
