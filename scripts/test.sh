@@ -36,8 +36,10 @@ dotnet test ElasticVit.slnx -c Release --no-build --nologo \
   | tee "$results/console.log" || status=$?
 
 # A CI log is often read from its end: repeat each failed test's name and message (or a crash) there.
-awk '/^  Failed [A-Za-z]/ { show = 1; print "" } /^  Stack Trace:/ { show = 0 } show || /host process crashed/' "$results/console.log" \
-  | head -n 200 | sed '1s/^$/failed tests (their messages; stack traces above):/'
+# At most 200 lines, counted inside awk: a reader that stops early (head) would fail this pipefail script.
+awk 'function out(line) { if (++n <= 200) print line }
+  /^  Failed [A-Za-z]/ { show = 1; out("") } /^  Stack Trace:/ { show = 0 } show || /host process crashed/ { out($0) }' \
+  "$results/console.log" | sed '1s/^$/failed tests (their messages; stack traces above):/'
 
 # One closing line summed over all test projects (from the TRX files' counters).
 if compgen -G "$results/*.trx" >/dev/null; then
