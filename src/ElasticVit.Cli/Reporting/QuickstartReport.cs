@@ -84,6 +84,7 @@ public static class QuickstartReport
             blocks.Add(new Heading("Search"));
             var totals = search["totals"];
             blocks.Add(new Paragraph($"{totals?["evaluations"]} subnets evaluated (held-out top-1 after BN recalibration) in {totals?["seconds"]} s, {totals?["evaluations_per_minute"]} evaluations per minute."));
+            if (search["knee_budgets"] is JsonObject knee) blocks.Add(new Paragraph(KneeSentence(knee)));
             foreach (var (file, caption) in AccuracyCharts(search, results, dir)) blocks.Add(new Image(file, caption));
         }
 
@@ -167,6 +168,17 @@ public static class QuickstartReport
             : "the slower subnets scored lower";
         return FormattableString.Invariant(
             $"; the best of the {allowed.Count} evaluated subnets that only the larger budget{(plural ? "s" : "")} allow{(plural ? "" : "s")} scored {best.Fitness:P2} ({best.Ms:F3} ms predicted) against the winner's {fitness:P2}, on the same {images:N0} held-out images (one standard error: ±{100 * noise:F2} points) — {reading}.");
+    }
+
+    /// <summary>Where the pilot put the budgets, in one sentence.</summary>
+    public static string KneeSentence(JsonObject knee)
+    {
+        var unit = (string)knee["unit"]!;
+        string Cost(string name) => FormattableString.Invariant($"{(double)knee[name]!:F3}");
+        var limits = string.Join(", ", knee["limits"]!.AsArray().Select(l => FormattableString.Invariant($"{(double)l!:F3}")));
+        return $"The budgets were placed by a pilot: {knee["pilot"]!.AsArray().Count} subnets across the predicted range {Cost("min_cost")}–{Cost("max_cost")} {unit} " +
+            $"scored first (into the search's cache). Their best fitness was {(double)knee["best_fitness"]!:P2}, and the front came within {(double)knee["tolerance"]! * 100:0.##} " +
+            $"points of it at {Cost("knee_cost")} {unit}, so the budgets ({limits} {unit}) spread from the min subnet to there: above it, by the pilot, a slower subnet buys little accuracy.";
     }
 
     /// <summary>The limit in ms of a "latency:TABLE:MS" budget.</summary>

@@ -20,7 +20,8 @@ public static class SearchOutput
 
     /// <param name="EvaluationsPerMinute">Of the whole job (all ranks under mpirun).</param>
     /// <param name="Ranks">Processes of the job that shared the evaluations.</param>
-    public sealed record Context(string Run, SearchSpace Space, EvolutionOptions Evolution, SupernetFitness Fitness, int MemoryBankSeeds, double EvaluationsPerMinute, int Ranks);
+    /// <param name="Knee">How the budgets were placed, when a pilot placed them (its evaluations are in the fitness cache but not in the totals).</param>
+    public sealed record Context(string Run, SearchSpace Space, EvolutionOptions Evolution, SupernetFitness Fitness, int MemoryBankSeeds, double EvaluationsPerMinute, int Ranks, KneeChoice? Knee = null);
 
     public static void Write(string path, SearchReport report, IReadOnlyDictionary<string, (double HeldOut, double Test)> winners, Context context, IReadOnlyList<string> plots)
     {
@@ -28,7 +29,15 @@ public static class SearchOutput
         AtomicFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(json + "\n"));
     }
 
-    public static JsonObject ToJson(SearchReport report, IReadOnlyDictionary<string, (double HeldOut, double Test)> winners, Context c, IReadOnlyList<string> plots) => new()
+    public static JsonObject ToJson(SearchReport report, IReadOnlyDictionary<string, (double HeldOut, double Test)> winners, Context c, IReadOnlyList<string> plots)
+    {
+        var json = Body(report, winners, c, plots);
+        // Only a search whose budgets a pilot placed has this part, next to the settings it belongs with.
+        if (c.Knee is { } knee) json.Insert(json.IndexOf("settings") + 1, "knee_budgets", Knee(knee));
+        return json;
+    }
+
+    private static JsonObject Body(SearchReport report, IReadOnlyDictionary<string, (double HeldOut, double Test)> winners, Context c, IReadOnlyList<string> plots) => new()
     {
         ["format"] = Format,
         ["run"] = c.Run,
@@ -68,6 +77,21 @@ public static class SearchOutput
         },
         ["plots"] = new JsonArray(plots.Select(p => (JsonNode)Path.GetFileName(p)).ToArray()),
         ["evaluated"] = Subnets(report.Evaluated),
+    };
+
+    private static JsonObject Knee(KneeChoice k) => new()
+    {
+        ["metric"] = k.Metric,
+        ["unit"] = k.Unit,
+        ["tolerance"] = k.Options.Tolerance,
+        ["min_span"] = k.Options.MinSpan,
+        ["min_cost"] = Math.Round(k.MinCost, 5),
+        ["max_cost"] = Math.Round(k.MaxCost, 5),
+        ["best_fitness"] = k.BestFitness,
+        ["knee_cost"] = Math.Round(k.KneeCost, 5),
+        ["limits"] = new JsonArray(k.Limits.Select(l => (JsonNode)Math.Round(l, 5)).ToArray()),
+        ["pilot"] = new JsonArray(k.Pilot.Select(p => (JsonNode)new JsonObject
+            { ["key"] = p.Subnet.Key, ["cost"] = Math.Round(p.Cost, 5), ["fitness"] = p.Fitness }).ToArray()),
     };
 
     private static JsonObject Winner(EvaluatedSubnet w, (double HeldOut, double Test) accuracy)

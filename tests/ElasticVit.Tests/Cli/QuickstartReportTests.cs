@@ -21,6 +21,20 @@ public class QuickstartReportTests
     }
 
     [Fact]
+    public void The_knee_sentence_gives_the_pilot_the_front_and_the_budgets_it_placed()
+    {
+        var knee = new JsonObject
+        {
+            ["metric"] = "latency:/runs/q/lut.json", ["unit"] = "ms", ["tolerance"] = 0.005, ["min_cost"] = 0.1771, ["max_cost"] = 0.5752,
+            ["best_fitness"] = 0.9153, ["knee_cost"] = 0.2205, ["limits"] = new JsonArray(0.2, 0.25, 0.3),
+            ["pilot"] = new JsonArray(new JsonObject(), new JsonObject(), new JsonObject(), new JsonObject()),
+        };
+        Assert.Equal("The budgets were placed by a pilot: 4 subnets across the predicted range 0.177–0.575 ms scored first (into the search's cache). " +
+            "Their best fitness was 91.53 %, and the front came within 0.5 points of it at 0.221 ms, so the budgets (0.200, 0.250, 0.300 ms) spread from " +
+            "the min subnet to there: above it, by the pilot, a slower subnet buys little accuracy.", QuickstartReport.KneeSentence(knee));
+    }
+
+    [Fact]
     public void Distinct_winners_need_no_note()
     {
         var results = new JsonArray(Row("a", 0.4, 0.35), Row("b", 0.6, 0.5), Row("a", 0.8, 0.35));

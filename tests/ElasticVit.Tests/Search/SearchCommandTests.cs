@@ -147,6 +147,63 @@ public class SearchCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
         Assert.Empty(Directory.GetFiles(dir.File("out"), "*.tmp"));
     }
 
+    [Fact]
+    public void KneeBudgets_PlacesTheBudgetsFromAPilot_AndReportsIt()
+    {
+        using var dir = new TempDir();
+        var output = dir.File("out", "search.json");
+        var lut = dir.File("tiny-lut.json");
+        LatencyTestData.RandomTable(TestSpaces.Tiny, seed: 2).Save(lut);
+        var (code, _, error) = ConsoleCapture.Run("search", "--run", tiny.Path, "--knee-budgets", $"latency:{lut}", "--knee-count", "2", "--knee-tolerance", "1",
+            "--population", "8", "--generations", "1", "--fitness-images", "5", "--calibration-batches", "2", "--threads", "1", "--out", output);
+        Assert.True(code == 0, error);
+        Assert.Contains($"budgets ", error);
+
+        var report = JsonNode.Parse(File.ReadAllText(output))!.AsObject();
+        Assert.Equal(["format", "run", "space", "created_at", "settings", "knee_budgets", "metrics", "alternatives", "totals", "pareto_front", "plots", "evaluated"],
+            report.Select(kv => kv.Key));
+        var knee = report["knee_budgets"]!;
+        Assert.Equal($"latency:{lut}", (string?)knee["metric"]);
+        Assert.Equal(0.01, (double)knee["tolerance"]!);
+        var limits = knee["limits"]!.AsArray().Select(l => (double)l!).ToList();
+        Assert.Equal(2, limits.Count);
+        Assert.True(limits[0] > (double)knee["min_cost"]! && limits[1] > limits[0] && limits[1] <= (double)knee["max_cost"]!, string.Join(", ", limits));
+
+        // The pilot's scores are in the search's cache: reported among the evaluated subnets, with the same fitness.
+        var evaluated = report["evaluated"]!.AsArray().ToDictionary(e => (string)e!["key"]!, e => (double)e!["fitness"]!);
+        var pilot = knee["pilot"]!.AsArray();
+        Assert.True(pilot.Count >= 10, $"pilot of {pilot.Count}");
+        foreach (var p in pilot) Assert.Equal(evaluated[(string)p!["key"]!], (double)p["fitness"]!);
+        Assert.Equal(evaluated.Count, (int)report["totals"]!["evaluations"]! + pilot.Count);
+
+        var alternatives = report["alternatives"]!.AsArray();
+        Assert.Equal(limits.Select(l => FormattableString.Invariant($"latency:{lut}:{l:G6}")), alternatives.Select(a => (string)a!["budget"]!));
+        foreach (var (a, limit) in alternatives.Zip(limits))
+            Assert.True((double)a!["winner"]!["latency_ms"]![lut]! <= limit + 1e-4);
+    }
+
+    [Theory]
+    [InlineData("--budget", "flops:3", "--knee-budgets", "flops")]
+    [InlineData("--population", "8")]
+    public void KneeBudgets_AndBudgets_AreEitherOr(params string[] args)
+    {
+        using var dir = FakeRun();
+        var (code, _, error) = ConsoleCapture.Run(["search", "--run", dir.File("run"), .. args]);
+        Assert.Equal(CliHost.UsageError, code);
+        Assert.Equal("error: search needs either --budget (one or more) or --knee-budgets, not both", error.Split('\n')[0].Trim());
+    }
+
+    [Theory]
+    [InlineData("speed", "--knee-budgets: 'speed' is not flops, params or latency:LUT_FILE")]
+    [InlineData("latency", "--knee-budgets: 'latency' is not flops, params or latency:LUT_FILE")]
+    public void KneeBudgets_OnAnUnknownCost_IsAUsageError(string metric, string expected)
+    {
+        using var dir = FakeRun();
+        var (code, _, error) = ConsoleCapture.Run("search", "--run", dir.File("run"), "--knee-budgets", metric);
+        Assert.Equal(CliHost.UsageError, code);
+        Assert.StartsWith($"error: {expected}", error.Trim());
+    }
+
     [Theory]
     [InlineData("latency:/some/where/pixel7.json:2.5", "pixel7 ≤ 2.5 ms")]
     [InlineData("flops:20,latency:lut.json:1.25", "flops ≤ 20, lut ≤ 1.25 ms")]

@@ -1,0 +1,102 @@
+using ElasticVit.Sampling;
+using ElasticVit.Spaces;
+
+namespace ElasticVit.Search;
+
+/// <summary>How many budgets to place on one cost, and how the knee of the front is told.</summary>
+/// <param name="Count">Budgets to place, evenly from the min subnet's cost to the knee.</param>
+/// <param name="PilotStrata">Equal slices of the cost range [min subnet, max subnet] with one pilot subnet each (the min subnet comes on top).</param>
+/// <param name="Tolerance">The knee is the least pilot cost whose front is within this much fitness of the pilot's best (0.005: half a point of top-1).</param>
+/// <param name="MinSpan">The budgets span at least this share of the cost range, so a front flat from the min subnet on still gets budgets that differ.</param>
+public sealed record KneeOptions(int Count = 3, int PilotStrata = 24, double Tolerance = 0.005, double MinSpan = 0.15)
+{
+    internal void Validate()
+    {
+        if (Count < 1) throw new SearchException($"knee budgets: count {Count} must be at least 1");
+        if (PilotStrata < 2) throw new SearchException($"knee budgets: {PilotStrata} pilot strata are too few (at least 2)");
+        if (!(Tolerance >= 0) || double.IsInfinity(Tolerance)) throw new SearchException($"knee budgets: tolerance {Tolerance} must be a finite non-negative fitness difference");
+        if (MinSpan is <= 0 or > 1) throw new SearchException($"knee budgets: minimum span {MinSpan} must lie in (0, 1]");
+    }
+}
+
+/// <summary>A pilot subnet: its cost in the knee's metric and its fitness.</summary>
+public sealed record PilotPoint(Subnet Subnet, double Cost, double Fitness);
+
+/// <summary>
+/// Where the budgets went and why: the pilot's points, the front's best fitness and the knee's cost, and the budgets'
+/// limits in ascending order (in the metric's unit).
+/// </summary>
+public sealed record KneeChoice(string Metric, string Unit, KneeOptions Options, double MinCost, double MaxCost,
+    IReadOnlyList<PilotPoint> Pilot, double BestFitness, double KneeCost, IReadOnlyList<double> Limits);
+
+/// <summary>
+/// Budgets placed where accuracy still changes with cost. Minutes of supernet training leave a front that rises from the
+/// min subnet and then goes flat (bench/results/quality.md, session 24: 88.7 % at 0.18 ms, 91.5 % at 0.22 ms, then
+/// 91.3–91.8 % up to 0.39 ms), so budgets spread evenly over the whole cost range all fall on the flat part and their
+/// winners differ by noise. A pilot of subnets, one per slice of the range, is scored first (into the search's own
+/// fitness cache, so none of it is wasted); the knee is the least cost at which the pilot's front comes within
+/// <see cref="KneeOptions.Tolerance"/> of its best; the budgets spread evenly from the min subnet's cost up to the knee.
+/// </summary>
+public static class KneeBudgets
+{
+    /// <summary>Random draws allowed per slice of the cost range before the slice is left without a pilot subnet.</summary>
+    private const int TriesPerStratum = 200;
+
+    /// <param name="promising">Subnets likely near the front (the best of each memory bank), scored with the pilot: one random
+    /// subnet per slice lies well below the front, which would put the knee too far out.</param>
+    public static KneeChoice Choose(SearchSpace space, IBudget metric, FitnessCache cache, KneeOptions options, int seed, IReadOnlyList<Subnet>? promising = null)
+    {
+        options.Validate();
+        var pilot = Pilot(space, metric.Cost, options.PilotStrata, seed);
+        pilot = pilot.Concat(promising ?? []).DistinctBy(s => s.Key, StringComparer.Ordinal).ToList();
+        var fitness = cache.Evaluate(pilot);
+        var points = pilot.Select((s, i) => new PilotPoint(s, metric.Cost(s), fitness[i])).OrderBy(p => p.Cost).ToList();
+        var (minCost, maxCost) = (metric.Cost(space.MinSubnet), metric.Cost(space.MaxSubnet));
+        var (best, knee) = Knee(points, options.Tolerance);
+        var span = Math.Max(knee - minCost, options.MinSpan * (maxCost - minCost));
+        var limits = Enumerable.Range(1, options.Count).Select(k => minCost + span * k / options.Count).ToList();
+        return new KneeChoice(metric.Metric, metric.Unit, options, minCost, maxCost, points, best, knee, limits);
+    }
+
+    /// <summary>The best fitness of the points and the least cost at which their running best comes within the tolerance of it.</summary>
+    public static (double Best, double KneeCost) Knee(IReadOnlyList<PilotPoint> points, double tolerance)
+    {
+        if (points.Count == 0) throw new SearchException("knee budgets: the pilot is empty");
+        var sorted = points.OrderBy(p => p.Cost).ToList();
+        var best = sorted.Max(p => p.Fitness);
+        return (best, sorted.First(p => p.Fitness >= best - tolerance).Cost);
+    }
+
+    /// <summary>
+    /// The min subnet, then one subnet per equal slice of [cost(min), cost(max)]: a random draw that costs more than its
+    /// slice allows is shrunk towards the min subnet one gene at a time, one that costs less grown towards the max subnet,
+    /// until it lands in the slice or steps over it (random draws alone seldom land near either end, and the front rises
+    /// near the min subnet). Seeded, so the pilot is the same for the same space, cost and seed.
+    /// </summary>
+    public static List<Subnet> Pilot(SearchSpace space, Func<Subnet, double> cost, int strata, int seed)
+    {
+        var rng = new SeededRandom(seed);
+        var genome = new Genome(space);
+        var (smallest, largest) = (genome.Encode(space.MinSubnet), genome.Encode(space.MaxSubnet));
+        var (low, high) = (cost(space.MinSubnet), cost(space.MaxSubnet));
+        var width = (high - low) / strata;
+        var pilot = new List<Subnet> { space.MinSubnet };
+        var taken = new HashSet<string>(StringComparer.Ordinal) { space.MinSubnet.Key };
+        for (var i = 0; i < strata; i++)
+        {
+            var (from, to) = (low + i * width, i == strata - 1 ? high : low + (i + 1) * width);
+            for (var tries = 0; tries < TriesPerStratum; tries++)
+            {
+                var draw = RandomSubnets.Draw(space, rng);
+                var g = genome.Encode(draw);
+                while (cost(draw) > to && genome.StepTowards(g, smallest, rng)) draw = genome.Decode(g);
+                while (cost(draw) < from && genome.StepTowards(g, largest, rng)) draw = genome.Decode(g);
+                var c = cost(draw);
+                if (c < from || c > to || !taken.Add(draw.Key)) continue;
+                pilot.Add(draw);
+                break;
+            }
+        }
+        return pilot;
+    }
+}
