@@ -227,7 +227,7 @@ public static class QuickstartCommand
             AtomicFile.WriteAllBytes(Onnx(i), File.ReadAllBytes(FirstOnnx(keys[i])));
             AtomicFile.WriteAllBytes(Path.ChangeExtension(Onnx(i), ".ckpt"), File.ReadAllBytes(Path.ChangeExtension(FirstOnnx(keys[i]), ".ckpt")));
         }
-        var measured = distinct.Zip(MeasureWinners(log, spaceName, space, distinct.Select(space.Resolve).ToArray())).ToDictionary();
+        var measured = distinct.Zip(MeasureWinners(log, spaceName, distinct.Select(space.Resolve).ToArray())).ToDictionary();
         for (var i = 0; i < keys.Length; i++)
         {
             var (winner, key) = (alternatives[i]["winner"]!, keys[i]);
@@ -267,26 +267,36 @@ public static class QuickstartCommand
     }
 
     /// <summary>
-    /// What <c>latency measure</c> does for the winners: ONNX Runtime, 1 thread, the table's statistic, all winners in
-    /// interleaved rounds, twice in fresh sessions; each winner's milliseconds of both measurements. Timed only after
-    /// every export and check, so no TorchSharp work runs alongside, and over several seconds per winner, so a slow
-    /// stretch of a shared host meets every winner's rounds alike and leaves some of them untouched: timed right after its
-    /// own check for half a second, one winner measured 0.97 and 1.08 ms that its ONNX file runs in 0.62 (session 15).
+    /// <c>latency measure</c> of the winners, run as its own process (<see cref="OwnCommand"/>): ONNX Runtime, 1 thread, the
+    /// table's statistic, all winners in interleaved rounds, twice; each winner's milliseconds of both measurements. Over
+    /// several seconds per winner, so a slow stretch of a shared host meets every winner's rounds alike and leaves some of
+    /// them untouched: timed right after its own check for half a second, one winner measured 0.97 and 1.08 ms that its
+    /// ONNX file runs in 0.62 (session 15).
     /// </summary>
-    private static double[][] MeasureWinners(CommandLog log, string spaceName, SearchSpace space, IReadOnlyList<Subnet> winners)
+    private static double[][] MeasureWinners(CommandLog log, string spaceName, IReadOnlyList<Subnet> winners)
     {
         const int sessions = 2;
-        var protocol = TimingProtocol.WholeModel(1, Quantile) with { MinTotalMs = WinnerTimingMs };
         string[] command = ["latency", "measure", "--device", "ort-cpu", "--threads", "1", "--quantile", OptionSpec.Text(Quantile), "--space", spaceName,
             .. winners.SelectMany(w => new[] { "--arch", w.Key }), "--passes", OptionSpec.Text(WinnerRounds), "--min-ms", OptionSpec.Text(WinnerTimingMs), "--json"];
-        using var backend = new OrtCpuBackend(1);
-        var profiler = new LatencyProfiler(backend, space, protocol);
         var perSession = Enumerable.Range(0, sessions).Select(_ =>
         {
             log.Append(command);
-            return profiler.MeasureModels(winners, WinnerRounds).Select(m => m.LatencyMs).ToArray();
+            return MeasuredMs(OwnCommand.Run(command, TimeSpan.FromMinutes(10)), winners);
         }).ToArray();
         return winners.Select((_, w) => perSession.Select(s => s[w]).ToArray()).ToArray();
+    }
+
+    /// <summary>The milliseconds of <paramref name="subnets"/> in <c>latency measure --json</c>'s output (an object for one subnet, else an array in their order).</summary>
+    public static double[] MeasuredMs(string json, IReadOnlyList<Subnet> subnets)
+    {
+        JsonNode? node;
+        try { node = JsonNode.Parse(json); }
+        catch (JsonException e) { throw new QuickstartException($"latency measure printed no JSON: {e.Message}"); }
+        var items = node is JsonArray array ? array.ToArray() : [node];
+        var keys = items.Select(i => (string?)i?["key"]).ToArray();
+        if (!keys.SequenceEqual(subnets.Select(s => s.Key)))
+            throw new QuickstartException($"latency measure reported {string.Join(", ", keys)} instead of {string.Join(", ", subnets.Select(s => s.Key))}");
+        return items.Select(i => (double)i!["latency_ms"]!).ToArray();
     }
 
     private static void PrintTable(JsonArray rows, JsonNode search)
