@@ -5,7 +5,7 @@ namespace ElasticVit.Cli.Commands;
 /// <summary>
 /// Runs one of this program's own commands in a new process (the same <c>dotnet</c> host and CLI assembly, the same
 /// environment and working folder) and returns what it printed. The quickstart times its winners so: the process that had
-/// trained, profiled and searched timed the same ONNX files 13–29 % slower than a fresh <c>latency measure</c> a minute
+/// trained, profiled and searched timed the same ONNX files 23–47 % slower than a fresh <c>latency measure</c> a minute
 /// later, each stage's history adding some (bench/results/latency.md, session 26), while a deployment starts fresh.
 /// </summary>
 public static class OwnCommand
