@@ -143,7 +143,8 @@ public static class SearchCommands
         catch (SearchException e) { throw new UsageException($"--knee-budgets: '{metric}' is not flops, params or latency:LUT_FILE ({e.Message})"); }
     }
 
-    private static string KneeBudgetText(string metric, double limit) => FormattableString.Invariant($"{metric}:{limit:G6}");
+    /// <summary>A budget spec for a limit; "R" keeps every digit, so the parsed budget admits what the limit admits.</summary>
+    private static string KneeBudgetText(string metric, double limit) => FormattableString.Invariant($"{metric}:{limit:R}");
 
     /// <summary>Scores the pilot into the search's cache and prints where the front rises and the budgets it places.</summary>
     private static KneeChoice PlaceKneeBudgets(SearchSpace space, IBudget metric, FitnessCache cache, KneeOptions options, int seed, IReadOnlyList<Subnet> banks)
@@ -160,7 +161,7 @@ public static class SearchCommands
         }
         AnsiConsole.Write(table);
         Console.Error.WriteLine(FormattableString.Invariant(
-            $"front: best {knee.BestFitness:P2}; within {options.Tolerance * 100:0.##} points of it from {knee.KneeCost:G4} {metric.Unit} (range {knee.MinCost:G4}–{knee.MaxCost:G4}); budgets {string.Join(", ", knee.Limits.Select(l => $"{l:G4}"))} {metric.Unit}"));
+            $"front: best {knee.BestFitness:P2}; within {options.Tolerance * 100:0.##} points of it from {knee.KneeCost:G4} {metric.Unit} (range {knee.MinCost:G4}–{knee.MaxCost:G4}); budgets {string.Join(", ", knee.Limits.Select(l => $"{l:G4}"))} {metric.Unit}, {(knee.Placement == KneePlacement.FrontSteps ? "on the front's steps" : "evenly spread")}"));
         return knee;
     }
 

@@ -178,7 +178,10 @@ public static class QuickstartReport
         var limits = string.Join(", ", knee["limits"]!.AsArray().Select(l => FormattableString.Invariant($"{(double)l!:F3}")));
         return $"The budgets were placed by a pilot: {knee["pilot"]!.AsArray().Count} subnets across the predicted range {Cost("min_cost")}–{Cost("max_cost")} {unit} " +
             $"scored first (into the search's cache). Their best fitness was {(double)knee["best_fitness"]!:P2}, and the front came within {(double)knee["tolerance"]! * 100:0.##} " +
-            $"points of it at {Cost("knee_cost")} {unit}, so the budgets ({limits} {unit}) spread from the min subnet to there: above it, by the pilot, a slower subnet buys little accuracy.";
+            $"points of it at {Cost("knee_cost")} {unit}; above it, by the pilot, a slower subnet buys little accuracy. " +
+            ((string?)knee["placement"] == "front steps"
+                ? $"The budgets ({limits} {unit}) sit on the pilot's front up to there, each at a subnet that beats every cheaper one, their fitness rising in about equal steps."
+                : $"The budgets ({limits} {unit}) spread evenly from the min subnet to there (the front had too few steps for one budget each).");
     }
 
     /// <summary>The limit in ms of a "latency:TABLE:MS" budget.</summary>

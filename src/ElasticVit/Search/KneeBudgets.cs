@@ -7,7 +7,7 @@ namespace ElasticVit.Search;
 /// <param name="Count">Budgets to place, evenly from the min subnet's cost to the knee.</param>
 /// <param name="PilotStrata">Equal slices of the cost range [min subnet, max subnet] with one pilot subnet each (the min subnet comes on top).</param>
 /// <param name="Tolerance">The knee is the least pilot cost whose front is within this much fitness of the pilot's best (0.005: half a point of top-1).</param>
-/// <param name="MinSpan">The budgets span at least this share of the cost range, so a front flat from the min subnet on still gets budgets that differ.</param>
+/// <param name="MinSpan">The budgets span at least this share of the cost range, so a front flat from the min subnet on still gets budgets that differ; budgets placed on the front's steps lie at least this share divided by <paramref name="Count"/> apart.</param>
 public sealed record KneeOptions(int Count = 3, int PilotStrata = 24, double Tolerance = 0.005, double MinSpan = 0.15)
 {
     internal void Validate()
@@ -22,12 +22,24 @@ public sealed record KneeOptions(int Count = 3, int PilotStrata = 24, double Tol
 /// <summary>A pilot subnet: its cost in the knee's metric and its fitness.</summary>
 public sealed record PilotPoint(Subnet Subnet, double Cost, double Fitness);
 
+/// <summary>How the budgets were spread below the knee.</summary>
+public enum KneePlacement
+{
+    /// <summary>Each limit is the cost of a pilot subnet on the front, the subnets chosen so their fitness rises in about
+    /// equal steps from the cheapest pilot subnet's to the knee's.</summary>
+    FrontSteps,
+
+    /// <summary>Evenly in cost from the min subnet to the knee (at least the minimum span): the front below the knee had
+    /// too few steps far enough apart for one budget each.</summary>
+    Even,
+}
+
 /// <summary>
-/// Where the budgets went and why: the pilot's points, the front's best fitness and the knee's cost, and the budgets'
-/// limits in ascending order (in the metric's unit).
+/// Where the budgets went and why: the pilot's points, the front's best fitness and the knee's cost, how the budgets
+/// were spread and their limits in ascending order (in the metric's unit).
 /// </summary>
 public sealed record KneeChoice(string Metric, string Unit, KneeOptions Options, double MinCost, double MaxCost,
-    IReadOnlyList<PilotPoint> Pilot, double BestFitness, double KneeCost, IReadOnlyList<double> Limits);
+    IReadOnlyList<PilotPoint> Pilot, double BestFitness, double KneeCost, KneePlacement Placement, IReadOnlyList<double> Limits);
 
 /// <summary>
 /// Budgets placed where accuracy still changes with cost. Minutes of supernet training leave a front that rises from the
@@ -35,7 +47,9 @@ public sealed record KneeChoice(string Metric, string Unit, KneeOptions Options,
 /// 91.3–91.8 % up to 0.39 ms), so budgets spread evenly over the whole cost range all fall on the flat part and their
 /// winners differ by noise. A pilot of subnets, one per slice of the range, is scored first (into the search's own
 /// fitness cache, so none of it is wasted); the knee is the least cost at which the pilot's front comes within
-/// <see cref="KneeOptions.Tolerance"/> of its best; the budgets spread evenly from the min subnet's cost up to the knee.
+/// <see cref="KneeOptions.Tolerance"/> of its best. The budgets go on the front's steps below the knee, spaced in fitness
+/// (<see cref="FrontSteps"/>), so each one's limit is a pilot subnet that beats every cheaper one by a known margin and the
+/// winners differ; where the front has too few steps they spread evenly in cost.
 /// </summary>
 public static class KneeBudgets
 {
@@ -53,9 +67,56 @@ public static class KneeBudgets
         var points = pilot.Select((s, i) => new PilotPoint(s, metric.Cost(s), fitness[i])).OrderBy(p => p.Cost).ToList();
         var (minCost, maxCost) = (metric.Cost(space.MinSubnet), metric.Cost(space.MaxSubnet));
         var (best, knee) = Knee(points, options.Tolerance);
+        var steps = FrontSteps(points, knee, options.Count, options.MinSpan * (maxCost - minCost) / options.Count);
         var span = Math.Max(knee - minCost, options.MinSpan * (maxCost - minCost));
-        var limits = Enumerable.Range(1, options.Count).Select(k => minCost + span * k / options.Count).ToList();
-        return new KneeChoice(metric.Metric, metric.Unit, options, minCost, maxCost, points, best, knee, limits);
+        var limits = steps ?? Enumerable.Range(1, options.Count).Select(k => minCost + span * k / options.Count).ToList();
+        return new KneeChoice(metric.Metric, metric.Unit, options, minCost, maxCost, points, best, knee,
+            steps is null ? KneePlacement.Even : KneePlacement.FrontSteps, limits.Select(RoundUp).ToList());
+    }
+
+    /// <summary>
+    /// The limit rounded up to six significant digits, so it prints exactly as the budget it becomes and still admits a
+    /// subnet that costs the unrounded limit (rounded to nearest, the knee's own subnet could fall just outside).
+    /// </summary>
+    public static double RoundUp(double limit)
+    {
+        var exponent = 5 - (int)Math.Floor(Math.Log10(limit));
+        return exponent >= 0
+            ? Math.Ceiling(limit * Math.Pow(10, exponent)) / Math.Pow(10, exponent)
+            : Math.Ceiling(limit / Math.Pow(10, -exponent)) * Math.Pow(10, -exponent);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> limits on the front's steps up to the knee, the last at the knee. The front is the pilot's
+    /// running best (each point fitter than every cheaper one); budget k takes the cheapest step whose fitness reaches k/count
+    /// of the way from the cheapest point's fitness to the knee's, or failing that the fittest step it may take. A budget
+    /// may only take a step at least <paramref name="gap"/> above the previous budget (the first: above the cheapest
+    /// point) that leaves that much room for each budget still to come, so no two budgets crowd onto neighbouring steps
+    /// whose subnets a search would beat alike. Null when some budget finds no such step.
+    /// Evenly spaced budgets can fall just below a jump of the front and so miss it (session 26's quickstarts); a limit at a
+    /// step's cost always admits that step's subnet.
+    /// </summary>
+    public static List<double>? FrontSteps(IReadOnlyList<PilotPoint> points, double kneeCost, int count, double gap)
+    {
+        var front = new List<PilotPoint>();
+        foreach (var p in points.OrderBy(p => p.Cost).ThenByDescending(p => p.Fitness))
+            if (p.Cost <= kneeCost && (front.Count == 0 || p.Fitness > front[^1].Fitness)) front.Add(p);
+        var knee = front[^1];   // the first point within the tolerance of the best is a step of the front
+        if (knee.Cost - front[0].Cost < count * gap) return null;
+        var (low, high) = (front[0].Fitness, knee.Fitness);
+        var limits = new List<double>();
+        var previous = front[0];
+        for (var k = 1; k < count; k++)
+        {
+            var (from, to) = (previous.Cost + gap, knee.Cost - (count - k) * gap);
+            var allowed = front.Where(p => p.Cost >= from && p.Cost <= to).ToList();
+            if (allowed.Count == 0) return null;
+            var target = low + (high - low) * k / count;
+            previous = allowed.FirstOrDefault(p => p.Fitness >= target) ?? allowed[^1];
+            limits.Add(previous.Cost);
+        }
+        limits.Add(knee.Cost);
+        return limits;
     }
 
     /// <summary>The best fitness of the points and the least cost at which their running best comes within the tolerance of it.</summary>

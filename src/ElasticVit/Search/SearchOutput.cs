@@ -89,7 +89,8 @@ public static class SearchOutput
         ["max_cost"] = Math.Round(k.MaxCost, 5),
         ["best_fitness"] = k.BestFitness,
         ["knee_cost"] = Math.Round(k.KneeCost, 5),
-        ["limits"] = new JsonArray(k.Limits.Select(l => (JsonNode)Math.Round(l, 5)).ToArray()),
+        ["placement"] = k.Placement == KneePlacement.FrontSteps ? "front steps" : "even",
+        ["limits"] = new JsonArray(k.Limits.Select(l => (JsonNode)l).ToArray()),
         ["pilot"] = new JsonArray(k.Pilot.Select(p => (JsonNode)new JsonObject
             { ["key"] = p.Subnet.Key, ["cost"] = Math.Round(p.Cost, 5), ["fitness"] = p.Fitness }).ToArray()),
     };

@@ -45,8 +45,8 @@ public static class SearchRunner
 
     /// <summary>
     /// Checks every alternative is feasible before evaluating anything, then searches them in order (alternative i uses
-    /// seed <c>options.Seed + i</c>). A winner is the fittest cached subnet that meets its budgets, so it may come from
-    /// another alternative's search.
+    /// seed <c>options.Seed + i</c>). A winner is the fittest cached subnet that meets its budgets (the cheapest of equals),
+    /// so it may come from another alternative's search.
     /// </summary>
     public static SearchReport Run(SearchSpace space, IReadOnlyList<BudgetSet> alternatives, FitnessCache cache, EvolutionOptions options,
         Action<SearchProgress>? progress = null, IReadOnlyList<Subnet>? seeds = null, CancellationToken cancel = default)
@@ -72,8 +72,10 @@ public static class SearchRunner
         var evaluated = cache.Entries.Select(WithCosts).ToList();
         var results = searches.Select(s =>
         {
+            // Of equally fit subnets the cheaper one (relative to the limits) wins: the extra cost buys nothing measured.
             var winner = evaluated.Where(e => s.Budgets.Allows(e.Subnet))
-                .OrderByDescending(e => e.Fitness).ThenBy(e => e.Key, StringComparer.Ordinal).First();
+                .OrderByDescending(e => e.Fitness).ThenBy(e => s.Budgets.Budgets.Sum(b => e.Costs[b.Metric] / b.Limit))
+                .ThenBy(e => e.Key, StringComparer.Ordinal).First();
             return new AlternativeResult(s.Budgets, winner, s.Stats);
         }).ToList();
         var metrics = sources.Select(m => new CostMetric(m.Metric, m.Unit)).ToList();

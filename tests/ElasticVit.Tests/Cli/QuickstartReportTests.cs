@@ -27,11 +27,15 @@ public class QuickstartReportTests
         {
             ["metric"] = "latency:/runs/q/lut.json", ["unit"] = "ms", ["tolerance"] = 0.005, ["min_cost"] = 0.1771, ["max_cost"] = 0.5752,
             ["best_fitness"] = 0.9153, ["knee_cost"] = 0.2205, ["limits"] = new JsonArray(0.2, 0.25, 0.3),
-            ["pilot"] = new JsonArray(new JsonObject(), new JsonObject(), new JsonObject(), new JsonObject()),
+            ["pilot"] = new JsonArray(new JsonObject(), new JsonObject(), new JsonObject(), new JsonObject()), ["placement"] = "even",
         };
-        Assert.Equal("The budgets were placed by a pilot: 4 subnets across the predicted range 0.177–0.575 ms scored first (into the search's cache). " +
-            "Their best fitness was 91.53 %, and the front came within 0.5 points of it at 0.221 ms, so the budgets (0.200, 0.250, 0.300 ms) spread from " +
-            "the min subnet to there: above it, by the pilot, a slower subnet buys little accuracy.", QuickstartReport.KneeSentence(knee));
+        const string start = "The budgets were placed by a pilot: 4 subnets across the predicted range 0.177–0.575 ms scored first (into the search's cache). " +
+            "Their best fitness was 91.53 %, and the front came within 0.5 points of it at 0.221 ms; above it, by the pilot, a slower subnet buys little accuracy. ";
+        Assert.Equal(start + "The budgets (0.200, 0.250, 0.300 ms) spread evenly from the min subnet to there (the front had too few steps for one budget each).",
+            QuickstartReport.KneeSentence(knee));
+        knee["placement"] = "front steps";
+        Assert.Equal(start + "The budgets (0.200, 0.250, 0.300 ms) sit on the pilot's front up to there, each at a subnet that beats every cheaper one, " +
+            "their fitness rising in about equal steps.", QuickstartReport.KneeSentence(knee));
     }
 
     [Fact]

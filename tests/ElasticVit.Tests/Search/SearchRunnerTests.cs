@@ -71,6 +71,21 @@ public class SearchRunnerTests
     }
 
     [Fact]
+    public void Run_OfEquallyFitSubnets_PicksTheCheapest()
+    {
+        // Fitness in two levels only: every subnet above 8 MFLOPs ties with every other, so the winner of a 15-MFLOP budget
+        // must be the cheapest of the evaluated upper level, not whichever key sorts first.
+        var evaluator = DelegateEvaluator.PerSubnet(s => TestSpaces.FlopsM(Fmnist, s) > 8 ? 0.9 : 0.8);
+        var budgets = new[] { BudgetSet.Parse("flops:15", Fmnist, _ => throw new InvalidOperationException()) };
+
+        var report = SearchRunner.Run(Fmnist, budgets, evaluator, Small);
+
+        var ties = report.Evaluated.Where(e => e.Fitness == 0.9 && e.Costs["flops"] <= 15).ToList();
+        Assert.True(ties.Count > 1, $"{ties.Count} tie(s)");
+        Assert.Equal(ties.Min(e => e.Costs["flops"]), report.Alternatives[0].Winner.Costs["flops"]);
+    }
+
+    [Fact]
     public void Run_IsDeterministic()
     {
         var lut = new FakeLatency(Fmnist);
