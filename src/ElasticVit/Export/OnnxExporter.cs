@@ -65,8 +65,8 @@ public static class OnnxExporter
             _emit.Preprocess(x, info.Mean, info.Std, model.Space.Input.NativeSize, model.Subnet.Resolution);
 
         public string Forward(string x) => model.Walk(x,
-            (x, t) => _emit.ToTokens(x, t.GetName()),
-            (x, grid, next) => _emit.ToMap(x, grid, next.GetName()),
+            (x, t) => _emit.ToTokens(x, t.Spec.InSize, t.Spec.InChannels, t.GetName()),
+            (x, grid, next) => _emit.ToMap(x, grid, model.Plan[next].InChannels, model.layers[next].GetName()),
             (x, i) => _emit.Layer(x, model.Plan[i], model.layers[i]));
     }
 }

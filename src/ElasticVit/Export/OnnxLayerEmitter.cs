@@ -30,7 +30,12 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
             : G.ResizeBilinear(x, resolution, resolution, "input.resized");
     }
 
-    /// <summary>The nodes of one layer: maps [B, C, H, W] in and out, tokens [B, N, C] for transformer layers, logits [B, classes] out of the head.</summary>
+    /// <summary>
+    /// The nodes of one layer: maps [B, C, H, W] in and out, token rows [B·N, C] for transformer layers, logits [B, classes]
+    /// out of the head. Tokens travel as rows of a matrix so every biased linear map is one Gemm node: on [B, N, C] it is a
+    /// MatMul and an Add that ONNX Runtime leaves apart, and at batch 1 on these small maps each node costs about a
+    /// microsecond whatever it computes (bench/results/export-latency.md).
+    /// </summary>
     public string Layer(string x, LayerSpec spec, nn.Module<Tensor, Tensor> layer) => layer switch
     {
         StemLayer s => HardSwish(ConvBn(x, s.conv, s.bn, "stem.conv", spec.Stride)),
@@ -41,12 +46,19 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
         _ => throw new NotSupportedException($"no ONNX export for layer {layer.GetType().Name}"),
     };
 
-    /// <summary>[B, C, R, R] → [B, R·R, C].</summary>
-    public string ToTokens(string map, string next) => G.Transpose(G.Reshape(map, Batched(0, -1)), [0, 2, 1], $"{next}.tokens");
+    /// <summary>[B, C, R, R] → token rows [B·R·R, C].</summary>
+    public string ToTokens(string map, int grid, int channels, string next) =>
+        G.Reshape(G.Transpose(map, [0, 2, 3, 1]), RowsOf(grid * grid, channels), $"{next}.tokens");
 
-    /// <summary>[B, N, C] → [B, C, R, R].</summary>
-    public string ToMap(string tokens, int grid, string next) =>
-        G.Reshape(G.Transpose(tokens, [0, 2, 1]), Batched(-1, grid, grid), $"{next}.map");
+    /// <summary>Token rows [B·R·R, C] → [B, C, R, R].</summary>
+    public string ToMap(string tokens, int grid, int channels, string next) =>
+        G.Transpose(G.Reshape(tokens, Batched(grid, grid, channels)), [0, 3, 1, 2], $"{next}.map");
+
+    /// <summary>[B, N, C] (a standalone transformer layer's input) → token rows [B·N, C].</summary>
+    public string ToRows(string tokens, int count, int channels) => G.Reshape(tokens, RowsOf(count, channels), "tokens.rows");
+
+    /// <summary>Token rows [B·N, C] → [B, N, C] (a standalone transformer layer's output).</summary>
+    public string FromRows(string rows, int count, int channels) => G.Reshape(rows, Batched(count, channels), "tokens");
 
     private string Stage0(string x, Stage0Layer s)
     {
@@ -77,7 +89,7 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
         return G.Add(h, shortcut, $"{n}.out");
     }
 
-    /// <summary>Tokens [B, N, C] → [B, N, C]: pre-norm attention with a depthwise conv on V, then a Hardswish MLP.</summary>
+    /// <summary>Token rows [B·N, C] → [B·N, C]: pre-norm attention with a depthwise conv on V, then a Hardswish MLP.</summary>
     private string Transformer(string x, TransformerLayer t)
     {
         var n = t.GetName();
@@ -85,19 +97,19 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
         var h = LayerNorm(x, t.ln1, $"{n}.ln1", tokens);
         // The 1/√d scale is folded into W_q (exact for the power-of-two head dims of the built-in spaces).
         var q = G.MatMul(h, Init($"{n}.q.weight_t", t.q.weight!.t(), (float)(1.0 / Math.Sqrt(hd))));
-        q = G.Transpose(G.Reshape(q, Batched(tokens, heads, hd)), [0, 2, 1, 3], $"{n}.q.heads");               // [B, H, N, d]
+        q = G.Transpose(G.Reshape(q, Batched(tokens, heads, hd)), [0, 2, 1, 3], $"{n}.q.heads");                  // [B, H, N, d]
         var k = G.MatMul(h, Init($"{n}.k.weight_t", t.k.weight!.t()));
-        k = G.Transpose(G.Reshape(k, Batched(tokens, heads, hd)), [0, 2, 3, 1], $"{n}.k.heads_t");             // [B, H, d, N]
-        var v = G.Transpose(G.MatMul(h, Init($"{n}.v.weight_t", t.v.weight!.t())), [0, 2, 1]);              // [B, H·vd, N]
-        v = G.Conv(G.Reshape(v, Batched(heads * vd, grid, grid)), Init($"{n}.v_dw.weight", t.v_dw.weight!),
+        k = G.Transpose(G.Reshape(k, Batched(tokens, heads, hd)), [0, 2, 3, 1], $"{n}.k.heads_t");                // [B, H, d, N]
+        var v = G.Reshape(G.MatMul(h, Init($"{n}.v.weight_t", t.v.weight!.t())), Batched(grid, grid, heads * vd)); // [B, R, R, H·vd]
+        v = G.Conv(G.Transpose(v, [0, 3, 1, 2]), Init($"{n}.v_dw.weight", t.v_dw.weight!),
             padding: 1, group: heads * vd, name: $"{n}.v_dw");
-        v = G.Transpose(G.Reshape(v, Batched(heads, vd, tokens)), [0, 1, 3, 2], $"{n}.v.heads");             // [B, H, N, vd]
+        v = G.Transpose(G.Reshape(v, Batched(heads, vd, tokens)), [0, 1, 3, 2], $"{n}.v.heads");                // [B, H, N, vd]
         var scores = G.Add(G.MatMul(q, k), Init($"{n}.position_bias", t.PositionBias()), $"{n}.scores");   // [B, H, N, N]
         var o = HardSwish(G.MatMul(G.Softmax(scores, -1), v));                                          // [B, H, N, vd]
-        o = G.Reshape(G.Transpose(o, [0, 2, 1, 3]), Batched(tokens, heads * vd));                             // [B, N, H·vd]
-        x = G.Add(x, Linear(o, t.proj, $"{n}.proj"), $"{n}.attention_out");
-        h = HardSwish(Linear(LayerNorm(x, t.ln2, $"{n}.ln2", tokens), t.fc1, $"{n}.fc1"));
-        return G.Add(x, Linear(h, t.fc2, $"{n}.fc2"), $"{n}.out");
+        o = G.Reshape(G.Transpose(o, [0, 2, 1, 3]), RowsOf(tokens, heads * vd));                               // [B·N, H·vd]
+        x = G.Add(x, Gemm(o, t.proj, $"{n}.proj"), $"{n}.attention_out");
+        h = HardSwish(Gemm(LayerNorm(x, t.ln2, $"{n}.ln2", tokens), t.fc1, $"{n}.fc1"));
+        return G.Add(x, Gemm(h, t.fc2, $"{n}.fc2"), $"{n}.out");
     }
 
     private string Head(string x, HeadLayer head)
@@ -135,14 +147,17 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
             return G.LayerNormalization(x, Init($"{name}.weight", ln.weight!), Init($"{name}.bias", ln.bias!), -1, (float)Nn.ElasticLayerNorm.Eps, name);
         // (x − mean) / √(var + ε) · γ + β in operators OpenCV's importer takes: the means over the channels as a product
         // with a constant C×C matrix of 1/C (a reduction would need broadcasting divisions it refuses), γ and β as
-        // constants of the whole [batch, tokens, C] shape (it refuses to broadcast a per-channel vector over tokens).
+        // constants of the whole [batch, tokens, C] shape (it refuses to broadcast a per-channel vector over tokens, and
+        // to multiply token rows by a constant of their [batch·tokens, C] shape).
         var channels = (int)ln.weight!.shape[0];
+        x = G.Reshape(x, Batched(tokens, channels), $"{name}.tokens");
         var averaging = G.Initializer($"{name}.averaging", Enumerable.Repeat(1f / channels, channels * channels).ToArray(), [channels, channels]);
         var centred = G.Sub(x, G.MatMul(x, averaging), $"{name}.centred");
         var variance = G.MatMul(G.Mul(centred, centred), averaging, $"{name}.variance");
         var eps = G.Initializer($"{name}.epsilon", [(float)Nn.ElasticLayerNorm.Eps], [1]);
         var normalised = G.Div(centred, G.Sqrt(G.Add(variance, eps)), $"{name}.normalised");
-        return G.Add(G.Mul(normalised, Tiled($"{name}.weight", ln.weight!, batch, tokens)), Tiled($"{name}.bias", ln.bias!, batch, tokens), name);
+        var y = G.Add(G.Mul(normalised, Tiled($"{name}.weight", ln.weight!, batch, tokens)), Tiled($"{name}.bias", ln.bias!, batch, tokens));
+        return G.Reshape(y, RowsOf(tokens, channels), name);
     }
 
     /// <summary>A per-channel vector repeated for every token of the batch: a [batch, tokens, C] initializer.</summary>
@@ -154,8 +169,11 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
         return G.Initializer(name, tiled, [batch, tokens, values.Length]);
     }
 
-    /// <summary>A reshape target: the batch (0, "as the input", or a portable graph's fixed batch, which OpenCV's importer needs), then <paramref name="dims"/>.</summary>
-    private long[] Batched(params long[] dims) => [portableBatch ?? 0, .. dims];
+    /// <summary>A reshape target with the batch in front (-1, what the rest leaves, or a portable graph's fixed batch, which OpenCV's importer needs), then <paramref name="dims"/>.</summary>
+    private long[] Batched(params long[] dims) => [portableBatch ?? -1, .. dims];
+
+    /// <summary>A reshape target of <paramref name="perImage"/> rows per image of <paramref name="width"/> values each.</summary>
+    private long[] RowsOf(int perImage, int width) => [portableBatch * perImage ?? -1, width];
 
     /// <summary>
     /// HardSwish (opset 14), or HardSigmoid(x) · x in a portable graph — in that order: OpenCV 4.6 fuses the HardSigmoid
@@ -163,14 +181,7 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
     /// </summary>
     private string HardSwish(string x) => portableBatch is not null ? G.Mul(G.HardSigmoid(x), x) : G.HardSwish(x);
 
-    /// <summary>x · Wᵀ + b on [B, N, in] as MatMul with the transposed weight, then Add.</summary>
-    private string Linear(string x, Linear linear, string name)
-    {
-        var y = G.MatMul(x, Init($"{name}.weight_t", linear.weight!.t()));
-        return linear.bias is null ? y : G.Add(y, Init($"{name}.bias", linear.bias), name);
-    }
-
-    /// <summary>A Linear on 2-D [B, in] as one Gemm.</summary>
+    /// <summary>A biased Linear on rows [M, in] as one Gemm.</summary>
     private string Gemm(string x, Linear linear, string name) =>
         G.Gemm(x, Init($"{name}.weight", linear.weight!), Init($"{name}.bias", linear.bias!), transB: true, name: name);
 

@@ -9,7 +9,7 @@ namespace ElasticVit.Export;
 /// exactly as in a whole-model export (<see cref="OnnxExporter"/>). Its input <c>x</c> and its one output have the shapes of
 /// <see cref="StandaloneLayer"/>: the stem takes raw images at the space's native size and includes the model's
 /// input preprocessing (normalise, resize to the layer's resolution), so per-layer latencies add up to the
-/// deployed model's; transformer layers take and return tokens [1, N, C]; the head returns logits [1, classes].
+/// deployed model's; transformer layers take and return tokens [1, N, C] (as rows [N, C] inside); the head returns logits [1, classes].
 /// </summary>
 public static class OnnxLayerExporter
 {
@@ -61,7 +61,12 @@ public static class OnnxLayerExporter
             var plain = ExportInfo.Plain(space);
             x = emit.Preprocess(x, plain.Mean, plain.Std, space.Input.NativeSize, spec.InSize);
         }
-        emit.G.Output(body(emit, x), Shape(StandaloneLayer.OutputShape(spec)));
+        // A model carries tokens between its transformer layers as rows; the layer alone converts once on each side, which
+        // the copies' difference cancels.
+        var transformer = spec.Kind == LayerKind.Transformer;
+        var tokens = spec.InSize * spec.InSize;
+        var y = body(emit, transformer ? emit.ToRows(x, tokens, spec.InChannels) : x);
+        emit.G.Output(transformer ? emit.FromRows(y, tokens, spec.OutChannels) : y, Shape(StandaloneLayer.OutputShape(spec)));
         return emit.G.Build(ExportInfo.ProducerName, ExportInfo.CurrentVersion, description,
             new Dictionary<string, string> { ["elasticvit.layer_key"] = spec.Key, [MetadataKeys.SpaceName] = space.Name });
     }

@@ -58,9 +58,10 @@ public sealed class StaticModel : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Runs the layers in order on <paramref name="x"/>, switching from maps to tokens before the first transformer layer of
-    /// a stage and back after its last: the one walk that <see cref="forward"/> and the ONNX export share.
+    /// a stage and back after its last (<paramref name="toMap"/> gets the token grid's side and the index of the layer that
+    /// takes the map): the one walk that <see cref="forward"/> and the ONNX export share.
     /// </summary>
-    public T Walk<T>(T x, Func<T, TransformerLayer, T> toTokens, Func<T, int, nn.Module, T> toMap, Func<T, int, T> layer)
+    public T Walk<T>(T x, Func<T, TransformerLayer, T> toTokens, Func<T, int, int, T> toMap, Func<T, int, T> layer)
     {
         var tokens = false;
         var grid = 0;
@@ -72,7 +73,7 @@ public sealed class StaticModel : nn.Module<Tensor, Tensor>
             }
             else if (tokens)
             {
-                (x, tokens) = (toMap(x, grid, layers[i]), false);
+                (x, tokens) = (toMap(x, grid, i), false);
             }
             x = layer(x, i);
         }

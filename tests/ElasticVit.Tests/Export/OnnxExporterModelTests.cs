@@ -52,6 +52,23 @@ public sealed class OnnxExporterModelTests
     }
 
     [Fact]
+    public void Export_MakesEveryBiasedLinearMapOneGemm_AndSwitchesBetweenMapsAndTokensInTwoNodes()
+    {
+        // Each transformer layer has three biased linear maps (proj, fc1, fc2); the head adds two Gemms.
+        var subnet = Fmnist.Resolve("mid");
+        using var model = ExportTestModels.Random(Fmnist, subnet, 1);
+        var nodes = ElasticVit.Export.Proto.ModelProto.Parser.ParseFrom(OnnxExporter.Export(model, ExportInfo.Plain(Fmnist))).Graph.Node;
+        var layers = subnet.Stages.Where(s => s.Kind == StageKind.Transformer).Sum(s => s.Depth);
+        Assert.Equal(6, layers);   // T1 and T2 one layer each, T3 and T4 two
+        int Count(string op) => nodes.Count(n => n.OpType == op);
+        Assert.Equal(3 * layers + 2, Count("Gemm"));
+        Assert.Equal(5 * layers, Count("MatMul"));   // Q, K, V, Q·Kᵀ and attention · V
+        // Per layer: Q, K, V twice, the heads' output; then into tokens and back to a map once per transformer stage.
+        var stages = subnet.Stages.Count(s => s.Kind == StageKind.Transformer);
+        Assert.Equal(5 * layers + 2 * stages, Count("Reshape"));
+    }
+
+    [Fact]
     public void Export_RejectsInfoThatDoesNotFitTheSpace()
     {
         using var model = ExportTestModels.Random(Fmnist, Fmnist.MinSubnet, 1);
