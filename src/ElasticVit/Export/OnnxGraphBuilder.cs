@@ -142,18 +142,29 @@ public sealed class OnnxGraphBuilder
         AddNode("GlobalAveragePool", NewName(name, "GlobalAveragePool"), [input], []);
 
     /// <summary>
-    /// Bilinear resize of [N, C, H, W] to [N, C, height, width], matching
-    /// <c>F.interpolate(mode: bilinear, align_corners: false, antialias: false)</c> called with a size:
-    /// <c>half_pixel</c> coordinates, no antialiasing (opset 17 has none). The batch stays dynamic:
-    /// the target sizes are built from <c>Shape(input)[0:2]</c>.
+    /// Bilinear resize of [N, C, <paramref name="fromHeight"/>, <paramref name="fromWidth"/>] to [N, C, height, width],
+    /// matching <c>F.interpolate(mode: bilinear, align_corners: false, antialias: false)</c> called with a size:
+    /// <c>half_pixel</c> coordinates, no antialiasing (opset 17 has none). The batch stays dynamic: the resize is given
+    /// as constant scales [1, 1, height/H, width/W], from which ONNX shape inference knows the size of every later map.
+    /// (With target sizes built from <c>Shape(input)</c> it did not, and ONNX Runtime then wrapped every residual Add
+    /// between blocked-layout convolutions in three reshapes instead of fusing it into the convolution.)
     /// </summary>
-    public string ResizeBilinear(string input, long height, long width, string? name = null)
+    public string ResizeBilinear(string input, long fromHeight, long fromWidth, long height, long width, string? name = null)
     {
         string output = NewName(name, "Resize");
-        string batchAndChannels = Shape(input, start: 0, end: 2, name: $"{output}_batch_channels");
-        string spatial = Int64Initializer($"{output}_spatial_size", [height, width], [2]);
-        string sizes = Concat([batchAndChannels, spatial], axis: 0, name: $"{output}_sizes");
-        return ResizeNode(input, sizes, output);
+        var scales = Initializer($"{output}_scales", [1f, 1f, Scale(fromHeight, height), Scale(fromWidth, width)], [4]);
+        return AddNode("Resize", output, [input, "", scales], ResizeAttributes);
+    }
+
+    /// <summary>
+    /// to/from in float32, as ONNX Runtime computes it from target sizes; one step up where the output size it implies (the
+    /// product with <paramref name="from"/>, truncated) would fall short of <paramref name="to"/> (e.g. 7 → 31). Sampling
+    /// moves by a relative 6·10⁻⁸, far below float32 rounding of the pixel values.
+    /// </summary>
+    internal static float Scale(long from, long to)
+    {
+        var scale = (float)to / from;
+        return (long)(scale * from) == to ? scale : MathF.BitIncrement(scale);
     }
 
     /// <summary>The same resize to constant sizes [N, C, height, width] (a fixed batch; opset 13 and importers that need constant sizes).</summary>
@@ -161,15 +172,10 @@ public sealed class OnnxGraphBuilder
     {
         if (sizes.Length != 4) throw new ArgumentException($"Resize: sizes must be [N, C, H, W], got {sizes.Length} values", nameof(sizes));
         string output = NewName(name, "Resize");
-        return ResizeNode(input, Int64Initializer($"{output}_sizes", sizes, [4]), output);
+        return AddNode("Resize", output, [input, "", "", Int64Initializer($"{output}_sizes", sizes, [4])], ResizeAttributes);
     }
 
-    private string ResizeNode(string input, string sizes, string output) =>
-        AddNode("Resize", output, [input, "", "", sizes],
-        [
-            String("coordinate_transformation_mode", "half_pixel"),
-            String("mode", "linear"),
-        ]);
+    private static OnnxAttribute[] ResizeAttributes => [String("coordinate_transformation_mode", "half_pixel"), String("mode", "linear")];
 
     // ---- activations and normalisation --------------------------------------------------------
 

@@ -27,7 +27,7 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
         if (resolution == size) return x;
         return portableBatch is { } batch
             ? G.ResizeBilinear(x, [batch, mean.Count, resolution, resolution], "input.resized")
-            : G.ResizeBilinear(x, resolution, resolution, "input.resized");
+            : G.ResizeBilinear(x, size, size, resolution, resolution, "input.resized");
     }
 
     /// <summary>

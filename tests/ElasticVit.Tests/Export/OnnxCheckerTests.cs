@@ -74,7 +74,7 @@ public sealed class OnnxCheckerTests
         string gate = g.GlobalAveragePool(h);                                                                                    // squeeze-excite
         gate = g.Relu(g.Conv(gate, g.Initializer("se.reduce.w", Weights(4 * 8), [4, 8, 1, 1]), g.Initializer("se.reduce.b", Weights(4), [4])));
         gate = g.HardSigmoid(g.Conv(gate, g.Initializer("se.expand.w", Weights(8 * 4), [8, 4, 1, 1]), g.Initializer("se.expand.b", Weights(8), [8])));
-        h = g.ResizeBilinear(g.Mul(h, gate), 6, 6);                                                                             // [B, 8, 6, 6]
+        h = g.ResizeBilinear(g.Mul(h, gate), 4, 4, 6, 6);                                                                         // [B, 8, 6, 6]
 
         string tokens = g.Transpose(g.Reshape(h, [0, 0, -1]), [0, 2, 1]);                                                        // [B, 36, 8]
         tokens = g.LayerNormalization(tokens, g.Initializer("ln.w", Weights(8), [8]), g.Initializer("ln.b", Weights(8), [8]), epsilon: 1e-6f);
@@ -88,7 +88,7 @@ public sealed class OnnxCheckerTests
         string features = g.ReduceMean(mixed, [1], keepDims: false);                                                            // [B, 8]
 
         string pooled = g.Flatten(g.AveragePool(h, kernel: 3, stride: 1, padding: 1));                                           // [B, 288]
-        pooled = g.Reshape(pooled, g.Int64Constant([0, -1], [2]));
+        pooled = g.Reshape(pooled, g.Concat([g.Shape(pooled, start: 0, end: 1), g.Int64Constant([-1], [1])], axis: 0));
         string logits = g.Gemm(pooled, g.Initializer("head.w", Weights(10 * 288), [10, 288]), g.Initializer("head.b", Weights(10), [10]), transB: true);
         g.Output(g.Identity(logits, name: "logits"), ["batch", 10]);
         g.Output(g.Identity(features, name: "features"), ["batch", 8]);

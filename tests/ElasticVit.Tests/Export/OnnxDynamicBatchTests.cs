@@ -23,7 +23,7 @@ public sealed class OnnxDynamicBatchTests
         // resize → conv stem → hardswish → tokens → layer norm → mean over tokens → linear head
         var graph = new OnnxGraphBuilder("tiny_hybrid");
         string x = graph.Input("image", ["batch", 3, 28, 28]);
-        x = graph.ResizeBilinear(x, 32, 32);
+        x = graph.ResizeBilinear(x, 28, 28, 32, 32);
         x = graph.HardSwish(graph.Conv(x, graph.Initializer("stem.weight", ToArray(convWeight), [8, 3, 3, 3]),
             graph.Initializer("stem.bias", ToArray(convBias), [8]), stride: 2, padding: 1));               // [B, 8, 16, 16]
         x = graph.Transpose(graph.Reshape(x, [0, 0, -1]), [0, 2, 1]);                                   // [B, 256, 8]

@@ -49,6 +49,8 @@ public sealed class OnnxExporterModelTests
         // Op types are plain strings in the protobuf (value names here are lower case), so a byte search finds the op.
         Assert.True(OnnxExporter.Export(native, ExportInfo.Plain(Fmnist)).AsSpan().IndexOf("Resize"u8) < 0);
         Assert.True(OnnxExporter.Export(resized, ExportInfo.Plain(Fmnist)).AsSpan().IndexOf("Resize"u8) >= 0);
+        // Constant scales, not sizes taken from the input's shape: shape inference then knows every later map's size.
+        Assert.True(OnnxExporter.Export(resized, ExportInfo.Plain(Fmnist)).AsSpan().IndexOf("Shape"u8) < 0);
     }
 
     [Fact]

@@ -98,9 +98,25 @@ public sealed class OnnxOpsMatchTorchTests
         var x = Uniform(new Random(3), 0f, 1f, 2, 3, 28, 28);
         var graph = new OnnxGraphBuilder();
         string input = graph.Input("x", ["batch", 3, 28, 28]);
-        graph.Output(graph.ResizeBilinear(input, height, width));
+        graph.Output(graph.ResizeBilinear(input, 28, 28, height, width));
 
         var expected = F.interpolate(x, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
+        using var session = new OnnxTestSession(Build(graph));
+        AssertClose(expected, session.RunSingle(("x", x)));
+    }
+
+    [Fact]
+    public void ResizeBilinear_WhereTheFloatScaleFallsShort_StillGivesTheSizeAndTorchsValues()
+    {
+        // 31/7 in float32 times 7 truncates to 30: the scale goes one step up.
+        Assert.True((long)((float)31 / 7 * 7) < 31);
+        Assert.Equal(31, (long)(OnnxGraphBuilder.Scale(7, 31) * 7));
+        using var scope = NewDisposeScope();
+        var x = Uniform(new Random(5), 0f, 1f, 2, 3, 7, 7);
+        var graph = new OnnxGraphBuilder();
+        graph.Output(graph.ResizeBilinear(graph.Input("x", ["batch", 3, 7, 7]), 7, 7, 31, 31));
+
+        var expected = F.interpolate(x, size: [31, 31], mode: InterpolationMode.Bilinear, align_corners: false);
         using var session = new OnnxTestSession(Build(graph));
         AssertClose(expected, session.RunSingle(("x", x)));
     }
