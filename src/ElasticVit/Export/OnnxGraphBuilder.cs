@@ -145,9 +145,8 @@ public sealed class OnnxGraphBuilder
     /// Bilinear resize of [N, C, <paramref name="fromHeight"/>, <paramref name="fromWidth"/>] to [N, C, height, width],
     /// matching <c>F.interpolate(mode: bilinear, align_corners: false, antialias: false)</c> called with a size:
     /// <c>half_pixel</c> coordinates, no antialiasing (opset 17 has none). The batch stays dynamic: the resize is given
-    /// as constant scales [1, 1, height/H, width/W], from which ONNX shape inference knows the size of every later map.
-    /// (With target sizes built from <c>Shape(input)</c> it did not, and ONNX Runtime then wrapped every residual Add
-    /// between blocked-layout convolutions in three reshapes instead of fusing it into the convolution.)
+    /// as constant scales [1, 1, height/H, width/W], from which ONNX shape inference knows the size of every later map
+    /// (target sizes built from <c>Shape(input)</c> hid them, and took two more nodes).
     /// </summary>
     public string ResizeBilinear(string input, long fromHeight, long fromWidth, long height, long width, string? name = null)
     {

@@ -97,16 +97,16 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
         var h = LayerNorm(x, t.ln1, $"{n}.ln1", tokens);
         // The 1/√d scale is folded into W_q (exact for the power-of-two head dims of the built-in spaces).
         var q = G.MatMul(h, Init($"{n}.q.weight_t", t.q.weight!.t(), (float)(1.0 / Math.Sqrt(hd))));
-        q = G.Transpose(G.Reshape(q, Batched(tokens, heads, hd)), [0, 2, 1, 3], $"{n}.q.heads");                  // [B, H, N, d]
+        q = G.Transpose(G.Reshape(q, Batched(tokens, heads, hd)), [0, 2, 1, 3], $"{n}.q.heads");               // [B, H, N, d]
         var k = G.MatMul(h, Init($"{n}.k.weight_t", t.k.weight!.t()));
-        k = G.Transpose(G.Reshape(k, Batched(tokens, heads, hd)), [0, 2, 3, 1], $"{n}.k.heads_t");                // [B, H, d, N]
+        k = G.Transpose(G.Reshape(k, Batched(tokens, heads, hd)), [0, 2, 3, 1], $"{n}.k.heads_t");             // [B, H, d, N]
         var v = G.Reshape(G.MatMul(h, Init($"{n}.v.weight_t", t.v.weight!.t())), Batched(grid, grid, heads * vd)); // [B, R, R, H·vd]
         v = G.Conv(G.Transpose(v, [0, 3, 1, 2]), Init($"{n}.v_dw.weight", t.v_dw.weight!),
             padding: 1, group: heads * vd, name: $"{n}.v_dw");
-        v = G.Transpose(G.Reshape(v, Batched(heads, vd, tokens)), [0, 1, 3, 2], $"{n}.v.heads");                // [B, H, N, vd]
+        v = G.Transpose(G.Reshape(v, Batched(heads, vd, tokens)), [0, 1, 3, 2], $"{n}.v.heads");             // [B, H, N, vd]
         var scores = G.Add(G.MatMul(q, k), Init($"{n}.position_bias", t.PositionBias()), $"{n}.scores");   // [B, H, N, N]
         var o = HardSwish(G.MatMul(G.Softmax(scores, -1), v));                                          // [B, H, N, vd]
-        o = G.Reshape(G.Transpose(o, [0, 2, 1, 3]), RowsOf(tokens, heads * vd));                               // [B·N, H·vd]
+        o = G.Reshape(G.Transpose(o, [0, 2, 1, 3]), RowsOf(tokens, heads * vd));                             // [B·N, H·vd]
         x = G.Add(x, Gemm(o, t.proj, $"{n}.proj"), $"{n}.attention_out");
         h = HardSwish(Gemm(LayerNorm(x, t.ln2, $"{n}.ln2", tokens), t.fc1, $"{n}.fc1"));
         return G.Add(x, Gemm(h, t.fc2, $"{n}.fc2"), $"{n}.out");

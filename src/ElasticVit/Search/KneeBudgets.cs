@@ -4,7 +4,7 @@ using ElasticVit.Spaces;
 namespace ElasticVit.Search;
 
 /// <summary>How many budgets to place on one cost, and how the knee of the front is told.</summary>
-/// <param name="Count">Budgets to place, evenly from the min subnet's cost to the knee.</param>
+/// <param name="Count">Budgets to place between the min subnet's cost and the knee, the last at the knee.</param>
 /// <param name="PilotStrata">Equal slices of the cost range [min subnet, max subnet] with one pilot subnet each (the min subnet comes on top).</param>
 /// <param name="Tolerance">The knee is the least pilot cost whose front is within this much fitness of the pilot's best (0.005: half a point of top-1).</param>
 /// <param name="MinSpan">The budgets span at least this share of the cost range, so a front flat from the min subnet on still gets budgets that differ; budgets placed on the front's steps lie at least this share divided by <paramref name="Count"/> apart.</param>
