@@ -98,9 +98,7 @@ public static class KneeBudgets
     /// </summary>
     public static List<double>? FrontSteps(IReadOnlyList<PilotPoint> points, double kneeCost, int count, double gap)
     {
-        var front = new List<PilotPoint>();
-        foreach (var p in points.OrderBy(p => p.Cost).ThenByDescending(p => p.Fitness))
-            if (p.Cost <= kneeCost && (front.Count == 0 || p.Fitness > front[^1].Fitness)) front.Add(p);
+        var front = ParetoFront.Of(points.Where(p => p.Cost <= kneeCost), p => p.Fitness, [p => p.Cost]).OrderBy(p => p.Cost).ToList();
         var knee = front[^1];   // the first point within the tolerance of the best is a step of the front
         if (knee.Cost - front[0].Cost < count * gap) return null;
         var (low, high) = (front[0].Fitness, knee.Fitness);
