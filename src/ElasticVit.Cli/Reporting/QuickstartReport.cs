@@ -176,8 +176,10 @@ public static class QuickstartReport
         var unit = (string)knee["unit"]!;
         string Cost(string name) => FormattableString.Invariant($"{(double)knee[name]!:F3}");
         var limits = string.Join(", ", knee["limits"]!.AsArray().Select(l => FormattableString.Invariant($"{(double)l!:F3}")));
+        var best = (double)knee["best_fitness"]!;
+        var highest = knee["pilot"]!.AsArray().Max(p => (double)p!["fitness"]!);
         return $"The budgets were placed by a pilot: {knee["pilot"]!.AsArray().Count} subnets across the predicted range {Cost("min_cost")}–{Cost("max_cost")} {unit} " +
-            $"scored first (into the search's cache). Their best fitness was {(double)knee["best_fitness"]!:P2}, and the front came within {(double)knee["tolerance"]! * 100:0.##} " +
+            $"scored first (into the search's cache). Their best fitness was {best:P2}{(highest > best ? $" (the highest score, {highest:P2}, set aside: one subnet's score may be luck)" : "")}, and the front came within {(double)knee["tolerance"]! * 100:0.##} " +
             $"points of it at {Cost("knee_cost")} {unit}; above it, by the pilot, a slower subnet buys little accuracy. " +
             ((string?)knee["placement"] == "front steps"
                 ? $"The budgets ({limits} {unit}) sit on the pilot's front up to there, each at a subnet that beats every cheaper one, their fitness rising in about equal steps."
