@@ -70,6 +70,12 @@ public sealed class QuickstartTimePlan
     /// <summary>Timing the search's pace, before the plan exists.</summary>
     public const string PacingStage = "search pace";
 
+    /// <summary>
+    /// From the command's start to the pacing: the launcher's setup and build (a minute or more on a fresh machine) and the
+    /// CLI's own start. Spent before the plan exists, and part of the budget: the user's clock started with the command.
+    /// </summary>
+    public const string StartupStage = "setup and start";
+
     /// <summary>Stages after the pacing, in the order they run.</summary>
     public static readonly string[] Stages = ["training", "latency table", "latency validation", "search", "export and checks", "report"];
 
@@ -104,14 +110,19 @@ public sealed class QuickstartTimePlan
     /// <summary>
     /// A new plan: the later stages' seconds from <paramref name="secondsPerEvaluation"/>, the training's minutes either
     /// given (<paramref name="trainMinutes"/>) or what <paramref name="totalMinutes"/> leaves after everything else,
-    /// including the <paramref name="pacingSeconds"/> that measuring the pace took.
+    /// including the <paramref name="startupSeconds"/> from the command's start to the pacing and the
+    /// <paramref name="pacingSeconds"/> that measuring the pace took.
     /// </summary>
-    public static QuickstartTimePlan Create(string dir, string space, double? trainMinutes, double? totalMinutes, double secondsPerEvaluation, double pacingSeconds)
+    public static QuickstartTimePlan Create(string dir, string space, double? trainMinutes, double? totalMinutes, double secondsPerEvaluation,
+        double pacingSeconds, double startupSeconds = 0)
     {
         if (trainMinutes is null == totalMinutes is null) throw new ArgumentException("give the training minutes or the total minutes, not both");
         var later = LaterStageSeconds(secondsPerEvaluation);
-        var minutes = trainMinutes ?? TrainMinutesWithin(totalMinutes!.Value, later.Values.Sum() + pacingSeconds);
-        var planned = new JsonObject { [PacingStage] = Math.Round(pacingSeconds, 1), ["training"] = Math.Round(minutes * 60 + TrainingOverheadSeconds, 1) };
+        var minutes = trainMinutes ?? TrainMinutesWithin(totalMinutes!.Value, later.Values.Sum() + pacingSeconds + startupSeconds);
+        var planned = new JsonObject
+        {
+            [StartupStage] = Math.Round(startupSeconds, 1), [PacingStage] = Math.Round(pacingSeconds, 1), ["training"] = Math.Round(minutes * 60 + TrainingOverheadSeconds, 1),
+        };
         foreach (var (stage, seconds) in later) planned[stage] = Math.Round(seconds, 1);
         var state = new JsonObject
         {
@@ -119,7 +130,8 @@ public sealed class QuickstartTimePlan
             ["search_seconds_per_evaluation"] = Math.Round(secondsPerEvaluation, 4), ["planned_seconds"] = planned, ["stages"] = new JsonObject(),
         };
         var plan = new QuickstartTimePlan(Path.Combine(dir, File), state);
-        plan.Record(PacingStage, pacingSeconds);   // spent already: planned as it was
+        plan.Record(StartupStage, startupSeconds);   // spent already: planned as they were
+        plan.Record(PacingStage, pacingSeconds);
         return plan;
     }
 
@@ -171,8 +183,8 @@ public sealed class QuickstartTimePlan
     public string Describe()
     {
         var later = Stages.Skip(1).Select(s => (Stage: s, Seconds: PlannedSeconds(s))).ToList();
-        var pacing = Recorded[PacingStage] is JsonObject spent ? (double)spent["actual_seconds"]! : 0;
-        var total = pacing + PlannedSeconds("training") + later.Sum(s => s.Seconds);
+        var spent = new[] { StartupStage, PacingStage }.Sum(stage => Recorded[stage] is JsonObject done ? (double)done["actual_seconds"]! : 0);
+        var total = spent + PlannedSeconds("training") + later.Sum(s => s.Seconds);
         var pace = (double?)_state["search_seconds_per_evaluation"] is double p ? $" (search: {p:F2} s per fitness evaluation measured here)" : "";
         var text = $"plan: training {TrainMinutes:0.##} min, then {string.Join(", ", later.Select(s => $"{s.Stage} {s.Seconds / 60:0.#}"))} min{pace}: {total / 60:F1} min in all";
         if (TotalMinutes is double budget)

@@ -60,10 +60,22 @@ public class QuickstartTimePlanTests(TinyRun tiny) : IClassFixture<TinyRun>
         Assert.Equal(15, resumed.TotalMinutes);
         Assert.Equal("elasticvit-fmnist-lite", resumed.Space);
         var stages = JsonNode.Parse(File.ReadAllText(dir.File(QuickstartTimePlan.File)))!["stages"]!.AsObject();
-        Assert.Equal([QuickstartTimePlan.PacingStage, "training"], stages.Select(s => s.Key));
+        Assert.Equal([QuickstartTimePlan.StartupStage, QuickstartTimePlan.PacingStage, "training"], stages.Select(s => s.Key));
         Assert.Equal(12, (double)stages[QuickstartTimePlan.PacingStage]!["actual_seconds"]!);
         Assert.Equal(530, (double)stages["training"]!["actual_seconds"]!);
         Assert.Equal(resumed.PlannedSeconds("training"), (double)stages["training"]!["planned_seconds"]!);
+    }
+
+    [Fact]
+    public void The_setup_and_build_before_the_plan_come_out_of_the_training_so_the_command_still_ends_within_the_total()
+    {
+        using var dir = new TempDir();
+        var fresh = QuickstartTimePlan.Create(dir.Path, "elasticvit-fmnist-lite", trainMinutes: null, totalMinutes: 15, secondsPerEvaluation: 1.0, pacingSeconds: 12, startupSeconds: 90);
+        Assert.Equal(QuickstartTimePlan.TrainMinutesWithin(15, Later(1.0) + 12) - 1.5, fresh.TrainMinutes, 3);
+        Assert.Equal(90, fresh.PlannedSeconds(QuickstartTimePlan.StartupStage));
+        Assert.Contains("14.5 min in all, 0.5 min of --total-minutes 15 kept in reserve", fresh.Describe());
+        var stages = JsonNode.Parse(File.ReadAllText(dir.File(QuickstartTimePlan.File)))!["stages"]!.AsObject();
+        Assert.Equal(90, (double)stages[QuickstartTimePlan.StartupStage]!["actual_seconds"]!);
     }
 
     [Fact]
