@@ -127,7 +127,7 @@ public static class KneeBudgets
 
     /// <summary>
     /// The pilot's best fitness, not counting its single highest score, and the least cost at which the running best comes
-    /// within the tolerance of it. Each fitness is a few thousand held-out images' top-1, off by up to about half a point
+    /// within the tolerance of it. Each fitness is a few thousand held-out images' top-1, typically off by half a point
     /// either way, so the highest of some forty scores may be one subnet's luck; a knee placed within half a point of it
     /// lands wherever another lucky score happens to lie. Session 27's run G: one 91.80 % at 0.358 ms, 0.1 points above any
     /// other score, put the knee at its own cost, though its front had been flat at 91.0–91.5 % from 0.220 ms on.
