@@ -37,7 +37,7 @@ public static class QuickstartCommand
         new("quickstart", "end-to-end search on Fashion-MNIST: train, profile latency, search 3 budgets, export to ONNX, report", [
             new("out", "output directory (run again with the same --out to resume)", "DIR", "runs/quickstart"),
             new("space", "search space: a built-in name or a space JSON file for 1×28×28 inputs and 10 classes", "S", DefaultSpace),
-            new("total-minutes", "time budget of the whole quickstart in minutes: training gets what the other stages, planned from this machine's measured pace, leave (a thirtieth is kept in reserve)", "M", "15"),
+            new("total-minutes", "time budget of the whole quickstart in minutes, counted from the command's start (the launcher's setup and build included): training gets what the other stages, planned from this machine's measured pace, leave (a thirtieth is kept in reserve)", "M", "15"),
             new("minutes", "training budget in minutes instead (the other stages then add their planned time)", "M"),
             new("threads", "CPU threads for training and search", "T", "2"),
             new("seed", "random seed", "S", "0"),
