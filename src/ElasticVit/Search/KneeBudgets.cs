@@ -35,8 +35,8 @@ public enum KneePlacement
 }
 
 /// <summary>
-/// Where the budgets went and why: the pilot's points, its best fitness (<see cref="KneeBudgets.Knee"/>) and the knee's cost, how the budgets
-/// were spread and their limits in ascending order (in the metric's unit).
+/// Where the budgets went and why: the pilot's points, its best fitness (<see cref="KneeBudgets.Knee"/>) and the knee's
+/// cost, how the budgets were spread and their limits in ascending order (in the metric's unit).
 /// </summary>
 public sealed record KneeChoice(string Metric, string Unit, KneeOptions Options, double MinCost, double MaxCost,
     IReadOnlyList<PilotPoint> Pilot, double BestFitness, double KneeCost, KneePlacement Placement, IReadOnlyList<double> Limits);
@@ -47,8 +47,8 @@ public sealed record KneeChoice(string Metric, string Unit, KneeOptions Options,
 /// 91.3–91.8 % up to 0.39 ms), so budgets spread evenly over the whole cost range all fall on the flat part and their
 /// winners differ by noise. A pilot of subnets, one per slice of the range, is scored first (into the search's own
 /// fitness cache, so none of it is wasted); the knee is the least cost at which the pilot's front comes within
-/// <see cref="KneeOptions.Tolerance"/> of its best, one lucky score not counted. The budgets go on the front's steps below the knee, spaced in fitness
-/// (<see cref="FrontSteps"/>), so each one's limit is a pilot subnet that beats every cheaper one by a known margin and the
+/// <see cref="KneeOptions.Tolerance"/> of its best, one lucky score not counted. The budgets go on the front's steps below
+/// the knee, spaced in fitness (<see cref="FrontSteps"/>), so each one's limit is a pilot subnet that beats every cheaper one by a known margin and the
 /// winners differ; where the front has too few steps they spread evenly in cost.
 /// </summary>
 public static class KneeBudgets
