@@ -48,8 +48,8 @@ public sealed record KneeChoice(string Metric, string Unit, KneeOptions Options,
 /// winners differ by noise. A pilot of subnets, one per slice of the range, is scored first (into the search's own
 /// fitness cache, so none of it is wasted); the knee is the least cost at which the pilot's front comes within
 /// <see cref="KneeOptions.Tolerance"/> of its best, one lucky score not counted. The budgets go on the front's steps below
-/// the knee, spaced in fitness (<see cref="FrontSteps"/>), so each one's limit is a pilot subnet that beats every cheaper one by a known margin and the
-/// winners differ; where the front has too few steps they spread evenly in cost.
+/// the knee, spaced in fitness (<see cref="FrontSteps"/>), so each one's limit is a pilot subnet that beats every cheaper
+/// one by a known margin and the winners differ; where the front has too few steps they spread evenly in cost.
 /// </summary>
 public static class KneeBudgets
 {
