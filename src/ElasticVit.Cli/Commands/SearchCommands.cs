@@ -1,3 +1,4 @@
+using ElasticVit.Cli.Reporting;
 using ElasticVit.Distributed;
 using ElasticVit.Latency;
 using ElasticVit.Search;
@@ -160,9 +161,8 @@ public static class SearchCommands
             table.AddRow($"{i}", $"{p.Cost:G4}", $"{p.Fitness:P2}", $"{runningBest:P2}");
         }
         AnsiConsole.Write(table);
-        var highest = knee.Pilot.Max(p => p.Fitness);
         Console.Error.WriteLine(FormattableString.Invariant(
-            $"front: best {knee.BestFitness:P2}{(highest > knee.BestFitness ? $" (the highest score, {highest:P2}, set aside: one subnet's score may be luck)" : "")}; within {options.Tolerance * 100:0.##} points of it from {knee.KneeCost:G4} {metric.Unit} (range {knee.MinCost:G4}–{knee.MaxCost:G4}); budgets {string.Join(", ", knee.Limits.Select(l => $"{l:G4}"))} {metric.Unit}, {(knee.Placement == KneePlacement.FrontSteps ? "on the front's steps" : "evenly spread")}"));
+            $"front: best {knee.BestFitness:P2}{QuickstartReport.SetAside(knee.BestFitness, knee.Pilot.Max(p => p.Fitness))}; within {options.Tolerance * 100:0.##} points of it from {knee.KneeCost:G4} {metric.Unit} (range {knee.MinCost:G4}–{knee.MaxCost:G4}); budgets {string.Join(", ", knee.Limits.Select(l => $"{l:G4}"))} {metric.Unit}, {(knee.Placement == KneePlacement.FrontSteps ? "on the front's steps" : "evenly spread")}"));
         return knee;
     }
 

@@ -179,12 +179,19 @@ public static class QuickstartReport
         var best = (double)knee["best_fitness"]!;
         var highest = knee["pilot"]!.AsArray().Max(p => (double)p!["fitness"]!);
         return $"The budgets were placed by a pilot: {knee["pilot"]!.AsArray().Count} subnets across the predicted range {Cost("min_cost")}–{Cost("max_cost")} {unit} " +
-            $"scored first (into the search's cache). Their best fitness was {best:P2}{(highest > best ? $" (the highest score, {highest:P2}, set aside: one subnet's score may be luck)" : "")}, and the front came within {(double)knee["tolerance"]! * 100:0.##} " +
+            $"scored first (into the search's cache). Their best fitness was {best:P2}{SetAside(best, highest)}, and the front came within {(double)knee["tolerance"]! * 100:0.##} " +
             $"points of it at {Cost("knee_cost")} {unit}; above it, by the pilot, a slower subnet buys little accuracy. " +
             ((string?)knee["placement"] == "front steps"
                 ? $"The budgets ({limits} {unit}) sit on the pilot's front up to there, each at a subnet that beats every cheaper one, their fitness rising in about equal steps."
                 : $"The budgets ({limits} {unit}) spread evenly from the min subnet to there (the front had too few steps for one budget each).");
     }
+
+    /// <summary>
+    /// What the knee's best left out, for a sentence after the best (<see cref="ElasticVit.Search.KneeBudgets.Knee"/>): the pilot's highest
+    /// score when it is above the best, else nothing (two subnets tied at the top, or a search.json from before the rule).
+    /// </summary>
+    public static string SetAside(double best, double highest) =>
+        highest > best ? FormattableString.Invariant($" (the highest score, {highest:P2}, set aside: one subnet's score may be luck)") : "";
 
     /// <summary>The limit in ms of a "latency:TABLE:MS" budget.</summary>
     private static double BudgetMs(string budget) => double.Parse(budget[(budget.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
