@@ -30,8 +30,9 @@ public static class TrainCommands
             new("minutes", "train for this many minutes of steps instead: the step count follows the run's own pace and is fixed at nine tenths of the budget (overrides --epochs)", "M"),
             new("max-first", "share of the steps that train the max subnet alone before sampling starts (0: the paper's recipe)", "F", OptionSpec.Text(Defaults.MaxFirstFraction)),
             new("level-subnets", "subnets drawn at each step's FLOPs level by cas and cas-pas, plus the level's min subnet (the paper: 3)", "N", OptionSpec.Text(Defaults.LevelSubnets)),
+            new("space-min-share", "probability that a cas or cas-pas step trains the space's min subnet in place of its level's (the paper: 0)", "P", OptionSpec.Text(Defaults.SpaceMinShare)),
             new("bank-capacity", "PAS memory-bank entries per FLOPs level, all rescored at every epoch's start (the paper: 150)", "N", OptionSpec.Text(Defaults.BankCapacity)),
-            new("paper", "the paper's recipe: --lr 0.0005 --level-subnets 3 --max-first 0 --augment --residual-init standard --inplace-distillation on --bank-capacity 150 (all but --augment still overridable); the defaults are the short-budget recipe of bench/results/quality.md", null),
+            new("paper", "the paper's recipe: --lr 0.0005 --level-subnets 3 --max-first 0 --space-min-share 0 --augment --residual-init standard --inplace-distillation on --bank-capacity 150 (all but --augment still overridable); the defaults are the short-budget recipe of bench/results/quality.md", null),
             new("batch-size", "images per step", "B", OptionSpec.Text(Defaults.BatchSize)),
             new("residual-init", "zero: every residual branch's last BatchNorm scale starts at 0 (BigNAS; the short-budget recipe); standard: at 1 (with --paper)", "I", Defaults.ZeroInitResiduals ? "zero" : "standard"),
             new("inplace-distillation", "on: min subnets learn from the step's larger subnets (METHOD.md §4; with --paper); off: from the labels like the others (the short-budget recipe)", "D", Defaults.InplaceDistillation ? "on" : "off"),
@@ -151,6 +152,7 @@ public static class TrainCommands
                 Minutes = a.Has("minutes") ? (a.Has("steps") ? throw new UsageException("give --steps or --minutes, not both")
                     : a.Double("minutes") is double m && m > 0 && double.IsFinite(m) ? m : throw new UsageException("--minutes must be > 0")) : null,
                 LevelSubnets = a.Int("level-subnets", 1, 16),
+                SpaceMinShare = a.Double("space-min-share") is double share && share is >= 0 and <= 1 ? share : throw new UsageException("--space-min-share must be in [0, 1]"),
                 BankCapacity = a.Int("bank-capacity", 1, 100_000),
                 MaxFirstFraction = a.Double("max-first") is double f && f is >= 0 and < 1 ? f : throw new UsageException("--max-first must be in [0, 1)"),
                 BatchSize = a.Int("batch-size", 2, 4096),
@@ -180,6 +182,7 @@ public static class TrainCommands
                     Augment = paper.Augment,
                     ZeroInitResiduals = a.Has("residual-init") ? options.ZeroInitResiduals : paper.ZeroInitResiduals,
                     InplaceDistillation = a.Has("inplace-distillation") ? options.InplaceDistillation : paper.InplaceDistillation,
+                    SpaceMinShare = a.Has("space-min-share") ? options.SpaceMinShare : paper.SpaceMinShare,
                     BankCapacity = a.Has("bank-capacity") ? options.BankCapacity : paper.BankCapacity,
                 };
             }

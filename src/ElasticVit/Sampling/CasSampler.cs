@@ -7,7 +7,8 @@ namespace ElasticVit.Sampling;
 /// <summary>
 /// Complexity-aware sampling (METHOD.md §5). Each step the level index moves by a random choice of
 /// −1, 0 or +1 (at the lowest level 0, 0 or +1; at the highest −1, 0 or 0), starting from the lowest level;
-/// the step is <see cref="SamplerOptions.LevelSubnets"/> subnets at that level (the paper: three) and the level's min subnet. With <c>randomLevels</c> it is the
+/// the step is <see cref="SamplerOptions.LevelSubnets"/> subnets at that level (the paper: three) and the level's min subnet
+/// (or the space's, <see cref="SamplerOptions.SpaceMinShare"/>). With <c>randomLevels</c> it is the
 /// random-level baseline instead: each step's level is drawn independently and uniformly.
 /// </summary>
 public class CasSampler : TrainingSampler
@@ -67,7 +68,13 @@ public class CasSampler : TrainingSampler
         return pool[i] ??= _levels[level].Draw(new SeededRandom(unchecked((long)(_poolSeed + ((ulong)level << 32) + (ulong)i))));
     }
 
-    protected SampledSubnet LevelMin(int level) => new(Space.Levels[level].MinSubnet, SubnetRole.LevelMin);
+    /// <summary>The step's min subnet: the level's, or with probability <see cref="SamplerOptions.SpaceMinShare"/> the space's.</summary>
+    protected SampledSubnet LevelMin(int level)
+    {
+        // No draw when the share is 0, so the paper's sampler consumes the same random numbers as before the option.
+        var spaceMin = Options.SpaceMinShare > 0 && Rng.NextDouble() < Options.SpaceMinShare;
+        return new(spaceMin ? Space.MinSubnet : Space.Levels[level].MinSubnet, SubnetRole.LevelMin);
+    }
 
     protected SamplerStep Step(int level, SampledSubnet[] subnets) => new(subnets, level, Space.Levels[level].FlopsM);
 

@@ -6,6 +6,13 @@ public sealed record SamplerOptions
     /// <summary>Subnets drawn at the step's level (CAS and PAS; the paper: 3); the level's min subnet comes on top.</summary>
     public int LevelSubnets { get; init; } = 3;
 
+    /// <summary>
+    /// Probability that a CAS or PAS step trains the space's min subnet in place of its level's min subnet (0, the paper's
+    /// sampler: always the level's). The space's min subnet is the level min of the lowest level alone, so a level walk
+    /// trains it at about one step in as many as the space has levels.
+    /// </summary>
+    public double SpaceMinShare { get; init; }
+
     /// <summary>Rejection tries per level draw before giving up with <see cref="SamplingException"/>.</summary>
     public int MaxTries { get; init; } = LevelSampler.DefaultMaxTries;
 
@@ -49,6 +56,7 @@ public sealed record SamplerOptions
     internal void Validate()
     {
         Check(LevelSubnets >= 1, $"LevelSubnets must be ≥ 1, got {LevelSubnets}");
+        Check(SpaceMinShare is >= 0 and <= 1, $"SpaceMinShare must be in [0, 1], got {SpaceMinShare}");
         Check(MaxTries >= 1, $"MaxTries must be ≥ 1, got {MaxTries}");
         Check(LevelPoolSize >= 0, $"LevelPoolSize must be ≥ 0, got {LevelPoolSize}");
         Check(BankCapacity >= 1, $"BankCapacity must be ≥ 1, got {BankCapacity}");

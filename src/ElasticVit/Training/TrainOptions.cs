@@ -22,6 +22,11 @@ public sealed record TrainOptions
     /// <summary>Subnets drawn at each step's FLOPs level by the CAS and PAS samplers (the paper: 3), plus the level's min subnet.</summary>
     public int LevelSubnets { get; init; } = 1;
     /// <summary>
+    /// Probability that a CAS/PAS step's min subnet is the space's min subnet instead of its level's
+    /// (<see cref="Sampling.SamplerOptions.SpaceMinShare"/>; the paper: 0).
+    /// </summary>
+    public double SpaceMinShare { get; init; }
+    /// <summary>
     /// Share of the steps that train the max subnet alone before the sampler takes over (once-for-all's order: the
     /// largest network first, then the elastic dimensions); 0, the paper's recipe, samples from the first step.
     /// </summary>
@@ -32,7 +37,7 @@ public sealed record TrainOptions
     /// subnets plus the level min at every step from the first, augmented images, standard initialisation, in-place
     /// distillation, the paper's memory-bank capacity.
     /// </summary>
-    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0, Augment = true, ZeroInitResiduals = false, InplaceDistillation = true, BankCapacity = PaperSampler.BankCapacity };
+    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0, SpaceMinShare = 0, Augment = true, ZeroInitResiduals = false, InplaceDistillation = true, BankCapacity = PaperSampler.BankCapacity };
 
     /// <summary>
     /// PAS memory-bank capacity per FLOPs level (the paper: 150, and 50 for levels of 500 MFLOPs and more, which get at
@@ -45,7 +50,7 @@ public sealed record TrainOptions
 
     /// <summary>The sampler settings this run's recipe implies.</summary>
     public Sampling.SamplerOptions SamplerOptions() =>
-        new() { LevelSubnets = LevelSubnets, BankCapacity = BankCapacity, LargeLevelBankCapacity = Math.Min(BankCapacity, PaperSampler.LargeLevelBankCapacity) };
+        new() { LevelSubnets = LevelSubnets, SpaceMinShare = SpaceMinShare, BankCapacity = BankCapacity, LargeLevelBankCapacity = Math.Min(BankCapacity, PaperSampler.LargeLevelBankCapacity) };
 
     /// <summary>The paper's sampler settings (SamplerOptions' defaults).</summary>
     private static readonly Sampling.SamplerOptions PaperSampler = new();
