@@ -138,6 +138,7 @@ public sealed record TrainOptions
         ("level_subnets", "3"), ("max_first_fraction", "0"), ("augment", "true"), ("zero_init_residuals", "false"), ("inplace_distillation", "true"),
         ("shards", "1"),   // runs from before sharding trained one batch on one thread
         ("accumulate", "1"),
+        ("space_min_share", "0"),
     ];
 
     private static readonly JsonSerializerOptions Json = new()

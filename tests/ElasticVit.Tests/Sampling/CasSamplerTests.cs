@@ -67,6 +67,36 @@ public class CasSamplerTests
         }
     }
 
+    [Theory]
+    [InlineData("cas")]
+    [InlineData("cas-pas")]
+    public void SpaceMinShare_TrainsTheSpacesMinSubnetInThatShareOfTheOtherLevelsSteps(string name)
+    {
+        // At the levels whose own min subnet is not the space's, the step's min is the space's in about a third of steps.
+        var options = new SamplerOptions { LevelSubnets = 1, BankCapacity = 10, SpaceMinShare = 1.0 / 3 };
+        var steps = SamplerRun.Run(TrainingSamplers.Create(name, Fmnist, new SeededRandom(3), options), 0, 3000)
+            .Where(s => Fmnist.Levels[s.LevelIndex].MinSubnet != Fmnist.MinSubnet).ToArray();
+        Assert.True(steps.Length > 1500);
+        foreach (var step in steps)
+        {
+            Assert.Equal(SubnetRole.LevelMin, step.Subnets[^1].Role);
+            Assert.Contains(step.Subnets[^1].Subnet, new[] { Fmnist.MinSubnet, Fmnist.Levels[step.LevelIndex].MinSubnet });
+            Assert.True(step.Subnets[0].Subnet.Dominates(Fmnist.Levels[step.LevelIndex].MinSubnet));   // the level draw keeps its floor
+        }
+        var share = steps.Count(s => s.Subnets[^1].Subnet == Fmnist.MinSubnet) / (double)steps.Length;
+        Assert.InRange(share, 0.28, 0.39);
+    }
+
+    [Fact]
+    public void SpaceMinShare_One_AlwaysTrainsTheSpacesMinSubnet_AndAShareAboveOneIsRefused()
+    {
+        var steps = SamplerRun.Run(TrainingSamplers.Create("cas", Fmnist, new SeededRandom(4), new SamplerOptions { SpaceMinShare = 1 }), 0, 300);
+        Assert.Contains(steps, s => Fmnist.Levels[s.LevelIndex].MinSubnet != Fmnist.MinSubnet);
+        Assert.All(steps, s => Assert.Equal(Fmnist.MinSubnet, s.Subnets[^1].Subnet));
+        var e = Assert.Throws<SamplingException>(() => TrainingSamplers.Create("cas", Fmnist, new SeededRandom(4), new SamplerOptions { SpaceMinShare = 1.5 }));
+        Assert.Contains("SpaceMinShare", e.Message);
+    }
+
     [Fact]
     public void InfeasibleDraws_SurfaceAsSamplingException()
     {

@@ -13,7 +13,7 @@ public class TrainOptionsTests
         var options = new TrainOptions
         {
             Space = "s.json", Dataset = DatasetKind.Cifar10, DataDir = "/data", Steps = 12, Minutes = 1.5, LevelSubnets = 2, BatchSize = 32,
-            Augment = true, Seed = 7, Threads = 3, Shards = 3, Accumulate = 2, EmaDecay = 0.99, Teacher = "t.ckpt", TrainLimit = 100, LrPer512 = 0.01,
+            Augment = true, Seed = 7, Threads = 3, Shards = 3, Accumulate = 2, SpaceMinShare = 0.25, EmaDecay = 0.99, Teacher = "t.ckpt", TrainLimit = 100, LrPer512 = 0.01,
         };
         Assert.Equal(options, TrainOptions.FromJson(JsonNode.Parse(options.ToJson())!.AsObject()));
         var json = JsonNode.Parse(options.ToJson())!.AsObject();
@@ -37,6 +37,7 @@ public class TrainOptionsTests
         Assert.Equal((3, 0.0, true, false, true, 1, 1),
             (options.LevelSubnets, options.MaxFirstFraction, options.Augment, options.ZeroInitResiduals, options.InplaceDistillation, options.Shards, options.Accumulate));
         Assert.Equal((60L, 0.0005), (options.Steps!.Value, options.LrPer512));
+        Assert.Equal(0, options.SamplerOptions().SpaceMinShare);
     }
 
     [Theory]
