@@ -139,7 +139,7 @@ public static class QuickstartCommand
     private static QuickstartTimePlan NewPlan(string dir, string spaceName, SearchSpace space, double? trainMinutes, double? totalMinutes, int threads, int seed)
     {
         var startup = SinceCommandStart();
-        AnsiConsole.MarkupLine(Markup.Escape($"timing the search's work on this machine ({SearchPace.TimedPerWorker * threads} fitness evaluations of random subnets)"));
+        AnsiConsole.MarkupLine(Markup.Escape($"timing the search's work on this machine ({SearchPace.Evaluations(threads)} fitness evaluations of random subnets)"));
         var clock = Stopwatch.StartNew();
         var data = RunData.Load(DatasetKind.FashionMnist, null, new TrainOptions().HeldOutPerClass, seed);
         var pace = SearchPace.Measure(space, data, SearchFitness(threads));
