@@ -8,8 +8,8 @@ public sealed record SamplerOptions
 
     /// <summary>
     /// Probability that a CAS or PAS step trains the space's min subnet in place of its level's min subnet (0, the paper's
-    /// sampler: always the level's). The space's min subnet is the level min of the lowest level alone, so a level walk
-    /// trains it at about one step in as many as the space has levels.
+    /// sampler: always the level's). Otherwise a level walk trains the space's min subnet only at the levels whose min
+    /// subnet it is: one level of seven in the lighter fmnist space.
     /// </summary>
     public double SpaceMinShare { get; init; }
 

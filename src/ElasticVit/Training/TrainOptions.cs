@@ -23,7 +23,9 @@ public sealed record TrainOptions
     public int LevelSubnets { get; init; } = 1;
     /// <summary>
     /// Probability that a CAS/PAS step's min subnet is the space's min subnet instead of its level's
-    /// (<see cref="Sampling.SamplerOptions.SpaceMinShare"/>; the paper: 0).
+    /// (<see cref="Sampling.SamplerOptions.SpaceMinShare"/>; the paper: 0). 0 in the short-budget recipe too: at 1/3 the min
+    /// subnet gained 0.15–1.8 points in two quickstarts and one of them returned two distinct winners instead of three
+    /// (bench/results/quality.md, session 29).
     /// </summary>
     public double SpaceMinShare { get; init; }
     /// <summary>
