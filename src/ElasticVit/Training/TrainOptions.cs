@@ -39,7 +39,7 @@ public sealed record TrainOptions
     /// subnets plus the level min at every step from the first, augmented images, standard initialisation, in-place
     /// distillation, the paper's memory-bank capacity.
     /// </summary>
-    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0, SpaceMinShare = 0, Augment = true, ZeroInitResiduals = false, InplaceDistillation = true, BankCapacity = PaperSampler.BankCapacity };
+    public TrainOptions WithPaperRecipe() => this with { LrPer512 = 5e-4, LevelSubnets = 3, MaxFirstFraction = 0, SpaceMinShare = PaperSampler.SpaceMinShare, Augment = true, ZeroInitResiduals = false, InplaceDistillation = true, BankCapacity = PaperSampler.BankCapacity };
 
     /// <summary>
     /// PAS memory-bank capacity per FLOPs level (the paper: 150, and 50 for levels of 500 MFLOPs and more, which get at
