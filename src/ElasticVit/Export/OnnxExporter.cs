@@ -25,9 +25,9 @@ public static class OnnxExporter
         info.Validate(model.Space);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var graph = new StaticModelGraph(model, options);
-        var input = model.Space.Input;
         OnnxDim batch = options.FixedBatch is { } fixedBatch ? OnnxDim.Fixed(fixedBatch) : OnnxDim.Symbolic("batch");
+        var graph = new StaticModelGraph(model, options, batch);
+        var input = model.Space.Input;
         var x = graph.G.Input(InputName, [batch, input.Channels, input.NativeSize, input.NativeSize]);
         graph.G.Output(graph.Forward(graph.Normalise(x, info)), [batch, model.Space.Classes]);
         return graph.G.Build(ExportInfo.ProducerName, info.ProducerVersion, $"ElasticViT subnet {model.Subnet.Key}", Metadata(model, info));
@@ -56,10 +56,10 @@ public static class OnnxExporter
     }
 
     /// <summary>Emits the graph of one model, layer by layer, mirroring <see cref="StaticModel.forward"/>.</summary>
-    private sealed class StaticModelGraph(StaticModel model, OnnxExportOptions options)
+    private sealed class StaticModelGraph(StaticModel model, OnnxExportOptions options, OnnxDim batch)
     {
         public OnnxGraphBuilder G => _emit.G;
-        private readonly OnnxLayerEmitter _emit = new(new OnnxGraphBuilder("elasticvit", options.Opset), options.FixedBatch);
+        private readonly OnnxLayerEmitter _emit = new(new OnnxGraphBuilder("elasticvit", options.Opset), batch, options.Portable);
 
         public string Normalise(string x, ExportInfo info) =>
             _emit.Preprocess(x, info.Mean, info.Std, model.Space.Input.NativeSize, model.Subnet.Resolution);

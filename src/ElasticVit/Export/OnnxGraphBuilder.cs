@@ -28,6 +28,7 @@ public sealed class OnnxGraphBuilder
     private readonly List<OnnxTensor> _initializers = [];
     private readonly List<OnnxValueInfo> _inputs = [];
     private readonly List<OnnxValueInfo> _outputs = [];
+    private readonly List<OnnxValueInfo> _shapeHints = [];
     private readonly HashSet<string> _values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyList<long>> _initializerDims = new(StringComparer.Ordinal);
     private int _autoNameCounter;
@@ -59,6 +60,20 @@ public sealed class OnnxGraphBuilder
         if (shape is not null) CheckShape(value, shape);
         if (_outputs.Any(o => o.Name == value)) throw new ArgumentException($"'{value}' is already a graph output", nameof(value));
         _outputs.Add(new OnnxValueInfo(value, elementType, shape?.ToArray()));
+    }
+
+    /// <summary>
+    /// Declares the shape of an intermediate value (<c>value_info</c>). ONNX shape inference forgets a symbolic batch at a
+    /// Resize by scales and at a Reshape whose target infers the batch (-1); ONNX Runtime then cannot show that the two
+    /// inputs of a residual Add have the same shape, keeps the Add apart from the convolution before it and wraps it in
+    /// three Reshapes (bench/results/export-latency.md, session 30). A hint restores the dimension for every later value.
+    /// </summary>
+    public void ShapeHint(string value, IReadOnlyList<OnnxDim> shape, OnnxElementType elementType = OnnxElementType.Float)
+    {
+        RequireDefined("ShapeHint", value);
+        CheckShape(value, shape);
+        if (_shapeHints.Any(h => h.Name == value)) throw new ArgumentException($"'{value}' already has a shape hint", nameof(value));
+        _shapeHints.Add(new OnnxValueInfo(value, elementType, shape.ToArray()));
     }
 
     /// <summary>
@@ -298,7 +313,7 @@ public sealed class OnnxGraphBuilder
         IReadOnlyDictionary<string, string>? metadata = null)
     {
         if (_outputs.Count == 0) throw new InvalidOperationException("the graph declares no output; call Output(...) first");
-        var graph = new OnnxGraph(_graphName, _nodes.ToArray(), _initializers.ToArray(), _inputs.ToArray(), _outputs.ToArray());
+        var graph = new OnnxGraph(_graphName, _nodes.ToArray(), _initializers.ToArray(), _inputs.ToArray(), _outputs.ToArray(), _shapeHints.ToArray());
         var model = new OnnxModel(IrVersion, Opset, producerName, producerVersion, docString,
             metadata?.ToArray() ?? [], graph);
         return OnnxModelEncoder.Encode(model);

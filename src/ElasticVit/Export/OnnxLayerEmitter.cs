@@ -11,9 +11,15 @@ namespace ElasticVit.Export;
 /// time: BatchNorm folded into the conv before it, attention with its relative-position bias as a constant.
 /// Shared by whole-model exports (<see cref="OnnxExporter"/>) and single-layer exports (<see cref="OnnxLayerExporter"/>).
 /// </summary>
-internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = null)
+/// <param name="batch">The graph's batch dimension: fixed, or symbolic (then maps get shape hints where inference loses it).</param>
+/// <param name="portable">A portable graph (<see cref="OnnxExportOptions.Portable"/>), whose batch is fixed.</param>
+internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, OnnxDim batch, bool portable = false)
 {
     public OnnxGraphBuilder G { get; } = g;
+
+    private readonly int? _portableBatch = portable
+        ? (int)(batch.Size ?? throw new ArgumentException("a portable graph has a fixed batch", nameof(batch)))
+        : null;
 
     /// <summary>
     /// Raw images → <c>(x − mean) / std</c> per channel, bilinearly resized to <paramref name="resolution"/> if it differs
@@ -25,9 +31,9 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
         x = G.Sub(x, G.Initializer("input.mean", [.. mean], perChannel), "input.centred");
         x = G.Div(x, G.Initializer("input.std", [.. std], perChannel), "input.normalised");
         if (resolution == size) return x;
-        return portableBatch is { } batch
-            ? G.ResizeBilinear(x, [batch, mean.Count, resolution, resolution], "input.resized")
-            : G.ResizeBilinear(x, size, size, resolution, resolution, "input.resized");
+        return _portableBatch is { } fixedBatch
+            ? G.ResizeBilinear(x, [fixedBatch, mean.Count, resolution, resolution], "input.resized")
+            : MapHint(G.ResizeBilinear(x, size, size, resolution, resolution, "input.resized"), mean.Count, resolution);
     }
 
     /// <summary>
@@ -52,7 +58,18 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
 
     /// <summary>Token rows [B·R·R, C] → [B, C, R, R].</summary>
     public string ToMap(string tokens, int grid, int channels, string next) =>
-        G.Transpose(G.Reshape(tokens, Batched(grid, grid, channels)), [0, 3, 1, 2], $"{next}.map");
+        MapHint(G.Transpose(G.Reshape(tokens, Batched(grid, grid, channels)), [0, 3, 1, 2], $"{next}.map"), channels, grid);
+
+    /// <summary>
+    /// <paramref name="map"/> [B, C, R, R] with a shape hint for a symbolic batch, which ONNX shape inference forgets at a
+    /// Resize by scales and at a Reshape that infers it (<see cref="OnnxGraphBuilder.ShapeHint"/>: without it ONNX Runtime
+    /// cannot fuse the residual Adds after it into their convolutions).
+    /// </summary>
+    private string MapHint(string map, int channels, int size)
+    {
+        if (batch.Symbol is not null) G.ShapeHint(map, [batch, channels, size, size]);
+        return map;
+    }
 
     /// <summary>[B, N, C] (a standalone transformer layer's input) → token rows [B·N, C].</summary>
     public string ToRows(string tokens, int count, int channels) => G.Reshape(tokens, RowsOf(count, channels), "tokens.rows");
@@ -143,7 +160,7 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
 
     private string LayerNorm(string x, LayerNorm ln, string name, int tokens)
     {
-        if (portableBatch is not { } batch)
+        if (_portableBatch is not { } fixedBatch)
             return G.LayerNormalization(x, Init($"{name}.weight", ln.weight!), Init($"{name}.bias", ln.bias!), -1, (float)Nn.ElasticLayerNorm.Eps, name);
         // (x − mean) / √(var + ε) · γ + β in operators OpenCV's importer takes: the means over the channels as a product
         // with a constant C×C matrix of 1/C (a reduction would need broadcasting divisions it refuses), γ and β as
@@ -156,30 +173,30 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, int? portableBatch = 
         var variance = G.MatMul(G.Mul(centred, centred), averaging, $"{name}.variance");
         var eps = G.Initializer($"{name}.epsilon", [(float)Nn.ElasticLayerNorm.Eps], [1]);
         var normalised = G.Div(centred, G.Sqrt(G.Add(variance, eps)), $"{name}.normalised");
-        var y = G.Add(G.Mul(normalised, Tiled($"{name}.weight", ln.weight!, batch, tokens)), Tiled($"{name}.bias", ln.bias!, batch, tokens));
+        var y = G.Add(G.Mul(normalised, Tiled($"{name}.weight", ln.weight!, fixedBatch, tokens)), Tiled($"{name}.bias", ln.bias!, fixedBatch, tokens));
         return G.Reshape(y, RowsOf(tokens, channels), name);
     }
 
     /// <summary>A per-channel vector repeated for every token of the batch: a [batch, tokens, C] initializer.</summary>
-    private string Tiled(string name, Tensor vector, int batch, int tokens)
+    private string Tiled(string name, Tensor vector, int images, int tokens)
     {
         var values = Floats(vector);
-        var tiled = new float[batch * tokens * values.Length];
-        for (var r = 0; r < batch * tokens; r++) values.CopyTo(tiled, r * values.Length);
-        return G.Initializer(name, tiled, [batch, tokens, values.Length]);
+        var tiled = new float[images * tokens * values.Length];
+        for (var r = 0; r < images * tokens; r++) values.CopyTo(tiled, r * values.Length);
+        return G.Initializer(name, tiled, [images, tokens, values.Length]);
     }
 
     /// <summary>A reshape target with the batch in front (-1, what the rest leaves, or a portable graph's fixed batch, which OpenCV's importer needs), then <paramref name="dims"/>.</summary>
-    private long[] Batched(params long[] dims) => [portableBatch ?? -1, .. dims];
+    private long[] Batched(params long[] dims) => [_portableBatch ?? -1, .. dims];
 
     /// <summary>A reshape target of <paramref name="perImage"/> rows per image of <paramref name="width"/> values each.</summary>
-    private long[] RowsOf(int perImage, int width) => [portableBatch * perImage ?? -1, width];
+    private long[] RowsOf(int perImage, int width) => [_portableBatch * perImage ?? -1, width];
 
     /// <summary>
     /// HardSwish (opset 14), or HardSigmoid(x) · x in a portable graph — in that order: OpenCV 4.6 fuses the HardSigmoid
     /// into a preceding MatMul and then feeds the product the activated value if x comes first (its own HardSwish is off too).
     /// </summary>
-    private string HardSwish(string x) => portableBatch is not null ? G.Mul(G.HardSigmoid(x), x) : G.HardSwish(x);
+    private string HardSwish(string x) => _portableBatch is not null ? G.Mul(G.HardSigmoid(x), x) : G.HardSwish(x);
 
     /// <summary>A biased Linear on rows [M, in] as one Gemm.</summary>
     private string Gemm(string x, Linear linear, string name) =>

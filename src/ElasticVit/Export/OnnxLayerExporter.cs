@@ -53,7 +53,7 @@ public static class OnnxLayerExporter
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var emit = new OnnxLayerEmitter(new OnnxGraphBuilder(graphName));
+        var emit = new OnnxLayerEmitter(new OnnxGraphBuilder(graphName), batch);
         OnnxDim[] Shape(long[] dims) => [batch, .. dims.Skip(1).Select(d => (OnnxDim)d)];
         var x = emit.G.Input(InputName, Shape(StandaloneLayer.InputShape(space, spec)));
         if (spec.Kind == LayerKind.Stem)

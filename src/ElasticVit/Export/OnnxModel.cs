@@ -11,13 +11,17 @@ internal sealed record OnnxNode(
 /// <summary>A declared graph input or output (ONNX <c>ValueInfoProto</c>); a null shape means unknown rank.</summary>
 internal sealed record OnnxValueInfo(string Name, OnnxElementType ElementType, IReadOnlyList<OnnxDim>? Shape);
 
-/// <summary>A computation graph (ONNX <c>GraphProto</c>); nodes are in topological order.</summary>
+/// <summary>
+/// A computation graph (ONNX <c>GraphProto</c>); nodes are in topological order. <paramref name="ShapeHints"/> declare the
+/// shapes of intermediate values (<c>value_info</c>) where a runtime's own shape inference would lose a dimension.
+/// </summary>
 internal sealed record OnnxGraph(
     string Name,
     IReadOnlyList<OnnxNode> Nodes,
     IReadOnlyList<OnnxTensor> Initializers,
     IReadOnlyList<OnnxValueInfo> Inputs,
-    IReadOnlyList<OnnxValueInfo> Outputs);
+    IReadOnlyList<OnnxValueInfo> Outputs,
+    IReadOnlyList<OnnxValueInfo> ShapeHints);
 
 /// <summary>A whole model (ONNX <c>ModelProto</c>) with one default-domain opset import.</summary>
 internal sealed record OnnxModel(

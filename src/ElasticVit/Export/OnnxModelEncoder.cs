@@ -31,6 +31,7 @@ internal static class OnnxModelEncoder
         proto.Initializer.AddRange(graph.Initializers.Select(Tensor));
         proto.Input.AddRange(graph.Inputs.Select(ValueInfo));
         proto.Output.AddRange(graph.Outputs.Select(ValueInfo));
+        proto.ValueInfo.AddRange(graph.ShapeHints.Select(ValueInfo));
         return proto;
     }
 

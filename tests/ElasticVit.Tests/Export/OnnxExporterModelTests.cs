@@ -71,6 +71,26 @@ public sealed class OnnxExporterModelTests
     }
 
     [Fact]
+    public void Export_HintsTheBatchOfEveryMapWhereShapeInferenceLosesIt()
+    {
+        // A resize by scales and the reshape from token rows back to a map (batch -1) leave ONNX shape inference without the
+        // symbolic batch; the hints give it back, so ONNX Runtime can fuse the residual Adds after them. A portable graph has
+        // a fixed batch and needs none.
+        var subnet = Fmnist.Resolve("mid").WithResolution(32);
+        using var model = ExportTestModels.Random(Fmnist, subnet, 1);
+        var hints = ElasticVit.Export.Proto.ModelProto.Parser.ParseFrom(OnnxExporter.Export(model, ExportInfo.Plain(Fmnist))).Graph.ValueInfo
+            .ToDictionary(h => h.Name, h => string.Join(",", h.Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : $"{d.DimValue}")));
+        // Back to maps after T1–T4 (48, 64, 80 and 112 wide in mid), on the 4×4 grid that r32 leaves after three strides of 2.
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["input.resized"] = "batch,1,32,32",
+            ["reduction_1.map"] = "batch,48,4,4", ["reduction_2.map"] = "batch,64,4,4", ["reduction_3.map"] = "batch,80,4,4", ["head.map"] = "batch,112,4,4",
+        }, hints);
+        var portable = ElasticVit.Export.Proto.ModelProto.Parser.ParseFrom(OnnxExporter.Export(model, ExportInfo.Plain(Fmnist), OnnxExportOptions.PortableGraph));
+        Assert.Empty(portable.Graph.ValueInfo);
+    }
+
+    [Fact]
     public void Export_RejectsInfoThatDoesNotFitTheSpace()
     {
         using var model = ExportTestModels.Random(Fmnist, Fmnist.MinSubnet, 1);

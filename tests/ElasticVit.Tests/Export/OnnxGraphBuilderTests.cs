@@ -39,6 +39,22 @@ public sealed class OnnxGraphBuilderTests
     }
 
     [Fact]
+    public void ShapeHint_IsWrittenAsValueInfo_OnlyForAProducedValue_AndOnce()
+    {
+        var graph = new OnnxGraphBuilder();
+        string x = graph.Input("x", ["batch", 1, 8, 8]);
+        string y = graph.ResizeBilinear(x, 8, 8, 12, 12, "y");
+        Assert.Throws<ArgumentException>(() => graph.ShapeHint("missing", ["batch", 1, 12, 12]));
+        graph.ShapeHint(y, ["batch", 1, 12, 12]);
+        Assert.Throws<ArgumentException>(() => graph.ShapeHint(y, ["batch", 1, 12, 12]));
+        graph.Output(y);
+
+        var hint = ElasticVit.Export.Proto.ModelProto.Parser.ParseFrom(graph.Build("t", "1")).Graph.ValueInfo.Single();
+        Assert.Equal("y", hint.Name);
+        Assert.Equal(["batch", "1", "12", "12"], hint.Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : $"{d.DimValue}"));
+    }
+
+    [Fact]
     public void ReusingAName_Throws()
     {
         var graph = new OnnxGraphBuilder();
