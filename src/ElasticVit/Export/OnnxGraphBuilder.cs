@@ -181,6 +181,20 @@ public sealed class OnnxGraphBuilder
         return (long)(scale * from) == to ? scale : MathF.BitIncrement(scale);
     }
 
+    /// <summary>
+    /// Nearest-neighbour upsampling of [N, C, H, W] by an integer <paramref name="factor"/> in both spatial dimensions
+    /// (asymmetric coordinates, floor rounding: each output pixel copies one input pixel). In this form ONNX Runtime runs
+    /// it in its blocked channel layout (NCHWc), which it runs no broadcasting product in.
+    /// </summary>
+    public string UpsampleNearest(string input, long factor, string? name = null)
+    {
+        if (factor < 1) throw new ArgumentOutOfRangeException(nameof(factor), factor, "an upsampling factor is at least 1");
+        string output = NewName(name, "Resize");
+        var scales = Initializer($"{output}_scales", [1f, 1f, factor, factor], [4]);
+        return AddNode("Resize", output, [input, "", scales],
+            [String("coordinate_transformation_mode", "asymmetric"), String("mode", "nearest"), String("nearest_mode", "floor")]);
+    }
+
     /// <summary>The same resize to constant sizes [N, C, height, width] (a fixed batch; opset 13 and importers that need constant sizes).</summary>
     public string ResizeBilinear(string input, long[] sizes, string? name = null)
     {

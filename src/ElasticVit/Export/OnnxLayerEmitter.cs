@@ -94,6 +94,10 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, OnnxDim batch, bool p
             var gate = G.GlobalAveragePool(h, $"{n}.se.pool");
             gate = G.Relu(Conv(gate, se.reduce, $"{n}.se.reduce"));
             gate = G.HardSigmoid(Conv(gate, se.expand, $"{n}.se.expand"));
+            // ONNX Runtime runs no broadcasting product in its blocked layout: the [B, C, 1, 1] gate, copied to the map's size
+            // first, keeps the product and the convolutions around it there instead of reordering the map out and back
+            // (bench/results/export-latency.md, session 30). OpenCV's importer takes the broadcast.
+            if (!portable) gate = MapHint(G.UpsampleNearest(gate, m.Spec.OutSize, $"{n}.se.gate"), (int)se.expand.weight!.shape[0], m.Spec.OutSize);
             h = G.Mul(gate, h, $"{n}.se.out");   // gate first: OpenCV's importer takes the shape of a broadcast product from its second input
         }
         h = ConvBn(h, m.project, m.bn3, $"{n}.project");

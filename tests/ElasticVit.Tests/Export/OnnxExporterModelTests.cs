@@ -46,10 +46,13 @@ public sealed class OnnxExporterModelTests
     {
         using var native = ExportTestModels.Random(Fmnist, Fmnist.Resolve("mid").WithResolution(28), 1);
         using var resized = ExportTestModels.Random(Fmnist, Fmnist.Resolve("mid").WithResolution(32), 1);
-        // Op types are plain strings in the protobuf (value names here are lower case), so a byte search finds the op.
-        Assert.True(OnnxExporter.Export(native, ExportInfo.Plain(Fmnist)).AsSpan().IndexOf("Resize"u8) < 0);
-        Assert.True(OnnxExporter.Export(resized, ExportInfo.Plain(Fmnist)).AsSpan().IndexOf("Resize"u8) >= 0);
+        // The bilinear resize of the input (the squeeze-excitation gates' nearest upsampling is another Resize).
+        static bool ResizesInput(byte[] onnx) => ElasticVit.Export.Proto.ModelProto.Parser.ParseFrom(onnx).Graph.Node
+            .Any(n => n.OpType == "Resize" && n.Attribute.Any(a => a.Name == "mode" && a.S.ToStringUtf8() == "linear"));
+        Assert.False(ResizesInput(OnnxExporter.Export(native, ExportInfo.Plain(Fmnist))));
+        Assert.True(ResizesInput(OnnxExporter.Export(resized, ExportInfo.Plain(Fmnist))));
         // Constant scales, not sizes taken from the input's shape: shape inference then knows every later map's size.
+        // (Op types are plain strings in the protobuf and value names here lower case, so a byte search finds the op.)
         Assert.True(OnnxExporter.Export(resized, ExportInfo.Plain(Fmnist)).AsSpan().IndexOf("Shape"u8) < 0);
     }
 
@@ -73,19 +76,24 @@ public sealed class OnnxExporterModelTests
     [Fact]
     public void Export_HintsTheBatchOfEveryMapWhereShapeInferenceLosesIt()
     {
-        // A resize by scales and the reshape from token rows back to a map (batch -1) leave ONNX shape inference without the
-        // symbolic batch; the hints give it back, so ONNX Runtime can fuse the residual Adds after them. A portable graph has
-        // a fixed batch and needs none.
+        // A resize by scales, the reshape from token rows back to a map (batch -1) and the squeeze-excitation gate's upsampling
+        // leave ONNX shape inference without the symbolic batch; the hints give it back, so ONNX Runtime can keep the
+        // residual Adds and the gate's product in its blocked layout. A portable graph has a fixed batch and needs none.
         var subnet = Fmnist.Resolve("mid").WithResolution(32);
         using var model = ExportTestModels.Random(Fmnist, subnet, 1);
         var hints = ElasticVit.Export.Proto.ModelProto.Parser.ParseFrom(OnnxExporter.Export(model, ExportInfo.Plain(Fmnist))).Graph.ValueInfo
             .ToDictionary(h => h.Name, h => string.Join(",", h.Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : $"{d.DimValue}")));
-        // Back to maps after T1–T4 (48, 64, 80 and 112 wide in mid), on the 4×4 grid that r32 leaves after three strides of 2.
-        Assert.Equal(new Dictionary<string, string>
+        var expected = new Dictionary<string, string>
         {
             ["input.resized"] = "batch,1,32,32",
+            // Back to maps after T1–T4 (48, 64, 80 and 112 wide in mid), on the 4×4 grid that r32 leaves after three strides of 2.
             ["reduction_1.map"] = "batch,48,4,4", ["reduction_2.map"] = "batch,64,4,4", ["reduction_3.map"] = "batch,80,4,4", ["head.map"] = "batch,112,4,4",
-        }, hints);
+        };
+        // Every block with squeeze-excitation (C2's and the transformer stages' reductions): its gate at the block's output size.
+        foreach (var layer in model.layers.OfType<ElasticVit.Supernet.MbConvLayer>().Where(l => l.se is not null))
+            expected[$"{layer.GetName()}.se.gate"] = $"batch,{layer.se!.expand.weight!.shape[0]},{layer.Spec.OutSize},{layer.Spec.OutSize}";
+        Assert.Equal(6, expected.Count(e => e.Key.EndsWith(".se.gate")));   // C2's two blocks and four reductions
+        Assert.Equal(expected, hints);
         var portable = ElasticVit.Export.Proto.ModelProto.Parser.ParseFrom(OnnxExporter.Export(model, ExportInfo.Plain(Fmnist), OnnxExportOptions.PortableGraph));
         Assert.Empty(portable.Graph.ValueInfo);
     }

@@ -122,6 +122,21 @@ public sealed class OnnxOpsMatchTorchTests
     }
 
     [Fact]
+    public void UpsampleNearest_OfAOnePixelMap_IsTheBroadcastOfItsValues()
+    {
+        using var scope = NewDisposeScope();
+        var gate = Randn(new Random(4), 1f, 2, 3, 1, 1);
+        var graph = new OnnxGraphBuilder();
+        graph.Output(graph.UpsampleNearest(graph.Input("x", ["batch", 3, 1, 1]), 5, "y"));
+
+        using var session = new OnnxTestSession(Build(graph));
+        var y = session.RunSingle(("x", gate));
+        Assert.Equal([2L, 3, 5, 5], y.shape);
+        AssertClose(gate.expand(2, 3, 5, 5), y);
+        Assert.Throws<ArgumentOutOfRangeException>(() => graph.UpsampleNearest("x", 0));
+    }
+
+    [Fact]
     public void Softmax_OverLastAxis_MatchesTorch()
     {
         using var scope = NewDisposeScope();
