@@ -183,8 +183,8 @@ public sealed class OnnxGraphBuilder
 
     /// <summary>
     /// Nearest-neighbour upsampling of [N, C, H, W] by an integer <paramref name="factor"/> in both spatial dimensions
-    /// (asymmetric coordinates, floor rounding: each output pixel copies one input pixel). In this form ONNX Runtime runs
-    /// it in its blocked channel layout (NCHWc), which it runs no broadcasting product in.
+    /// (asymmetric coordinates, floor rounding: each output pixel copies one input pixel). ONNX Runtime runs a Resize of
+    /// this form in its blocked channel layout (NCHWc); a broadcasting product it runs only outside it.
     /// </summary>
     public string UpsampleNearest(string input, long factor, string? name = null)
     {

@@ -62,8 +62,9 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, OnnxDim batch, bool p
 
     /// <summary>
     /// <paramref name="map"/> [B, C, R, R] with a shape hint for a symbolic batch, which ONNX shape inference forgets at a
-    /// Resize by scales and at a Reshape that infers it (<see cref="OnnxGraphBuilder.ShapeHint"/>: without it ONNX Runtime
-    /// cannot fuse the residual Adds after it into their convolutions).
+    /// Resize by scales and at a Reshape that infers it (<see cref="OnnxGraphBuilder.ShapeHint"/>): without it ONNX Runtime
+    /// cannot show that two maps have the same shape, so it neither fuses a residual Add into its convolution nor keeps a
+    /// product of two maps in its blocked layout.
     /// </summary>
     private string MapHint(string map, int channels, int size)
     {
