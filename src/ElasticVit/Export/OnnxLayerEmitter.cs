@@ -201,7 +201,7 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g, OnnxDim batch, bool p
     /// HardSwish (opset 14), or HardSigmoid(x) · x in a portable graph — in that order: OpenCV 4.6 fuses the HardSigmoid
     /// into a preceding MatMul and then feeds the product the activated value if x comes first (its own HardSwish is off too).
     /// </summary>
-    private string HardSwish(string x) => _portableBatch is not null ? G.Mul(G.HardSigmoid(x), x) : G.HardSwish(x);
+    private string HardSwish(string x) => portable ? G.Mul(G.HardSigmoid(x), x) : G.HardSwish(x);
 
     /// <summary>A biased Linear on rows [M, in] as one Gemm.</summary>
     private string Gemm(string x, Linear linear, string name) =>
