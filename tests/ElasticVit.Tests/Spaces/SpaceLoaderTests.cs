@@ -26,22 +26,25 @@ public class SpaceLoaderTests
         Assert.Equal(6, SpaceLoader.Load("elasticvit-imagenet").Stages.Count);
     }
 
-    [Fact]
-    public void The_lite_space_is_the_fmnist_space_without_its_last_two_transformer_stages_and_its_levels_are_reachable()
+    [Theory]
+    [InlineData("elasticvit-fmnist-lite", 4)]
+    [InlineData("elasticvit-fmnist-t1", 3)]
+    public void The_smaller_fmnist_spaces_are_the_fmnist_space_cut_after_a_stage_and_their_levels_are_reachable(string name, int stagesKept)
     {
-        var (full, lite) = (SpaceLoader.Load("elasticvit-fmnist"), SpaceLoader.Load("elasticvit-fmnist-lite"));
+        var (full, cut) = (SpaceLoader.Load("elasticvit-fmnist"), SpaceLoader.Load(name));
         static string Choices(StageSpace s) => string.Join(' ', s.Name, s.Kind, s.Stride, s.Se, string.Join(',', s.Widths), s.MinDepth, s.MaxDepth,
             string.Join(',', s.Expansions), string.Join(',', s.Kernels), string.Join(',', s.MlpRatios), string.Join(',', s.VScales));
-        Assert.Equal(full.Stages.Take(4).Select(Choices), lite.Stages.Select(Choices));
-        Assert.Equal(full.Stem.Widths, lite.Stem.Widths);
-        Assert.Equal(full.Resolutions, lite.Resolutions);
-        // The extremes are the fmnist space's with T3 and T4 cut off.
-        Assert.Equal(string.Join('-', full.MaxSubnet.Key.Split('-').SkipLast(2)), lite.MaxSubnet.Key);
-        Assert.Equal(string.Join('-', full.MinSubnet.Key.Split('-').SkipLast(2)), lite.MinSubnet.Key);
+        Assert.Equal(full.Stages.Take(stagesKept).Select(Choices), cut.Stages.Select(Choices));
+        Assert.Equal(full.Stem.Widths, cut.Stem.Widths);
+        Assert.Equal(full.Resolutions, cut.Resolutions);
+        // The extremes are the fmnist space's with the later stages cut off.
+        var cutOff = full.Stages.Count - stagesKept;
+        Assert.Equal(string.Join('-', full.MaxSubnet.Key.Split('-').SkipLast(cutOff)), cut.MaxSubnet.Key);
+        Assert.Equal(string.Join('-', full.MinSubnet.Key.Split('-').SkipLast(cutOff)), cut.MinSubnet.Key);
         // Each level's min subnet lies at or below the level, the levels rise, and the max subnet exceeds the top one.
-        Assert.All(lite.Levels, l => Assert.True(Complexity.FlopsM(lite, l.MinSubnet) <= l.FlopsM, $"level {l.FlopsM}"));
-        Assert.Equal(lite.Levels.Select(l => l.FlopsM).Order(), lite.Levels.Select(l => l.FlopsM));
-        Assert.True(Complexity.FlopsM(lite, lite.MaxSubnet) > lite.Levels[^1].FlopsM);
+        Assert.All(cut.Levels, l => Assert.True(Complexity.FlopsM(cut, l.MinSubnet) <= l.FlopsM, $"level {l.FlopsM}"));
+        Assert.Equal(cut.Levels.Select(l => l.FlopsM).Order(), cut.Levels.Select(l => l.FlopsM));
+        Assert.True(Complexity.FlopsM(cut, cut.MaxSubnet) > cut.Levels[^1].FlopsM);
     }
 
     [Fact]
