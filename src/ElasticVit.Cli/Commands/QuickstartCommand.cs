@@ -25,8 +25,8 @@ public static class QuickstartCommand
 {
     /// <summary>
     /// The default space: the fmnist space up to T1. Cutting T3 and T4 gained 5 points in the same minutes at a third to a
-    /// half of the latency (session 11); cutting T2 as well takes 29 % off the min subnet's deployed latency at the same
-    /// accuracy (bench/results/quality.md, session 31).
+    /// half of the latency (session 11); cutting T2 as well takes 29 % off the min subnet's deployed latency, and the
+    /// search fronts reach lower latencies at the same or higher accuracy (bench/results/quality.md, session 31).
     /// </summary>
     private const string DefaultSpace = "elasticvit-fmnist-t1";
     /// <summary>The timing statistic of the quickstart's table, its validation and the winners' measurements.</summary>
