@@ -163,12 +163,8 @@ public sealed class OnnxGraphBuilder
     /// as constant scales [1, 1, height/H, width/W], from which ONNX shape inference knows the size of every later map
     /// (target sizes built from <c>Shape(input)</c> hid them, and took two more nodes).
     /// </summary>
-    public string ResizeBilinear(string input, long fromHeight, long fromWidth, long height, long width, string? name = null)
-    {
-        string output = NewName(name, "Resize");
-        var scales = Initializer($"{output}_scales", [1f, 1f, Scale(fromHeight, height), Scale(fromWidth, width)], [4]);
-        return AddNode("Resize", output, [input, "", scales], ResizeAttributes);
-    }
+    public string ResizeBilinear(string input, long fromHeight, long fromWidth, long height, long width, string? name = null) =>
+        ResizeByScales(input, [1f, 1f, Scale(fromHeight, height), Scale(fromWidth, width)], ResizeAttributes, name);
 
     /// <summary>
     /// to/from in float32, as ONNX Runtime computes it from target sizes; one step up where the output size it implies (the
@@ -189,10 +185,15 @@ public sealed class OnnxGraphBuilder
     public string UpsampleNearest(string input, long factor, string? name = null)
     {
         if (factor < 1) throw new ArgumentOutOfRangeException(nameof(factor), factor, "an upsampling factor is at least 1");
+        return ResizeByScales(input, [1f, 1f, factor, factor],
+            [String("coordinate_transformation_mode", "asymmetric"), String("mode", "nearest"), String("nearest_mode", "floor")], name);
+    }
+
+    /// <summary>A Resize by constant per-dimension <paramref name="scales"/> (an initializer named after the output).</summary>
+    private string ResizeByScales(string input, float[] scales, OnnxAttribute[] attributes, string? name)
+    {
         string output = NewName(name, "Resize");
-        var scales = Initializer($"{output}_scales", [1f, 1f, factor, factor], [4]);
-        return AddNode("Resize", output, [input, "", scales],
-            [String("coordinate_transformation_mode", "asymmetric"), String("mode", "nearest"), String("nearest_mode", "floor")]);
+        return AddNode("Resize", output, [input, "", Initializer($"{output}_scales", scales, [scales.Length])], attributes);
     }
 
     /// <summary>The same resize to constant sizes [N, C, height, width] (a fixed batch; opset 13 and importers that need constant sizes).</summary>
