@@ -96,33 +96,49 @@ public static class KneeBudgets
 
     /// <summary>
     /// <paramref name="count"/> limits on the front's steps up to the knee, the last at the knee. The front is the pilot's
-    /// running best (each point fitter than every cheaper one); budget k takes the cheapest step whose fitness reaches k/count
-    /// of the way from the cheapest point's fitness to the knee's, or failing that the fittest step it may take. A budget
-    /// may only take a step at least <paramref name="gap"/> above the previous budget (the first: above the cheapest
-    /// point) that leaves that much room for each budget still to come, so no two budgets crowd onto neighbouring steps
-    /// whose subnets a search would beat alike. Null when some budget finds no such step.
+    /// running best (each point fitter than every cheaper one); budget k prefers the cheapest step whose fitness reaches
+    /// k/count of the way from the cheapest point's fitness to the knee's, failing that the fittest step it may take. A
+    /// budget may only take a step at least <paramref name="gap"/> above the previous budget (the first: above the cheapest
+    /// point), so no two budgets crowd onto neighbouring steps whose subnets a search would beat alike. Where the preferred
+    /// step leaves the later budgets no step of their own, the next is tried. Where no placement above the cheapest point
+    /// exists, the first of several budgets may take the cheapest point itself: a front with few steps (session 31's
+    /// runs L and M: three or four) then still gets a budget on each, where evenly spread budgets let two searches return
+    /// one subnet. Null when no placement exists even so.
     /// Evenly spaced budgets can fall just below a jump of the front and so miss it (session 26's quickstarts); a limit at a
     /// step's cost always admits that step's subnet.
     /// </summary>
     public static List<double>? FrontSteps(IReadOnlyList<PilotPoint> points, double kneeCost, int count, double gap)
     {
         var front = ParetoFront.Of(points.Where(p => p.Cost <= kneeCost), p => p.Fitness, [p => p.Cost]).OrderBy(p => p.Cost).ToList();
-        var knee = front[^1];   // the first point within the tolerance of the best is a step of the front
-        if (knee.Cost - front[0].Cost < count * gap) return null;
-        var (low, high) = (front[0].Fitness, knee.Fitness);
-        var limits = new List<double>();
-        var previous = front[0];
-        for (var k = 1; k < count; k++)
+        var steps = StepsFrom(front, count, gap, front[0].Cost + gap)
+            ?? (count > 1 ? StepsFrom(front, count, gap, front[0].Cost) : null);
+        return steps?.Select(i => front[i].Cost).ToList();
+    }
+
+    /// <summary>The indices of <paramref name="count"/> steps of <paramref name="front"/> (ascending in cost, its last point the
+    /// knee, which the last budget takes), the first at or above <paramref name="firstFrom"/>; null when there is no such placement.</summary>
+    private static List<int>? StepsFrom(List<PilotPoint> front, int count, double gap, double firstFrom)
+    {
+        var kneeIndex = front.Count - 1;   // the first point within the tolerance of the best is a step of the front
+        var (low, high) = (front[0].Fitness, front[kneeIndex].Fitness);
+        var deadEnds = new HashSet<(int Budget, int Step)>();   // steps for budget k after which the later budgets find none
+        List<int>? Place(int k, double from)
         {
-            var (from, to) = (previous.Cost + gap, knee.Cost - (count - k) * gap);
-            var allowed = front.Where(p => p.Cost >= from && p.Cost <= to).ToList();
-            if (allowed.Count == 0) return null;
+            if (k == count) return front[kneeIndex].Cost >= from ? [kneeIndex] : null;
+            var to = front[kneeIndex].Cost - (count - k) * gap;
             var target = low + (high - low) * k / count;
-            previous = allowed.FirstOrDefault(p => p.Fitness >= target) ?? allowed[^1];
-            limits.Add(previous.Cost);
+            var allowed = Enumerable.Range(0, kneeIndex).Where(i => front[i].Cost >= from && front[i].Cost <= to).ToList();
+            // The front's fitness rises with cost: the steps reaching the target cheapest first, then the others fittest first.
+            var preferred = allowed.Where(i => front[i].Fitness >= target).Concat(allowed.Where(i => front[i].Fitness < target).Reverse());
+            foreach (var i in preferred)
+            {
+                if (deadEnds.Contains((k, i))) continue;
+                if (Place(k + 1, front[i].Cost + gap) is { } rest) return [i, .. rest];
+                deadEnds.Add((k, i));
+            }
+            return null;
         }
-        limits.Add(knee.Cost);
-        return limits;
+        return Place(1, firstFrom);
     }
 
     /// <summary>

@@ -38,7 +38,8 @@ public class KneeBudgetsTests
     /// above any other score and had placed the knee at its own cost; run C's knee moves one pilot subnet down its flat
     /// stretch (0.3679 → 0.3588 ms); the others keep theirs, as their two highest scores tie or lie within a knee's reach of
     /// each other. C, E and F keep the limits their runs used (D's even limits differ in the fourth digit: its printed min
-    /// cost is rounded).
+    /// cost is rounded). G's front has one step between the min subnet and the knee, so its first budget takes the min
+    /// subnet's cost (evenly spread from session 27 to 31).
     /// </summary>
     public static TheoryData<string, double, double, string, double, double, KneePlacement, double[]> RealPilots => new()
     {
@@ -51,7 +52,14 @@ public class KneeBudgetsTests
         { "F", 0.135, 0.4403, "0.135 88.83  0.1362 86.97  0.1508 89.23  0.1551 88.5  0.1561 88.43  0.1593 89.03  0.1693 89.63  0.1723 89.37  0.173 87.43  0.1801 85.3  0.1849 89.63  0.1889 87.4  0.1948 91.63  0.1971 91.53  0.1992 90.9  0.2073 84.93  0.2176 90.47  0.2254 85.47  0.2291 91.63  0.2332 91.5  0.2367 91.53  0.2389 91.43  0.2547 85.97  0.2719 89.13  0.272 91.13  0.2774 83.13  0.2786 91.9  0.2889 86.1  0.2945 91.3  0.3099 87.47  0.3178 87.23  0.3275 91.7  0.3309 91.5  0.3361 91.47  0.3395 91.5  0.3498 90.83  0.3591 91.47  0.3644 91.17  0.387 91.47  0.3928 92.07  0.3988 92.07  0.3994 91.67  0.4007 91.5  0.4036 91.87  0.4158 92.03  0.4403 91.77",
             0.9207, 0.1948, KneePlacement.FrontSteps, [0.1508, 0.1693, 0.1948] },
         { "G", 0.143, 0.4626, "0.143 89  0.1448 86.93  0.1648 87.63  0.1762 88.53  0.1762 87.27  0.1825 87.27  0.1838 88  0.1896 84.9  0.1913 89.9  0.1918 89.77  0.198 89.7  0.2094 89.33  0.2094 90.87  0.216 91.13  0.2166 86.7  0.2204 91.27  0.225 88  0.2433 90.63  0.2439 91.13  0.2472 89.87  0.2527 84.7  0.2707 90.63  0.2746 88.3  0.2818 87.23  0.2857 90.97  0.2948 86.33  0.3111 88.17  0.3125 91.2  0.317 91.03  0.3254 86.33  0.338 88.73  0.3429 88.9  0.3577 91.8  0.3587 91.47  0.3618 91.2  0.3642 91.4  0.3711 91  0.3868 86.17  0.3988 89  0.4056 91.3  0.4102 91.27  0.4141 91.33  0.4169 91.4  0.4311 91.7  0.4482 91.33  0.4626 91.5",
-            0.917, 0.2204, KneePlacement.Even, [0.1688, 0.1946, 0.2204] },
+            0.917, 0.2204, KneePlacement.FrontSteps, [0.143, 0.1913, 0.2204] },
+        // Session 31's runs L and M (the t1 space): three and five steps below the knee, none for a second budget above the
+        // first one's step; spread evenly, L's first two budgets returned one subnet. The first budget takes the cheapest
+        // point, the min subnet, so each budget has a step of its own.
+        { "L", 0.08518, 0.33124, "0.08518 90.07  0.09045 89.97  0.09981 89.9  0.10257 89.57  0.10585 89.4  0.10624 90.23  0.1092 90.23  0.11148 89.53  0.11706 90  0.11844 89.8  0.13344 88.7  0.13691 89.57  0.1397 86.7  0.14098 90.57  0.14231 91.33  0.14308 90.53  0.14809 89.87  0.1557 89.37  0.15614 91.2  0.15689 91.33  0.1575 91.33  0.16435 88.23  0.16471 91.23  0.16784 89.33  0.17178 91.5  0.17904 91.93  0.18112 89.43  0.1946 89.17  0.19508 90.8  0.19523 91.57  0.20477 91.27  0.21229 89.1  0.21865 91.4  0.22985 91.6  0.23647 89.47  0.23898 91.43  0.24272 91.47  0.24906 91.6  0.25376 87.87  0.26346 91.3  0.27791 91.4  0.28719 91.73  0.29542 91.67  0.30404 91.2  0.31761 91.3  0.33124 91.3",
+            0.9173, 0.14231, KneePlacement.FrontSteps, [0.08518, 0.10624, 0.14231] },
+        { "M", 0.09186, 0.3454, "0.09186 90.17  0.09771 90.3  0.10736 90.37  0.11025 90.07  0.11221 90.3  0.1151 90.1  0.11872 89.7  0.12251 88.83  0.12554 90.33  0.13277 89.5  0.13575 90.5  0.1394 90.87  0.14455 91.07  0.14461 86.17  0.14771 87.87  0.14877 90.87  0.15506 90.9  0.15534 89.97  0.15637 89.57  0.15641 90.03  0.16672 87.47  0.16996 90.77  0.17038 91.33  0.18347 89.57  0.18574 90.73  0.19531 89.63  0.19727 91.43  0.20716 89.2  0.21378 87.57  0.21665 91.43  0.21948 91.37  0.22078 91.17  0.23347 90.57  0.23606 91.7  0.24226 90.93  0.25222 89.57  0.26057 91.07  0.26065 91.53  0.26388 91.57  0.2794 91.13  0.29181 91.13  0.29292 91.37  0.30343 91.53  0.31975 90.87  0.32816 91.23  0.3454 91.2",
+            0.9157, 0.14455, KneePlacement.FrontSteps, [0.09186, 0.10736, 0.14455] },
     };
 
     private static List<PilotPoint> ParsePilot(string text) => text.Split("  ")
@@ -127,7 +135,9 @@ public class KneeBudgetsTests
         Assert.Equal([0.1867, 0.2121, 0.3679], KneeBudgets.FrontSteps(c, 0.3679, 3, gap: 0.0157));
         Assert.Equal([0.2121, 0.3679], KneeBudgets.FrontSteps(c, 0.3679, 2, gap: 0.0235));
         Assert.Equal([0.3679], KneeBudgets.FrontSteps(c, 0.3679, 1, gap: 0.0470));
-        Assert.Null(KneeBudgets.FrontSteps(c, 0.2121, 3, gap: 0.0157));   // the knee closer to the cheapest point than three gaps
+        // The knee closer to the cheapest point than three gaps: the first budget takes the cheapest point itself.
+        Assert.Equal([0.149, 0.1867, 0.2121], KneeBudgets.FrontSteps(c, 0.2121, 3, gap: 0.0157));
+        Assert.Null(KneeBudgets.FrontSteps(c, 0.2121, 1, gap: 0.07));   // a single budget never takes the cheapest point
     }
 
     [Fact]
@@ -144,6 +154,19 @@ public class KneeBudgetsTests
             P(0.2128, 0.8823), P(0.2154, 0.8947), P(0.2198, 0.8783), P(0.2239, 0.8957), P(0.2251, 0.9013), P(0.2316, 0.9183), P(0.2938, 0.9193),
         };
         Assert.Null(KneeBudgets.FrontSteps(d, 0.2316, 3, gap: 0.0173));
+    }
+
+    [Fact]
+    public void FrontSteps_TakesALessPreferredStep_WhenThePreferredOneLeavesALaterBudgetNone()
+    {
+        // A third of the way up is 0.16 ms, but from there the second budget's room (0.185–0.195 ms) holds no step; from
+        // the step below the target, 0.13 ms, the second budget finds 0.16. The cheapest point stays unused.
+        var points = new[] { P(0.10, 0.80), P(0.13, 0.81), P(0.16, 0.87), P(0.17, 0.88), P(0.22, 0.90) };
+        Assert.Equal([0.13, 0.16, 0.22], KneeBudgets.FrontSteps(points, 0.22, 3, gap: 0.025));
+        // Steps only at the two ends: two budgets take both, three find no placement.
+        var twoSteps = new[] { P(0.10, 0.80), P(0.12, 0.79), P(0.22, 0.90) };
+        Assert.Equal([0.10, 0.22], KneeBudgets.FrontSteps(twoSteps, 0.22, 2, gap: 0.025));
+        Assert.Null(KneeBudgets.FrontSteps(twoSteps, 0.22, 3, gap: 0.025));
     }
 
     [Theory]

@@ -167,7 +167,7 @@ public class SearchCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
         Assert.Equal(0.01, (double)knee["tolerance"]!);
         var limits = knee["limits"]!.AsArray().Select(l => (double)l!).ToList();
         Assert.Equal(2, limits.Count);
-        Assert.True(limits[0] > (double)knee["min_cost"]! && limits[1] > limits[0] && limits[1] <= (double)knee["max_cost"]!, string.Join(", ", limits));
+        Assert.True(limits[0] >= (double)knee["min_cost"]! && limits[1] > limits[0] && limits[1] <= (double)knee["max_cost"]!, string.Join(", ", limits));
 
         // The pilot's scores are in the search's cache: reported among the evaluated subnets, with the same fitness.
         var evaluated = report["evaluated"]!.AsArray().ToDictionary(e => (string)e!["key"]!, e => (double)e!["fitness"]!);
