@@ -29,7 +29,7 @@ public enum KneePlacement
     /// equal steps from the cheapest pilot subnet's to the knee's.</summary>
     FrontSteps,
 
-    /// <summary>Evenly in cost from the min subnet to the knee (at least the minimum span): the front below the knee had
+    /// <summary>Evenly in cost from the min subnet's cost (the first budget) to the knee (at least the minimum span): the front below the knee had
     /// too few steps far enough apart for one budget each.</summary>
     Even,
 }
@@ -78,7 +78,7 @@ public static class KneeBudgets
         var (best, knee) = Knee(points, options.Tolerance);
         var steps = FrontSteps(points, knee, options.Count, options.MinSpan * (maxCost - minCost) / options.Count);
         var span = Math.Max(knee - minCost, options.MinSpan * (maxCost - minCost));
-        var limits = steps ?? Enumerable.Range(1, options.Count).Select(k => minCost + span * k / options.Count).ToList();
+        var limits = steps ?? EvenFromMin(minCost, span, options.Count);
         return (best, knee, steps is null ? KneePlacement.Even : KneePlacement.FrontSteps, limits.Select(RoundUp).ToList());
     }
 
@@ -100,25 +100,13 @@ public static class KneeBudgets
     /// k/count of the way from the cheapest point's fitness to the knee's, failing that the fittest step it may take. A
     /// budget may only take a step at least <paramref name="gap"/> above the previous budget (the first: above the cheapest
     /// point), so no two budgets crowd onto neighbouring steps whose subnets a search would beat alike. Where the preferred
-    /// step leaves the later budgets no step of their own, the next is tried. Where no placement above the cheapest point
-    /// exists, the first of several budgets may take the cheapest point itself: a front with few steps (session 31's
-    /// runs L and M: three or four) then still gets a budget on each, where evenly spread budgets let two searches return
-    /// one subnet. Null when no placement exists even so.
+    /// step leaves the later budgets no step of their own, the next is tried. Null when no placement exists.
     /// Evenly spaced budgets can fall just below a jump of the front and so miss it (session 26's quickstarts); a limit at a
     /// step's cost always admits that step's subnet.
     /// </summary>
     public static List<double>? FrontSteps(IReadOnlyList<PilotPoint> points, double kneeCost, int count, double gap)
     {
         var front = ParetoFront.Of(points.Where(p => p.Cost <= kneeCost), p => p.Fitness, [p => p.Cost]).OrderBy(p => p.Cost).ToList();
-        var steps = StepsFrom(front, count, gap, front[0].Cost + gap)
-            ?? (count > 1 ? StepsFrom(front, count, gap, front[0].Cost) : null);
-        return steps?.Select(i => front[i].Cost).ToList();
-    }
-
-    /// <summary>The indices of <paramref name="count"/> steps of <paramref name="front"/> (ascending in cost, its last point the
-    /// knee, which the last budget takes), the first at or above <paramref name="firstFrom"/>; null when there is no such placement.</summary>
-    private static List<int>? StepsFrom(List<PilotPoint> front, int count, double gap, double firstFrom)
-    {
         var kneeIndex = front.Count - 1;   // the first point within the tolerance of the best is a step of the front
         var (low, high) = (front[0].Fitness, front[kneeIndex].Fitness);
         var deadEnds = new HashSet<(int Budget, int Step)>();   // steps for budget k after which the later budgets find none
@@ -138,8 +126,18 @@ public static class KneeBudgets
             }
             return null;
         }
-        return Place(1, firstFrom);
+        return Place(1, front[0].Cost + gap)?.Select(i => front[i].Cost).ToList();
     }
+
+    /// <summary>
+    /// Budgets evenly spread over <paramref name="span"/> from the min subnet's cost, the first at that cost (a single
+    /// budget at its end). With few steps on the front (session 31's run L, session 32's run P: the min subnet, one or two
+    /// steps and the knee), budgets spread from a span/count above the min subnet let the first two searches return one
+    /// subnet; a budget at the min subnet's own cost gives the fastest subnet a winner of its own.
+    /// </summary>
+    private static List<double> EvenFromMin(double minCost, double span, int count) => count == 1
+        ? [minCost + span]
+        : Enumerable.Range(0, count).Select(k => minCost + span * k / (count - 1)).ToList();
 
     /// <summary>
     /// The pilot's best fitness, not counting its single highest score, and the least cost at which the running best comes

@@ -38,28 +38,27 @@ public class KneeBudgetsTests
     /// above any other score and had placed the knee at its own cost; run C's knee moves one pilot subnet down its flat
     /// stretch (0.3679 → 0.3588 ms); the others keep theirs, as their two highest scores tie or lie within a knee's reach of
     /// each other. C, E and F keep the limits their runs used (D's even limits differ in the fourth digit: its printed min
-    /// cost is rounded). G's front has one step between the min subnet and the knee, so its first budget takes the min
-    /// subnet's cost (evenly spread from session 27 to 31).
+    /// cost is rounded). D and G, spread evenly, have their first budget at the min subnet's cost since session 32.
     /// </summary>
     public static TheoryData<string, double, double, string, double, double, KneePlacement, double[]> RealPilots => new()
     {
         { "C", 0.149, 0.4624, "0.149 88.83  0.1509 85.6  0.1585 88.57  0.1709 88.5  0.1714 88.4  0.173 88.77  0.1772 88.27  0.1867 90.3  0.1925 89.97  0.1948 85.67  0.2011 89.77  0.2121 91.33  0.2122 90.3  0.2258 91.23  0.2267 91.4  0.2271 86.43  0.2289 87.73  0.2445 89.17  0.2546 91.63  0.2574 91.37  0.2685 91.57  0.2703 91.43  0.2786 86.07  0.2812 88.27  0.2874 91.3  0.2939 91.2  0.3002 91.5  0.3004 89.2  0.3073 87.87  0.3304 87.67  0.3399 87.73  0.3553 91.43  0.3588 91.8  0.3679 91.93  0.3681 87.3  0.3709 92.1  0.3823 91.53  0.3928 92.33  0.4076 91.53  0.4119 92.23  0.4167 91.73  0.4266 91.83  0.4325 92.2  0.4361 92  0.4453 91.77  0.4501 92.2",
             0.9223, 0.3588, KneePlacement.FrontSteps, [0.1867, 0.2121, 0.3588] },
         { "D", 0.1604, 0.5065, "0.1604 88.53  0.1624 86.43  0.1757 87.97  0.1849 87.57  0.1964 88.07  0.2035 87.6  0.212 84.6  0.2128 88.23  0.2154 89.47  0.2198 87.83  0.2239 89.57  0.2251 90.13  0.2316 91.83  0.2388 91.83  0.2435 91.6  0.2462 89.77  0.2542 90.5  0.2636 85.57  0.2744 91.73  0.2762 85.83  0.2938 91.93  0.2951 91.77  0.2955 84.67  0.3053 83.97  0.3203 91.77  0.3266 91.87  0.3307 88  0.3331 92.3  0.3444 91.63  0.3492 91.77  0.3715 88.07  0.3894 92.13  0.3903 91.63  0.3967 92.1  0.4028 91.97  0.4038 91.7  0.4114 86.27  0.4315 91.6  0.4391 91.63  0.4507 91.87  0.4623 90.33  0.4653 92.3  0.4751 92  0.4809 91.9  0.4815 92.17  0.4991 92.2",
-            0.923, 0.2316, KneePlacement.Even, [0.184134, 0.207867, 0.2316] },
+            0.923, 0.2316, KneePlacement.Even, [0.1604, 0.196, 0.2316] },
         { "E", 0.1501, 0.4766, "0.1501 89.2  0.152 86.07  0.1717 89.03  0.1721 87.7  0.1808 89.37  0.1844 88.77  0.1907 88.27  0.1985 90.3  0.2036 89.67  0.204 88.23  0.2145 90.5  0.2247 89.53  0.2289 92.23  0.2304 87.2  0.2321 92.27  0.2341 86.8  0.2345 91.23  0.2468 89.87  0.2542 91.73  0.2608 91.73  0.2612 90.97  0.2802 91.83  0.2827 85.9  0.2976 91.73  0.2987 90.67  0.3106 91.27  0.3114 87.47  0.3127 91.83  0.3134 87  0.3386 91.23  0.3461 91.87  0.3571 86.93  0.364 91.57  0.3722 91.8  0.3728 85.4  0.3889 91.8  0.3903 92  0.3958 91.13  0.4105 86.57  0.4224 91.83  0.4227 91.67  0.431 90.3  0.4427 91.93  0.4436 91.83  0.4543 91.77  0.4657 91.83",
             0.9223, 0.2289, KneePlacement.FrontSteps, [0.1808, 0.1985, 0.2289] },
         { "F", 0.135, 0.4403, "0.135 88.83  0.1362 86.97  0.1508 89.23  0.1551 88.5  0.1561 88.43  0.1593 89.03  0.1693 89.63  0.1723 89.37  0.173 87.43  0.1801 85.3  0.1849 89.63  0.1889 87.4  0.1948 91.63  0.1971 91.53  0.1992 90.9  0.2073 84.93  0.2176 90.47  0.2254 85.47  0.2291 91.63  0.2332 91.5  0.2367 91.53  0.2389 91.43  0.2547 85.97  0.2719 89.13  0.272 91.13  0.2774 83.13  0.2786 91.9  0.2889 86.1  0.2945 91.3  0.3099 87.47  0.3178 87.23  0.3275 91.7  0.3309 91.5  0.3361 91.47  0.3395 91.5  0.3498 90.83  0.3591 91.47  0.3644 91.17  0.387 91.47  0.3928 92.07  0.3988 92.07  0.3994 91.67  0.4007 91.5  0.4036 91.87  0.4158 92.03  0.4403 91.77",
             0.9207, 0.1948, KneePlacement.FrontSteps, [0.1508, 0.1693, 0.1948] },
         { "G", 0.143, 0.4626, "0.143 89  0.1448 86.93  0.1648 87.63  0.1762 88.53  0.1762 87.27  0.1825 87.27  0.1838 88  0.1896 84.9  0.1913 89.9  0.1918 89.77  0.198 89.7  0.2094 89.33  0.2094 90.87  0.216 91.13  0.2166 86.7  0.2204 91.27  0.225 88  0.2433 90.63  0.2439 91.13  0.2472 89.87  0.2527 84.7  0.2707 90.63  0.2746 88.3  0.2818 87.23  0.2857 90.97  0.2948 86.33  0.3111 88.17  0.3125 91.2  0.317 91.03  0.3254 86.33  0.338 88.73  0.3429 88.9  0.3577 91.8  0.3587 91.47  0.3618 91.2  0.3642 91.4  0.3711 91  0.3868 86.17  0.3988 89  0.4056 91.3  0.4102 91.27  0.4141 91.33  0.4169 91.4  0.4311 91.7  0.4482 91.33  0.4626 91.5",
-            0.917, 0.2204, KneePlacement.FrontSteps, [0.143, 0.1913, 0.2204] },
+            0.917, 0.2204, KneePlacement.Even, [0.143, 0.1817, 0.2204] },
         // Session 31's runs L and M (the t1 space): three and five steps below the knee, none for a second budget above the
-        // first one's step; spread evenly, L's first two budgets returned one subnet. The first budget takes the cheapest
-        // point, the min subnet, so each budget has a step of its own.
+        // first one's step. Spread evenly from a third of the way, L's first two budgets returned one subnet; the first
+        // budget now takes the min subnet's cost.
         { "L", 0.08518, 0.33124, "0.08518 90.07  0.09045 89.97  0.09981 89.9  0.10257 89.57  0.10585 89.4  0.10624 90.23  0.1092 90.23  0.11148 89.53  0.11706 90  0.11844 89.8  0.13344 88.7  0.13691 89.57  0.1397 86.7  0.14098 90.57  0.14231 91.33  0.14308 90.53  0.14809 89.87  0.1557 89.37  0.15614 91.2  0.15689 91.33  0.1575 91.33  0.16435 88.23  0.16471 91.23  0.16784 89.33  0.17178 91.5  0.17904 91.93  0.18112 89.43  0.1946 89.17  0.19508 90.8  0.19523 91.57  0.20477 91.27  0.21229 89.1  0.21865 91.4  0.22985 91.6  0.23647 89.47  0.23898 91.43  0.24272 91.47  0.24906 91.6  0.25376 87.87  0.26346 91.3  0.27791 91.4  0.28719 91.73  0.29542 91.67  0.30404 91.2  0.31761 91.3  0.33124 91.3",
-            0.9173, 0.14231, KneePlacement.FrontSteps, [0.08518, 0.10624, 0.14231] },
+            0.9173, 0.14231, KneePlacement.Even, [0.08518, 0.113745, 0.14231] },
         { "M", 0.09186, 0.3454, "0.09186 90.17  0.09771 90.3  0.10736 90.37  0.11025 90.07  0.11221 90.3  0.1151 90.1  0.11872 89.7  0.12251 88.83  0.12554 90.33  0.13277 89.5  0.13575 90.5  0.1394 90.87  0.14455 91.07  0.14461 86.17  0.14771 87.87  0.14877 90.87  0.15506 90.9  0.15534 89.97  0.15637 89.57  0.15641 90.03  0.16672 87.47  0.16996 90.77  0.17038 91.33  0.18347 89.57  0.18574 90.73  0.19531 89.63  0.19727 91.43  0.20716 89.2  0.21378 87.57  0.21665 91.43  0.21948 91.37  0.22078 91.17  0.23347 90.57  0.23606 91.7  0.24226 90.93  0.25222 89.57  0.26057 91.07  0.26065 91.53  0.26388 91.57  0.2794 91.13  0.29181 91.13  0.29292 91.37  0.30343 91.53  0.31975 90.87  0.32816 91.23  0.3454 91.2",
-            0.9157, 0.14455, KneePlacement.FrontSteps, [0.09186, 0.10736, 0.14455] },
+            0.9157, 0.14455, KneePlacement.Even, [0.09186, 0.118205, 0.14455] },
     };
 
     private static List<PilotPoint> ParsePilot(string text) => text.Split("  ")
@@ -135,9 +134,7 @@ public class KneeBudgetsTests
         Assert.Equal([0.1867, 0.2121, 0.3679], KneeBudgets.FrontSteps(c, 0.3679, 3, gap: 0.0157));
         Assert.Equal([0.2121, 0.3679], KneeBudgets.FrontSteps(c, 0.3679, 2, gap: 0.0235));
         Assert.Equal([0.3679], KneeBudgets.FrontSteps(c, 0.3679, 1, gap: 0.0470));
-        // The knee closer to the cheapest point than three gaps: the first budget takes the cheapest point itself.
-        Assert.Equal([0.149, 0.1867, 0.2121], KneeBudgets.FrontSteps(c, 0.2121, 3, gap: 0.0157));
-        Assert.Null(KneeBudgets.FrontSteps(c, 0.2121, 1, gap: 0.07));   // a single budget never takes the cheapest point
+        Assert.Null(KneeBudgets.FrontSteps(c, 0.2121, 3, gap: 0.0157));   // the knee closer to the cheapest point than three gaps
     }
 
     [Fact]
@@ -163,10 +160,10 @@ public class KneeBudgetsTests
         // the step below the target, 0.13 ms, the second budget finds 0.16. The cheapest point stays unused.
         var points = new[] { P(0.10, 0.80), P(0.13, 0.81), P(0.16, 0.87), P(0.17, 0.88), P(0.22, 0.90) };
         Assert.Equal([0.13, 0.16, 0.22], KneeBudgets.FrontSteps(points, 0.22, 3, gap: 0.025));
-        // Steps only at the two ends: two budgets take both, three find no placement.
+        // Steps only at the two ends: one budget takes the knee, two find no placement.
         var twoSteps = new[] { P(0.10, 0.80), P(0.12, 0.79), P(0.22, 0.90) };
-        Assert.Equal([0.10, 0.22], KneeBudgets.FrontSteps(twoSteps, 0.22, 2, gap: 0.025));
-        Assert.Null(KneeBudgets.FrontSteps(twoSteps, 0.22, 3, gap: 0.025));
+        Assert.Equal([0.22], KneeBudgets.FrontSteps(twoSteps, 0.22, 1, gap: 0.025));
+        Assert.Null(KneeBudgets.FrontSteps(twoSteps, 0.22, 2, gap: 0.025));
     }
 
     [Theory]
@@ -229,7 +226,7 @@ public class KneeBudgetsTests
         Assert.Equal(KneePlacement.Even, choice.Placement);
         var span = 0.2 * (MaxFlops - MinFlops);
         Assert.Equal(2, choice.Limits.Count);
-        Assert.Equal(KneeBudgets.RoundUp(MinFlops + span / 2), choice.Limits[0]);
+        Assert.Equal(KneeBudgets.RoundUp(MinFlops), choice.Limits[0]);   // the min subnet's own budget
         Assert.Equal(KneeBudgets.RoundUp(MinFlops + span), choice.Limits[1]);
     }
 
