@@ -183,7 +183,7 @@ public static class QuickstartReport
             $"points of it at {Cost("knee_cost")} {unit}; above it, by the pilot, a slower subnet buys little accuracy. " +
             ((string?)knee["placement"] == "front steps"
                 ? $"The budgets ({limits} {unit}) sit on the pilot's front up to there, each at a subnet that beats every cheaper one, their fitness rising in about equal steps."
-                : $"The budgets ({limits} {unit}) spread evenly from the min subnet to there (the front had too few steps for one budget each).");
+                : $"The budgets ({limits} {unit}) spread evenly from the min subnet's own latency, the first budget's, to there (the front had too few steps for one budget each).");
     }
 
     /// <summary>

@@ -26,16 +26,16 @@ public class QuickstartReportTests
         var knee = new JsonObject
         {
             ["metric"] = "latency:/runs/q/lut.json", ["unit"] = "ms", ["tolerance"] = 0.005, ["min_cost"] = 0.1771, ["max_cost"] = 0.5752,
-            ["best_fitness"] = 0.9153, ["knee_cost"] = 0.2205, ["limits"] = new JsonArray(0.2, 0.25, 0.3),
+            ["best_fitness"] = 0.9153, ["knee_cost"] = 0.2205, ["limits"] = new JsonArray(0.1771, 0.1988, 0.2205),
             ["pilot"] = new JsonArray(Pilot(0.88), Pilot(0.9153), Pilot(0.9201), Pilot(0.90)), ["placement"] = "even",
         };
         const string start = "The budgets were placed by a pilot: 4 subnets across the predicted range 0.177–0.575 ms scored first (into the search's cache). " +
             "Their best fitness was 91.53 % (the highest score, 92.01 %, set aside: one subnet's score may be luck), and the front came within 0.5 points of it " +
             "at 0.221 ms; above it, by the pilot, a slower subnet buys little accuracy. ";
-        Assert.Equal(start + "The budgets (0.200, 0.250, 0.300 ms) spread evenly from the min subnet to there (the front had too few steps for one budget each).",
+        Assert.Equal(start + "The budgets (0.177, 0.199, 0.221 ms) spread evenly from the min subnet's own latency, the first budget's, to there (the front had too few steps for one budget each).",
             QuickstartReport.KneeSentence(knee));
         knee["placement"] = "front steps";
-        Assert.Equal(start + "The budgets (0.200, 0.250, 0.300 ms) sit on the pilot's front up to there, each at a subnet that beats every cheaper one, " +
+        Assert.Equal(start + "The budgets (0.177, 0.199, 0.221 ms) sit on the pilot's front up to there, each at a subnet that beats every cheaper one, " +
             "their fitness rising in about equal steps.", QuickstartReport.KneeSentence(knee));
         // Where the two highest scores tie nothing was set aside (and search.json files written before the rule say nothing of it).
         knee["pilot"] = new JsonArray(Pilot(0.88), Pilot(0.9153));
