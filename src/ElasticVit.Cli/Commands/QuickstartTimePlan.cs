@@ -59,7 +59,7 @@ public sealed class QuickstartTimePlan
     /// set. Measured in these evaluations besides 10 s: 137, 121 and 111 in session 21's three quickstarts (one subnet won
     /// every budget, so the searches stayed among small subnets), 158 and 166 in session 22's two (a larger subnet won the
     /// third budget, and the searches evaluated larger ones). Since session 25 a pilot places the budgets first
-    /// (<see cref="ElasticVit.Search.KneeBudgets"/>): 46 evaluations (the min subnet, 24 slices, the banks' 21 best), then
+    /// (<see cref="ElasticVit.Search.KneeBudgets"/>): 46 evaluations (the min subnet, 24 slices, the banks' 21 best; since session 32 the levels' min subnets too, two more on the t1 space), then
     /// 147 in the searches, whose initial populations start from the pilot's subnets (session 25, on session 25's first
     /// quickstart supernet; 162 with the budgets at 25/50/75 %). Planned near the upper end; the plan's reserve
     /// (<see cref="ReserveFraction"/>) covers the rest and a host that slows down after its pace was timed.

@@ -150,7 +150,7 @@ public static class SearchCommands
     /// <summary>Scores the pilot into the search's cache and prints where the front rises and the budgets it places.</summary>
     private static KneeChoice PlaceKneeBudgets(SearchSpace space, IBudget metric, FitnessCache cache, KneeOptions options, int seed, IReadOnlyList<Subnet> banks)
     {
-        Console.Error.WriteLine($"placing {options.Count} budget(s) on {metric.Metric}: scoring a pilot of the min subnet, one subnet per {100.0 / options.PilotStrata:0.#} % slice of its range" +
+        Console.Error.WriteLine($"placing {options.Count} budget(s) on {metric.Metric}: scoring a pilot of the min subnet, one subnet per {100.0 / options.PilotStrata:0.#} % slice of its range, the levels' min subnets" +
             (banks.Count > 0 ? $" and the {banks.Count} best memory-bank subnets" : ""));
         var knee = KneeBudgets.Choose(space, metric, cache, options, seed, banks);
         var table = new Table().AddColumns("pilot", $"{metric.Metric} ({metric.Unit})", "fitness", "best so far");

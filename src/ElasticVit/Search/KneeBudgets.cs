@@ -56,13 +56,17 @@ public static class KneeBudgets
     /// <summary>Random draws allowed per slice of the cost range before the slice is left without a pilot subnet.</summary>
     private const int TriesPerStratum = 200;
 
+    /// <remarks>The levels' min subnets join the pilot: a conflict-aware run trains each of them at every step of its level,
+    /// so they lie on or near the front at their cost, where a subnet drawn at random may pair choices that seldom train
+    /// together (session 32's run Q: r32 subnets with the narrow stem of the r24 ones at 85–90 %, the r32 min subnet 90.6 %;
+    /// without it the pilot's front had no step between the min subnet and the knee).</remarks>
     /// <param name="promising">Subnets likely near the front (the best of each memory bank), scored with the pilot: one random
     /// subnet per slice lies well below the front, which would put the knee too far out.</param>
     public static KneeChoice Choose(SearchSpace space, IBudget metric, FitnessCache cache, KneeOptions options, int seed, IReadOnlyList<Subnet>? promising = null)
     {
         options.Validate();
         var pilot = Pilot(space, metric.Cost, options.PilotStrata, seed);
-        pilot = pilot.Concat(promising ?? []).DistinctBy(s => s.Key, StringComparer.Ordinal).ToList();
+        pilot = pilot.Concat(space.Levels.Select(l => l.MinSubnet)).Concat(promising ?? []).DistinctBy(s => s.Key, StringComparer.Ordinal).ToList();
         var fitness = cache.Evaluate(pilot);
         var points = pilot.Select((s, i) => new PilotPoint(s, metric.Cost(s), fitness[i])).OrderBy(p => p.Cost).ToList();
         var (minCost, maxCost) = (metric.Cost(space.MinSubnet), metric.Cost(space.MaxSubnet));

@@ -122,6 +122,21 @@ public class KneeBudgetsTests
         for (var k = 0; k < 3; k++) Assert.InRange(steps[k].Fitness - choice.Pilot[0].Fitness, rise * (k + 1) / 3 - 1e-12, rise * (k + 1) / 3 + 0.2 * rise);
     }
 
+    [Fact]
+    public void Choose_ScoresTheLevelsMinSubnets_WhoseStepsARandomPilotMisses()
+    {
+        // Trained at every step of their level, the levels' min subnets can outscore every other subnet of their cost:
+        // here the r24, r28 and r32 min subnets score 85, 87 and 90 %, the max subnet 90 %, everything else 80 %.
+        var (r24, r28, r32) = (Fmnist.Levels[0].MinSubnet, Fmnist.Levels[2].MinSubnet, Fmnist.Levels[4].MinSubnet);
+        Assert.Equal(["r24", "r28", "r32"], new[] { r24, r28, r32 }.Select(s => s.Key[..3]));
+        double Fitness(Subnet s) => s.Key == r24.Key ? 0.85 : s.Key == r28.Key ? 0.87 : s.Key == r32.Key || s.Key == Fmnist.MaxSubnet.Key ? 0.90 : 0.80;
+        var choice = KneeBudgets.Choose(Fmnist, Flops, new FitnessCache(DelegateEvaluator.PerSubnet(Fitness)), new KneeOptions(Count: 2), seed: 1);
+
+        Assert.Equal(3, choice.Pilot.Count(p => p.Subnet.Key == r24.Key || p.Subnet.Key == r28.Key || p.Subnet.Key == r32.Key));
+        Assert.Equal((Flops.Cost(r32), KneePlacement.FrontSteps), (choice.KneeCost, choice.Placement));
+        Assert.Equal([KneeBudgets.RoundUp(Flops.Cost(r28)), KneeBudgets.RoundUp(Flops.Cost(r32))], choice.Limits);
+    }
+
     private static PilotPoint P(double cost, double fitness) => new(Fmnist.MinSubnet, cost, fitness);
 
     [Fact]
