@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ElasticVit.Cli.Commands;
+using ElasticVit.Training;
 using ScottPlot;
 
 namespace ElasticVit.Cli.Reporting;
@@ -38,6 +39,10 @@ public static class QuickstartReport
             throw new QuickstartException($"{dir}: its files are not as the quickstart writes them ({QuickstartException.Describe(e)}); run the quickstart again with this --out to redo what is missing");
         }
     }
+
+    /// <summary>Whether the run's min subnets learnt by in-place distillation (runs written before the option did).</summary>
+    private static bool InplaceDistillation(JsonNode? config) =>
+        config is JsonObject run && TrainOptions.FromJson((JsonObject)run.DeepClone()).InplaceDistillation;
 
     private static string WriteFrom(string dir)
     {
@@ -76,7 +81,7 @@ public static class QuickstartReport
         if (File.Exists(metricsPath))
         {
             blocks.Add(new Heading("Supernet training"));
-            foreach (var (file, caption) in TrainingCharts.Write(TrainingCharts.ReadMetrics(metricsPath), dir)) blocks.Add(new Image(file, caption));
+            foreach (var (file, caption) in TrainingCharts.Write(TrainingCharts.ReadMetrics(metricsPath), dir, InplaceDistillation(config))) blocks.Add(new Image(file, caption));
         }
 
         if (search is not null)

@@ -9,8 +9,9 @@ public static class TrainingCharts
     public static List<JsonObject> ReadMetrics(string metricsPath) =>
         File.ReadLines(metricsPath).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
 
-    /// <summary>Writes the charts into <paramref name="dir"/> and returns (file, caption) pairs.</summary>
-    public static List<(string File, string Caption)> Write(IReadOnlyList<JsonObject> metrics, string dir)
+    /// <summary>Writes the charts into <paramref name="dir"/> and returns (file, caption) pairs; <paramref name="inplaceDistillation"/>
+    /// is the run's setting, which decides what the min subnet's loss is.</summary>
+    public static List<(string File, string Caption)> Write(IReadOnlyList<JsonObject> metrics, string dir, bool inplaceDistillation)
     {
         var written = new List<(string, string)>();
         if (metrics.Count == 0) return written;
@@ -24,7 +25,7 @@ public static class TrainingCharts
             Charts.Line(loss, pts.Select(p => p.Item1).ToArray(), Charts.Smooth(pts.Select(p => p.Item2).ToArray(), window), role);
         }
         Charts.Save(loss, Path.Combine(dir, "training-loss.png"));
-        written.Add(("training-loss.png", "Training loss per subnet role: the level (or max/random) subnets use label-smoothed cross-entropy, the min subnet the adaptive α-divergence towards them."));
+        written.Add(("training-loss.png", LossCaption(inplaceDistillation)));
 
         var levels = metrics.Where(m => m["level_flops_m"] is not null).Select(m => ((double)(long)m["step"]!, (double)m["level_flops_m"]!)).ToArray();
         if (levels.Length > 0)
@@ -47,4 +48,8 @@ public static class TrainingCharts
         }
         return written;
     }
+
+    public static string LossCaption(bool inplaceDistillation) => "Training loss per subnet role: " + (inplaceDistillation
+        ? "the level (or max/random) subnets use label-smoothed cross-entropy, the min subnet the adaptive α-divergence towards them."
+        : "every subnet uses label-smoothed cross-entropy on the labels (in-place distillation off, the short-budget recipe).");
 }

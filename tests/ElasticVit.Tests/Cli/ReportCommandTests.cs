@@ -1,5 +1,8 @@
+using System.Text.Json.Nodes;
 using ElasticVit.Cli.Commands;
+using ElasticVit.Cli.Reporting;
 using ElasticVit.Tests.Data;
+using ElasticVit.Training;
 
 namespace ElasticVit.Tests.Cli;
 
@@ -55,5 +58,33 @@ public class ReportCommandTests
         Assert.True(code == 0, error);
         Assert.Contains("./elasticvit quickstart --out", File.ReadAllText(dir.File("report.md")));
         Assert.True(File.Exists(dir.File("report.html")));
+    }
+
+    [Theory]
+    [InlineData("short-budget", false)]
+    [InlineData("paper", true)]
+    [InlineData("written before the option", true)]
+    public void The_loss_charts_caption_names_the_min_subnets_loss_as_the_run_trained_it(string recipe, bool distilled)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("quickstart.json"), "{\"minutes\": 1, \"stages\": {}}");
+        var run = new RunDirectory(dir.File("supernet"));
+        run.Initialise(recipe == "paper" ? new TrainOptions().WithPaperRecipe() : new TrainOptions());
+        if (recipe == "written before the option")
+        {
+            var config = JsonNode.Parse(File.ReadAllText(run.ConfigPath))!.AsObject();
+            config.Remove("inplace_distillation");
+            File.WriteAllText(run.ConfigPath, config.ToJsonString());
+        }
+        File.WriteAllText(run.MetricsPath, """
+            {"step":0,"loss":{"level":2.3,"level_min":2.3}}
+            {"step":1,"loss":{"level":2.1,"level_min":2.2}}
+            """);
+        var (code, error) = Report(dir.Path);
+        Assert.True(code == 0, error);
+        var report = File.ReadAllText(dir.File("report.md"));
+        Assert.Contains(TrainingCharts.LossCaption(distilled), report);
+        Assert.DoesNotContain(TrainingCharts.LossCaption(!distilled), report);
+        Assert.True(File.Exists(dir.File("training-loss.png")));
     }
 }
