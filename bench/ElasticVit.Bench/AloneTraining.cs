@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ElasticVit.Data;
+using ElasticVit.Nn;
 using ElasticVit.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -29,6 +30,8 @@ public static class AloneTraining
     {
         if (steps is null && seconds is null) throw new ArgumentException("give steps or seconds");
         var total = steps ?? long.MaxValue;
+        BatchCounters.Drop(model);   // before the EMA pairs the two models' tensors by name
+        BatchCounters.Drop(ema);
         var emaUpdater = new Ema(ema, model, options.EmaDecay ?? Ema.ForRun(steps ?? 2000));
         emaUpdater.CopyFromSource();
         var adam = new ElasticVit.Training.AdamW(Trainer.ParameterGroups(model)) { WeightDecay = options.WeightDecay };
